@@ -1,0 +1,150 @@
+// Reads and validates every setting once, from an environment object passed in.
+// The only module that knows the environment variable names; nothing else reads process.env.
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const HEALTH_DETAILS_MODES = ['never', 'always', 'token'] as const;
+export type HealthDetailsMode = (typeof HEALTH_DETAILS_MODES)[number];
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dbPath: string;
+  readonly seedAccounts: number;
+  readonly logLevel: LogLevel;
+  readonly logPretty: boolean;
+  readonly production: boolean;
+  readonly health: {
+    readonly details: HealthDetailsMode;
+    /** Required when details is 'token'; never logged. */
+    readonly token: string | undefined;
+    /** How often background checks (database) run. */
+    readonly checkIntervalMs: number;
+    /** How long one check may take before it counts as DOWN. */
+    readonly checkTimeoutMs: number;
+    /** Event loop delay above which liveness is DOWN. */
+    readonly eventLoopDelayLimitMs: number;
+  };
+  readonly testability: {
+    readonly enabled: boolean;
+  };
+  readonly shutdown: {
+    /** Time between "not ready" and closing the listener, so load balancers stop sending. */
+    readonly drainDelayMs: number;
+    /** Deadline for in-flight requests once the listener is closed. */
+    readonly timeoutMs: number;
+  };
+}
+
+/** One invalid setting: names the variable, what it accepts, and what it got. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('; '));
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const TESTABILITY_PRODUCTION_OVERRIDE = 'I_UNDERSTAND_TESTABILITY_IS_UNSAFE_IN_PRODUCTION';
+
+/** Parses the environment into a Config, or throws ConfigError listing every invalid variable. */
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const read = new EnvReader(env, problems);
+
+  const production = (env.NODE_ENV ?? '').trim() === 'production';
+  const details = read.oneOf('HEALTH_DETAILS', HEALTH_DETAILS_MODES, production ? 'never' : 'always');
+  const token = read.string('HEALTH_TOKEN', '');
+  if (details === 'token' && token.length < 16) {
+    problems.push(
+      'HEALTH_TOKEN must be set to a secret of at least 16 characters when HEALTH_DETAILS=token',
+    );
+  }
+  const testabilityEnabled = read.bool('TESTABILITY_ENABLED', false);
+  const override = read.bool(TESTABILITY_PRODUCTION_OVERRIDE, false);
+  if (testabilityEnabled && production && !override) {
+    problems.push(
+      `TESTABILITY_ENABLED=true is refused with NODE_ENV=production: the testability routes let anyone ` +
+        `make the service unhealthy. Set ${TESTABILITY_PRODUCTION_OVERRIDE}=true as well only if you really mean it`,
+    );
+  }
+
+  const config: Config = {
+    port: read.int('PORT', 6767, 0, 65535),
+    host: read.string('HOST', '0.0.0.0'),
+    dbPath: read.string('DB_PATH', 'data/accounts.mdb'),
+    seedAccounts: read.int('SEED_ACCOUNTS', 100, 0, 1_000_000),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    logPretty: read.bool('LOG_PRETTY', false),
+    production,
+    health: {
+      details,
+      token: token === '' ? undefined : token,
+      checkIntervalMs: read.int('HEALTH_CHECK_INTERVAL_MS', 1000, 10, 3_600_000),
+      checkTimeoutMs: read.int('HEALTH_CHECK_TIMEOUT_MS', 500, 1, 60_000),
+      eventLoopDelayLimitMs: read.int('HEALTH_EVENT_LOOP_LIMIT_MS', 1000, 10, 60_000),
+    },
+    testability: { enabled: testabilityEnabled },
+    shutdown: {
+      drainDelayMs: read.int('SHUTDOWN_DRAIN_DELAY_MS', 3000, 0, 600_000),
+      timeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 1, 600_000),
+    },
+  };
+  if (config.host === '') problems.push('HOST must not be empty (for example 0.0.0.0, 127.0.0.1 or ::)');
+  if (config.dbPath === '') problems.push('DB_PATH must not be empty (a file path, for example data/accounts.mdb)');
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
+
+class EnvReader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name];
+    if (value === undefined) return undefined;
+    const trimmed = value.trim();
+    return trimmed === '' ? undefined : trimmed;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase();
+    if (TRUE_WORDS.has(lower)) return true;
+    if (FALSE_WORDS.has(lower)) return false;
+    this.problems.push(`${name} must be true or false (got ${JSON.stringify(value)})`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problems.push(`${name} must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`);
+    return fallback;
+  }
+}
