@@ -1,0 +1,61 @@
+// The one place that decides what a client sees when something goes wrong.
+// 4xx carry a clear message; 5xx never leak internals (no stack, no path, no library message).
+
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { StoreUnavailableError } from './accounts/account-store.js';
+
+export interface ErrorBody {
+  readonly statusCode: number;
+  readonly error: string;
+  readonly message: string;
+}
+
+/** An error whose message is meant for the client. */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function httpError(statusCode: number, message: string): HttpError {
+  return new HttpError(statusCode, message);
+}
+
+export function errorBody(statusCode: number, message: string): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
+
+/** Maps any error to the answer a client may see. */
+export function toClientError(error: unknown): ErrorBody {
+  if (error instanceof HttpError) return errorBody(error.statusCode, error.message);
+  if (error instanceof StoreUnavailableError) {
+    return errorBody(503, 'the account database is unavailable right now; try again later');
+  }
+  const statusCode = (error as Partial<FastifyError> | null)?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    // Fastify's own client errors (bad JSON, unsupported media type, body too large): their messages are safe.
+    return errorBody(statusCode, (error as Error).message);
+  }
+  return errorBody(500, 'internal error');
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const body = toClientError(error);
+    if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    if (body.statusCode === 503) reply.header('retry-after', '1');
+    return reply.code(body.statusCode).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    return reply.code(404).send(errorBody(404, `no route for ${request.method} ${truncate(request.url, 200)}`));
+  });
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}...`;
+}

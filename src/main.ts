@@ -1,0 +1,100 @@
+// The service's entry point: the only place that reads process.env, listens, handles signals
+// and calls process.exit. Everything it wires together is built by factories and passed in.
+
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
+import { LmdbAccountStore, StoreOpenError } from './accounts/lmdb-account-store.js';
+import { seedAccounts } from './accounts/seed.js';
+import { createLifecycle } from './lifecycle.js';
+import { createTestabilitySwitch } from './testability/testability-switch.js';
+import { createEventLoopMonitor, createServiceChecks } from './health/checks.js';
+import { createHealthRegistry } from './health/health-registry.js';
+import { logTransitions } from './health/transition-log.js';
+import { createDetailsPolicy } from './health/render.js';
+import { buildApp } from './app.js';
+import { createShutdown } from './shutdown.js';
+
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) process.stderr.write(`accountservice: invalid configuration: ${problem}\n`);
+    process.exit(1);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty });
+  logger.info('Starting accountservice');
+  if (config.testability.enabled) {
+    logger.warn('testability routes are enabled: anyone who can reach /testability/healthy/false can make this service unhealthy');
+  }
+
+  let store: LmdbAccountStore;
+  try {
+    store = LmdbAccountStore.open(config.dbPath);
+  } catch (error) {
+    if (!(error instanceof StoreOpenError)) throw error;
+    logger.fatal(error.message);
+    process.exit(1);
+  }
+
+  const lifecycle = createLifecycle();
+  const testability = config.testability.enabled ? createTestabilitySwitch() : undefined;
+  const eventLoop = createEventLoopMonitor();
+  const registry = createHealthRegistry(
+    createServiceChecks({
+      store,
+      lifecycle,
+      testability,
+      eventLoop,
+      checkIntervalMs: config.health.checkIntervalMs,
+      checkTimeoutMs: config.health.checkTimeoutMs,
+      eventLoopDelayLimitMs: config.health.eventLoopDelayLimitMs,
+    }),
+  );
+  logTransitions(registry, logger);
+
+  const seeded = await store.seed(seedAccounts(config.seedAccounts));
+  logger.info({ seeded: seeded.seeded, total: seeded.total }, `Seeded ${seeded.seeded} fake accounts...`);
+  lifecycle.markServing();
+  await registry.start();
+
+  const app = await buildApp({
+    logger,
+    store,
+    health: registry,
+    detailsAllowed: createDetailsPolicy(config.health.details, config.health.token),
+    lifecycle,
+    testability,
+  });
+
+  const shutdown = createShutdown({
+    logger,
+    lifecycle,
+    drainDelayMs: config.shutdown.drainDelayMs,
+    timeoutMs: config.shutdown.timeoutMs,
+    closeServer: () => app.close(),
+    closeResources: async () => {
+      registry.stop();
+      eventLoop.stop();
+      await store.close();
+    },
+    exit: (code) => process.exit(code),
+  });
+  process.on('SIGTERM', () => shutdown.begin('SIGTERM'));
+  process.on('SIGINT', () => shutdown.begin('SIGINT'));
+
+  await app.listen({
+    port: config.port,
+    host: config.host,
+    listenTextResolver: (address) => `Starting HTTP service at ${address}`,
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`accountservice: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
