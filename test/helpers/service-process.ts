@@ -1,0 +1,128 @@
+// Runs the built service (dist/src/main.js) as a child process on a free port with its own data dir.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const MAIN = join(ROOT, 'dist/src/main.js');
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** http://127.0.0.1:PORT, once the service logged where it listens. */
+  readonly url: string;
+  readonly dataDir: string;
+  /** Parsed pino lines so far (non-JSON stdout lines are kept as { raw }). */
+  readonly logs: Record<string, unknown>[];
+  readonly stderr: () => string;
+  /** Resolves with the exit code (or the signal name) once the process has exited. */
+  readonly exited: Promise<number | string>;
+  /** Sends the signal and waits for the exit, bounded by timeoutMs. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
+  /** Kills it if still running and removes the data dir unless it was given. */
+  cleanup(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly env?: Record<string, string>;
+  /** Reuse a data dir (e.g. to restart on the same data); it is then not removed by cleanup(). */
+  readonly dataDir?: string;
+  readonly timeoutMs?: number;
+  /** Wait for the listen line; false to test processes that must fail at start. */
+  readonly waitForListen?: boolean;
+}
+
+export function assertBuilt(): void {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first (npm test does)`);
+}
+
+export function startServiceRaw(options: StartOptions = {}): Omit<ServiceProcess, 'url'> & { url: () => string | undefined } {
+  assertBuilt();
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'accountservice-test-'));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DB_PATH: join(dataDir, 'accounts.mdb'),
+    SHUTDOWN_DRAIN_DELAY_MS: '0',
+    LOG_LEVEL: 'info',
+    ...options.env,
+  };
+  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  let buffered = '';
+  let url: string | undefined;
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        parsed = { raw: line };
+      }
+      logs.push(parsed);
+      const match = /Starting HTTP service at (http:\/\/\S+)/.exec(String(parsed.msg ?? ''));
+      if (match) url = match[1];
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+  });
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | string> => {
+    if (!done) child.kill(signal);
+    const timer = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`service did not exit within ${timeoutMs} ms of ${signal}`)), timeoutMs).unref(),
+    );
+    return Promise.race([exited, timer]);
+  };
+  return {
+    child,
+    pid: child.pid!,
+    url: () => url,
+    dataDir,
+    logs,
+    stderr: () => stderr,
+    exited,
+    stop,
+    async cleanup() {
+      if (!done) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts the service and waits until it logs its listen address. */
+export async function startService(options: StartOptions = {}): Promise<ServiceProcess> {
+  const raw = startServiceRaw(options);
+  try {
+    const listening = waitFor(raw.url, { timeoutMs: options.timeoutMs ?? 15_000, what: 'the service to listen' });
+    const failed = raw.exited.then((code) => {
+      throw new Error(`service exited with ${code} before listening: ${raw.stderr()}`);
+    });
+    const url = await Promise.race([listening, failed]);
+    return { ...raw, url };
+  } catch (error) {
+    await raw.cleanup();
+    throw error;
+  }
+}

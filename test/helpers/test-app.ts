@@ -1,0 +1,82 @@
+// Builds the real app around real or injected parts and listens on a free port on 127.0.0.1.
+
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { buildApp } from '../../src/app.js';
+import { InMemoryAccountStore, type AccountStore } from '../../src/accounts/account-store.js';
+import { seedAccounts } from '../../src/accounts/seed.js';
+import { createEventLoopMonitor, createServiceChecks } from '../../src/health/checks.js';
+import { createHealthRegistry, type HealthRegistry } from '../../src/health/health-registry.js';
+import { createDetailsPolicy } from '../../src/health/render.js';
+import type { HealthDetailsMode } from '../../src/config.js';
+import { createLifecycle, type Lifecycle } from '../../src/lifecycle.js';
+import { createTestabilitySwitch, type TestabilitySwitch } from '../../src/testability/testability-switch.js';
+import type { Clock } from '../../src/health/clock.js';
+
+export interface TestAppOptions {
+  /** Defaults to an in-memory store seeded with 100 accounts. */
+  readonly store?: AccountStore;
+  readonly testability?: boolean;
+  readonly details?: HealthDetailsMode;
+  readonly token?: string;
+  readonly checkIntervalMs?: number;
+  readonly checkTimeoutMs?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export interface TestApp {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly store: AccountStore;
+  readonly registry: HealthRegistry;
+  readonly lifecycle: Lifecycle;
+  readonly testability: TestabilitySwitch | undefined;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const store = options.store ?? new InMemoryAccountStore();
+  if (options.store === undefined) await store.seed(seedAccounts(100));
+  const lifecycle = createLifecycle();
+  lifecycle.markServing();
+  const testability = options.testability ? createTestabilitySwitch() : undefined;
+  const eventLoop = createEventLoopMonitor();
+  const registry = createHealthRegistry(
+    createServiceChecks({
+      store,
+      lifecycle,
+      testability,
+      eventLoop,
+      checkIntervalMs: options.checkIntervalMs ?? 50,
+      checkTimeoutMs: options.checkTimeoutMs ?? 200,
+      eventLoopDelayLimitMs: 5000,
+    }),
+    options.clock ? { clock: options.clock } : {},
+  );
+  await registry.start();
+  const app = await buildApp({
+    logger: options.logger ?? pino({ level: 'silent' }),
+    store,
+    health: registry,
+    detailsAllowed: createDetailsPolicy(options.details ?? 'always', options.token),
+    lifecycle,
+    testability,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    app,
+    store,
+    registry,
+    lifecycle,
+    testability,
+    async close() {
+      registry.stop();
+      eventLoop.stop();
+      await app.close();
+    },
+  };
+}
