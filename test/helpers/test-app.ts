@@ -23,6 +23,8 @@ export interface TestAppOptions {
   readonly checkTimeoutMs?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Leave the lifecycle in 'starting' (startup check DOWN) until the test marks it serving. */
+  readonly starting?: boolean;
 }
 
 export interface TestApp {
@@ -39,7 +41,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const store = options.store ?? new InMemoryAccountStore();
   if (options.store === undefined) await store.seed(seedAccounts(100));
   const lifecycle = createLifecycle();
-  lifecycle.markServing();
+  if (!options.starting) lifecycle.markServing();
   const testability = options.testability ? createTestabilitySwitch() : undefined;
   const eventLoop = createEventLoopMonitor();
   const registry = createHealthRegistry(
