@@ -22,6 +22,10 @@ export class StoreOpenError extends Error {
 const SEED_MARKER_KEY = 'seed';
 
 export class LmdbAccountStore implements AccountStore {
+  // Tracked here rather than left to lmdb: after close the store answers like the in-memory one,
+  // with a clear StoreUnavailableError, and never touches a closed environment.
+  private closed = false;
+
   private constructor(
     private readonly root: RootDatabase,
     private readonly accounts: Database<Buffer, string>,
@@ -49,6 +53,7 @@ export class LmdbAccountStore implements AccountStore {
   }
 
   async getAccountJson(id: string): Promise<Uint8Array | undefined> {
+    this.assertOpen();
     try {
       return this.accounts.getBinary(id);
     } catch (error) {
@@ -57,6 +62,7 @@ export class LmdbAccountStore implements AccountStore {
   }
 
   async seed(accounts: readonly Account[]): Promise<SeedResult> {
+    this.assertOpen();
     try {
       // One write transaction: a crash part-way leaves the previous state, never half a seed.
       this.root.transactionSync(() => {
@@ -70,6 +76,7 @@ export class LmdbAccountStore implements AccountStore {
   }
 
   async count(): Promise<number> {
+    this.assertOpen();
     try {
       return this.accounts.getCount();
     } catch (error) {
@@ -78,6 +85,7 @@ export class LmdbAccountStore implements AccountStore {
   }
 
   async check(): Promise<void> {
+    this.assertOpen();
     let marker: SeedMarker | undefined;
     let has: (id: string) => boolean;
     try {
@@ -94,7 +102,13 @@ export class LmdbAccountStore implements AccountStore {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.root.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreUnavailableError('the account store is closed');
   }
 }
 
