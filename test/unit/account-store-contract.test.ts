@@ -1,0 +1,200 @@
+// One contract, two stores: the in-memory store and the LMDB store on a real file in a temp dir
+// must answer every question the same way, so tests built on the in-memory one tell the truth.
+
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InMemoryAccountStore, StoreUnavailableError, type AccountStore } from '../../src/accounts/account-store.js';
+import { LmdbAccountStore, StoreOpenError } from '../../src/accounts/lmdb-account-store.js';
+import { seedAccounts } from '../../src/accounts/seed.js';
+
+interface StoreKind {
+  readonly name: string;
+  /** A fresh, empty store; the returned cleanup closes it and removes anything it left on disk. */
+  create(): { store: AccountStore; cleanup: () => Promise<void> };
+}
+
+const kinds: StoreKind[] = [
+  {
+    name: 'InMemoryAccountStore',
+    create() {
+      const store = new InMemoryAccountStore();
+      return { store, cleanup: () => store.close() };
+    },
+  },
+  {
+    name: 'LmdbAccountStore',
+    create() {
+      const dir = mkdtempSync(join(tmpdir(), 'accountstore-contract-'));
+      const store = LmdbAccountStore.open(join(dir, 'accounts.mdb'));
+      return {
+        store,
+        async cleanup() {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+];
+
+function text(bytes: Uint8Array | undefined): string | undefined {
+  return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8');
+}
+
+/** Asserts the promise rejects with a StoreUnavailableError whose message matches, never a raw library error. */
+async function assertUnavailable(promise: Promise<unknown>, message: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${String(error)}`);
+    assert.equal(error.name, 'StoreUnavailableError');
+    assert.match(error.message, message);
+    return true;
+  });
+}
+
+for (const kind of kinds) {
+  describe(`AccountStore contract: ${kind.name}`, () => {
+    let store: AccountStore;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(() => {
+      ({ store, cleanup } = kind.create());
+    });
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    test('answers the exact JSON bytes of a seeded account', async () => {
+      await store.seed(seedAccounts(100));
+      const bytes = await store.getAccountJson('10000');
+      assert.ok(bytes instanceof Uint8Array);
+      assert.deepEqual(Buffer.from(bytes), Buffer.from('{"id":"10000","name":"Person_0"}', 'utf8'));
+    });
+
+    test('answers every seeded id with its own name', async () => {
+      await store.seed(seedAccounts(100));
+      for (let i = 0; i < 100; i++) {
+        const id = String(10_000 + i);
+        assert.equal(text(await store.getAccountJson(id)), `{"id":"${id}","name":"Person_${i}"}`);
+      }
+    });
+
+    test('answers undefined for ids that were never seeded', async () => {
+      assert.equal(await store.getAccountJson('10000'), undefined, 'before any seed');
+      await store.seed(seedAccounts(100));
+      for (const id of ['10100', '9999', '0', '99999999999999999999']) {
+        assert.equal(await store.getAccountJson(id), undefined, id);
+      }
+    });
+
+    test('counts nothing before seeding and 100 after', async () => {
+      assert.equal(await store.count(), 0);
+      assert.deepEqual(await store.seed(seedAccounts(100)), { seeded: 100, total: 100 });
+      assert.equal(await store.count(), 100);
+    });
+
+    test('seeding twice rewrites the same accounts: 100, not 200', async () => {
+      await store.seed(seedAccounts(100));
+      assert.deepEqual(await store.seed(seedAccounts(100)), { seeded: 100, total: 100 });
+      assert.equal(await store.count(), 100);
+      assert.equal(text(await store.getAccountJson('10099')), '{"id":"10099","name":"Person_99"}');
+    });
+
+    test('seeding another count adds the missing accounts and deletes none', async () => {
+      assert.deepEqual(await store.seed(seedAccounts(5)), { seeded: 5, total: 5 });
+      assert.equal(text(await store.getAccountJson('10004')), '{"id":"10004","name":"Person_4"}');
+      assert.equal(await store.getAccountJson('10005'), undefined);
+
+      assert.deepEqual(await store.seed(seedAccounts(100)), { seeded: 100, total: 100 });
+      assert.equal(text(await store.getAccountJson('10099')), '{"id":"10099","name":"Person_99"}');
+
+      // A smaller seed later (a restart with SEED_ACCOUNTS=5) rewrites its five and leaves the rest.
+      assert.deepEqual(await store.seed(seedAccounts(5)), { seeded: 5, total: 100 });
+      assert.equal(await store.count(), 100);
+      await store.check();
+    });
+
+    test('check fails before seeding, naming the reason', async () => {
+      await assertUnavailable(store.check(), /not been seeded/);
+    });
+
+    test('check passes after seeding', async () => {
+      await store.seed(seedAccounts(100));
+      await store.check();
+    });
+
+    test('after close every read rejects with StoreUnavailableError saying it is closed', async () => {
+      await store.seed(seedAccounts(100));
+      await store.close();
+      await assertUnavailable(store.check(), /the account store is closed/);
+      await assertUnavailable(store.getAccountJson('10000'), /the account store is closed/);
+      await assertUnavailable(store.count(), /the account store is closed/);
+      await assertUnavailable(store.seed(seedAccounts(1)), /the account store is closed/);
+    });
+
+    test('closing twice is harmless', async () => {
+      await store.close();
+      await store.close();
+      await assertUnavailable(store.getAccountJson('10000'), /the account store is closed/);
+    });
+  });
+}
+
+describe('LmdbAccountStore on disk', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'accountstore-lmdb-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('keeps its accounts across close and reopen of the same file', async () => {
+    const path = join(dir, 'accounts.mdb');
+    const first = LmdbAccountStore.open(path);
+    await first.seed(seedAccounts(100));
+    await first.close();
+
+    const second = LmdbAccountStore.open(path);
+    try {
+      assert.equal(await second.count(), 100);
+      assert.equal(text(await second.getAccountJson('10000')), '{"id":"10000","name":"Person_0"}');
+      assert.equal(text(await second.getAccountJson('10099')), '{"id":"10099","name":"Person_99"}');
+      assert.equal(await second.getAccountJson('10100'), undefined);
+      await second.check(); // the seed marker was persisted too
+      assert.deepEqual(await second.seed(seedAccounts(100)), { seeded: 100, total: 100 });
+    } finally {
+      await second.close();
+    }
+  });
+
+  test('refuses to open in a directory that does not exist, naming the path', () => {
+    const path = join(dir, 'missing', 'accounts.mdb');
+    assert.throws(
+      () => LmdbAccountStore.open(path),
+      (error: unknown) => {
+        assert.ok(error instanceof StoreOpenError, `expected StoreOpenError, got ${String(error)}`);
+        assert.ok(error.message.includes(path), error.message);
+        assert.match(error.message, /does not exist/);
+        return true;
+      },
+    );
+  });
+
+  test('refuses to open under a regular file, naming the path', () => {
+    const file = join(dir, 'not-a-directory');
+    writeFileSync(file, 'x');
+    const path = join(file, 'accounts.mdb');
+    assert.throws(
+      () => LmdbAccountStore.open(path),
+      (error: unknown) => {
+        assert.ok(error instanceof StoreOpenError, `expected StoreOpenError, got ${String(error)}`);
+        assert.ok(error.message.includes(path), error.message);
+        assert.match(error.message, /not a directory/);
+        return true;
+      },
+    );
+  });
+});
