@@ -1,0 +1,96 @@
+// Graceful shutdown of the real service in a child process, with real signals.
+
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { startService, type ServiceProcess } from '../helpers/service-process.js';
+import { waitFor } from '../helpers/wait.js';
+
+const running: ServiceProcess[] = [];
+after(async () => {
+  await Promise.all(running.map((service) => service.cleanup()));
+});
+
+async function start(env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const service = await startService({ env });
+  running.push(service);
+  return service;
+}
+
+function logged(service: ServiceProcess, pattern: RegExp): Record<string, unknown> | undefined {
+  return service.logs.find((line) => pattern.test(String(line.msg ?? '')));
+}
+
+/** Opens a request whose body is only half sent: in flight until finish() sends the rest. */
+async function halfSentRequest(url: string): Promise<{ finish: () => void; response: Promise<string>; socket: Socket }> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let received = '';
+  socket.setEncoding('utf8').on('data', (chunk: string) => {
+    received += chunk;
+  });
+  const response = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
+  socket.write(
+    'PUT /testability/healthy/true HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: close\r\n\r\n12345',
+  );
+  return { finish: () => socket.write('67890'), response, socket };
+}
+
+describe('graceful shutdown', () => {
+  it('exits 0 on SIGTERM and on SIGINT, logging why and when it is done', async () => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const service = await start();
+      assert.equal((await fetch(`${service.url}/health`)).status, 200);
+      assert.equal(await service.stop(signal), 0, signal);
+      assert.ok(logged(service, new RegExp(`^shutting down \\(${signal}\\)`)), `${signal} logged`);
+      assert.ok(logged(service, /^shutdown complete$/));
+    }
+  });
+
+  it('turns readiness 503 at once and keeps /health 200 during the drain delay', async () => {
+    const service = await start({ SHUTDOWN_DRAIN_DELAY_MS: '3000' });
+    service.child.kill('SIGTERM');
+    await waitFor(() => logged(service, /^shutting down/), { what: 'the shutdown log line' });
+    const ready = await fetch(`${service.url}/health/ready`);
+    assert.equal(ready.status, 503);
+    assert.equal((await ready.json()).checks.shutdown.status, 'DOWN');
+    assert.equal((await fetch(`${service.url}/health`)).status, 200);
+    assert.equal((await fetch(`${service.url}/accounts/10000`)).status, 200, 'requests are still served while draining');
+    assert.equal(await service.stop('SIGTERM', 15_000).catch(() => service.exited), 1, 'the second SIGTERM ends it with 1');
+  });
+
+  it('answers a request that was in flight when the signal came, then exits 0', async () => {
+    const service = await start({ TESTABILITY_ENABLED: 'true' });
+    const inFlight = await halfSentRequest(service.url);
+    // A full round trip on another connection: the half-sent request's headers have been read by now.
+    assert.equal((await fetch(`${service.url}/health`)).status, 200);
+    service.child.kill('SIGTERM');
+    await waitFor(() => logged(service, /^shutting down/), { what: 'the shutdown log line' });
+    inFlight.finish();
+    const response = await inFlight.response;
+    assert.match(response, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(response, /\{"healthy":true\}$/);
+    assert.equal(await service.exited, 0);
+  });
+
+  it('ends at once with exit 1 on a second signal, saying why', async () => {
+    const service = await start({ SHUTDOWN_DRAIN_DELAY_MS: '60000' });
+    service.child.kill('SIGTERM');
+    await waitFor(() => logged(service, /^shutting down/), { what: 'the shutdown log line' });
+    const startedAt = Date.now();
+    assert.equal(await service.stop('SIGTERM', 10_000), 1);
+    assert.ok(Date.now() - startedAt < 10_000);
+    assert.ok(logged(service, /^SIGTERM received again during shutdown; exiting at once$/));
+  });
+
+  it('exits 1 at the deadline when an in-flight request never finishes', async () => {
+    const service = await start({ TESTABILITY_ENABLED: 'true', SHUTDOWN_TIMEOUT_MS: '500' });
+    const stuck = await halfSentRequest(service.url);
+    assert.equal((await fetch(`${service.url}/health`)).status, 200);
+    service.child.kill('SIGTERM');
+    assert.equal(await service.stop('SIGTERM', 10_000).catch(() => service.exited), 1);
+    assert.ok(logged(service, /^shutdown did not finish within 500 ms; exiting now$/));
+    stuck.socket.destroy();
+  });
+});
