@@ -54,7 +54,7 @@ describe('graceful shutdown', () => {
     await waitFor(() => logged(service, /^shutting down/), { what: 'the shutdown log line' });
     const ready = await fetch(`${service.url}/health/ready`);
     assert.equal(ready.status, 503);
-    assert.equal((await ready.json()).checks.shutdown.status, 'DOWN');
+    assert.equal(((await ready.json()) as { checks: { shutdown: { status: string } } }).checks.shutdown.status, 'DOWN');
     assert.equal((await fetch(`${service.url}/health`)).status, 200);
     assert.equal((await fetch(`${service.url}/accounts/10000`)).status, 200, 'requests are still served while draining');
     assert.equal(await service.stop('SIGTERM', 15_000).catch(() => service.exited), 1, 'the second SIGTERM ends it with 1');

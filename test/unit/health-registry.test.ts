@@ -177,15 +177,13 @@ describe('health registry', () => {
     const clock = new FakeClock();
     const { def } = slow(clock, 'db', 500, { timeoutMs: 1000 });
     const registry = createHealthRegistry([def], { clock, deadlineMs: 200 });
-    let report: Awaited<ReturnType<typeof registry.evaluate>> | undefined;
-    void registry.evaluate('health').then((r) => {
-      report = r;
-    });
+    const answered: Array<Awaited<ReturnType<typeof registry.evaluate>>> = [];
+    void registry.evaluate('health').then((r) => answered.push(r));
     await clock.advance(199);
-    assert.equal(report, undefined);
+    assert.equal(answered.length, 0);
     await clock.advance(1);
-    assert.ok(report, 'the answer came at the deadline');
-    assert.equal(report.checks[0]!.status, 'UNKNOWN');
+    assert.equal(answered.length, 1, 'the answer came at the deadline');
+    assert.equal(answered[0]!.checks[0]!.status, 'UNKNOWN');
   });
 
   it('evaluates only the checks of the asked view, minus excluded ones', async () => {
