@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { StoreUnavailableError, type AccountStore } from '../../src/accounts/account-store.js';
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { seedAccounts } from '../../src/accounts/seed.js';
@@ -263,7 +263,7 @@ function failingStore(fail: () => never): AccountStore {
 }
 
 /** A pino logger that keeps its JSON lines in memory. */
-function capturingLogger(): { logger: ReturnType<typeof pino>; lines: Record<string, unknown>[] } {
+function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -271,7 +271,8 @@ function capturingLogger(): { logger: ReturnType<typeof pino>; lines: Record<str
       done();
     },
   });
-  return { logger: pino({ level: 'info' }, stream), lines };
+  const logger: Logger = pino({ level: 'info' }, stream);
+  return { logger, lines };
 }
 
 describe('store failures seen over HTTP', () => {
