@@ -19,6 +19,8 @@ export interface AppDeps {
   readonly lifecycle: Lifecycle;
   /** Present only when the testability routes are enabled. */
   readonly testability?: TestabilitySwitch | undefined;
+  /** How long an account lookup may wait for the store before answering 503 (default 1000 ms). */
+  readonly lookupTimeoutMs?: number | undefined;
 }
 
 /** Server timeouts, chosen so a slow or idle client cannot hold a connection for long. */
@@ -54,7 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
-  await app.register(accountRoutes, { store: deps.store });
+  await app.register(accountRoutes, { store: deps.store, lookupTimeoutMs: deps.lookupTimeoutMs });
   await app.register(healthRoutes, { registry: deps.health, detailsAllowed: deps.detailsAllowed });
   if (deps.testability) await app.register(testabilityRoutes, { testability: deps.testability });
   return app;

@@ -2,19 +2,38 @@
 
 import type { FastifyPluginAsync } from 'fastify';
 import { ACCOUNT_ID_RULE, isValidAccountId } from './account.js';
-import type { AccountStore } from './account-store.js';
+import { StoreUnavailableError, type AccountStore } from './account-store.js';
 import { httpError } from '../http-errors.js';
+
+/**
+ * How long a lookup may wait for the store before answering 503. LMDB reads take microseconds;
+ * a store that takes a second is sick, and a client is better told so than left waiting.
+ */
+export const DEFAULT_LOOKUP_TIMEOUT_MS = 1000;
 
 export interface AccountRoutesOptions {
   readonly store: Pick<AccountStore, 'getAccountJson'>;
+  /** Default DEFAULT_LOOKUP_TIMEOUT_MS. */
+  readonly lookupTimeoutMs?: number | undefined;
 }
 
-export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (app, { store }) => {
+export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (app, options) => {
+  const { store } = options;
+  const lookupTimeoutMs = options.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS;
   app.get<{ Params: { accountId: string } }>('/accounts/:accountId', async (request, reply) => {
     const { accountId } = request.params;
     if (!isValidAccountId(accountId)) throw httpError(400, ACCOUNT_ID_RULE);
-    const json = await store.getAccountJson(accountId);
+    const json = await withDeadline(store.getAccountJson(accountId), lookupTimeoutMs);
     if (json === undefined) throw httpError(404, `account ${accountId} not found`);
     return reply.header('content-type', 'application/json; charset=utf-8').send(json);
   });
 };
+
+/** The lookup's result, or StoreUnavailableError once ms have passed: a hanging store never hangs a request. */
+function withDeadline<T>(lookup: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreUnavailableError(`the account lookup timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([lookup, deadline]).finally(() => clearTimeout(timer));
+}
