@@ -1,0 +1,70 @@
+# accountservice image: build with the full Node toolchain, run on a distroless Node runtime.
+#
+#   docker build -t accountservice .                      (with access to a registry)
+#   deploy/docker/build-image.sh                          (here: no registry, local stand-ins)
+#
+# The runtime image has no shell, no package manager and no curl, which is why the HEALTHCHECK
+# runs our own probe (/app/healthchecker.js, node: modules only) through node, the way the
+# original article shipped a Go healthchecker binary next to the service.
+
+# The defaults are the real public images; deploy/docker/make-base-images.sh builds look-alikes
+# for machines that cannot pull and passes them in with --build-arg.
+ARG BUILD_IMAGE=node:24-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12
+
+# ---------------------------------------------------------------------------------------------
+FROM ${BUILD_IMAGE} AS build
+WORKDIR /build
+
+# Manifests first: the dependency layer is reused until package*.json change.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY healthchecker ./healthchecker
+RUN npm run build
+
+# Drop devDependencies (typescript, tsx, types): the runtime gets production node_modules only.
+# Pruning reuses what npm ci installed, so the build needs the registry only once.
+RUN npm prune --omit=dev --no-audit --no-fund
+
+# The runtime image has no shell to mkdir or chown with, so the volume's mount point is made
+# here (with node, which both the real and the stand-in build images have) and copied over.
+RUN node -e "require('node:fs').mkdirSync('/staging/data', { recursive: true })"
+
+# ---------------------------------------------------------------------------------------------
+FROM ${RUNTIME_IMAGE}
+
+# 65532 is distroless' "nonroot" user; numeric so Kubernetes' runAsNonRoot can verify it.
+USER 65532:65532
+WORKDIR /app
+
+# Only what runs: package.json ("type": "module"), production dependencies, compiled service,
+# and the probe. Files stay owned by root and read-only to the service user.
+COPY --from=build /build/package.json ./package.json
+COPY --from=build /build/node_modules ./node_modules
+COPY --from=build /build/dist/src ./dist/src
+COPY --from=build /build/dist/healthchecker/healthchecker.js ./healthchecker.js
+
+# The database is the only thing the service writes, so the root filesystem can be read-only
+# (docker run --read-only, Kubernetes readOnlyRootFilesystem) with /data a volume or tmpfs.
+COPY --from=build --chown=65532:65532 /staging/data /data
+VOLUME ["/data"]
+
+ENV NODE_ENV=production \
+    PORT=6767 \
+    DB_PATH=/data/accounts.mdb
+
+EXPOSE 6767
+
+# Exec form: there is no shell to run "CMD-SHELL" or "|| exit 1" (the probe already exits 1 on
+# failure, and Docker treats any non-zero exit as unhealthy). The probe checks the aggregate
+# /health view on the port above; keep -port in step with PORT if you change it.
+# --start-period gives seeding and the first database check time before failures count.
+HEALTHCHECK --interval=3s --timeout=3s --start-period=10s --retries=3 \
+    CMD ["/nodejs/bin/node", "/app/healthchecker.js", "-port=6767"]
+
+# node is PID 1 and receives SIGTERM itself: the service drains (readiness 503), closes and
+# exits 0. Absolute path because distroless has no shell to search PATH with.
+ENTRYPOINT ["/nodejs/bin/node", "dist/src/main.js"]
