@@ -5,11 +5,14 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { httpError } from '../http-errors.js';
 import type { HealthRegistry, HealthView, Transition } from './health-registry.js';
 import { chooseFormat, renderHealth, type Renderable } from './render.js';
+import { sseEvent, type WatchHub } from './watch.js';
 
 export interface HealthRoutesOptions {
   readonly registry: HealthRegistry;
   /** Whether a request's Authorization header allows details. */
   readonly detailsAllowed: (authorization: string | undefined) => boolean;
+  /** Live transitions for /health/watch; the route is absent without it. */
+  readonly watch?: WatchHub | undefined;
 }
 
 interface HealthQuery {
@@ -25,7 +28,7 @@ const VIEW_PATHS: ReadonlyArray<readonly [string, HealthView]> = [
   ['/health/started', 'started'],
 ];
 
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { registry, detailsAllowed }) => {
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { registry, detailsAllowed, watch }) => {
   function send(request: FastifyRequest<{ Querystring: HealthQuery }>, reply: FastifyReply, report: Renderable) {
     const verbose = flag(request.query.verbose);
     // Details need both: the client asks (?details or ?verbose) and the policy allows.
@@ -59,6 +62,29 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
     // Asked about one check, the caller wants its own verdict, critical or not.
     return send(request, reply, { view: check.name, status: check.status === 'UP' ? 'UP' : 'DOWN', checks: [check] });
   });
+
+  if (watch) {
+    // Server-Sent Events: a snapshot of every check, then one event a transition, heartbeats between.
+    app.get('/health/watch', async (request, reply) => {
+      if (!detailsAllowed(request.headers.authorization)) {
+        throw httpError(403, 'watching health transitions needs the details permission (see HEALTH_DETAILS)');
+      }
+      const report = await registry.evaluate('health');
+      const raw = reply.raw;
+      // Subscribed in the same tick as the snapshot is taken, so no transition falls between them.
+      const unsubscribe = watch.subscribe({ write: (chunk) => raw.write(chunk), end: () => raw.end() });
+      if (unsubscribe === undefined) throw httpError(503, 'too many health watchers right now; try again later');
+      reply.hijack();
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'x-accel-buffering': 'no',
+      });
+      raw.write(sseEvent('snapshot', { status: report.status, checks: report.checks }));
+      request.raw.socket.once('close', unsubscribe);
+    });
+  }
 };
 
 /** A query flag is on when present, unless it says false or 0 (?verbose, ?details=true). */

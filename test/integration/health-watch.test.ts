@@ -1,0 +1,110 @@
+// /health/watch: Server-Sent Events of health transitions, bounded and closed cleanly.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { request, type IncomingMessage } from 'node:http';
+import { startTestApp } from '../helpers/test-app.js';
+import { waitFor } from '../helpers/wait.js';
+
+interface Stream {
+  readonly response: IncomingMessage;
+  /** Everything received so far. */
+  text(): string;
+  readonly ended: Promise<void>;
+  close(): void;
+}
+
+async function watch(url: string, headers: Record<string, string> = {}): Promise<Stream> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/health/watch`, { headers, agent: false }, (response) => {
+      let received = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => {
+        received += chunk;
+      });
+      const ended = new Promise<void>((done) => response.once('end', done).once('close', done));
+      resolve({ response, text: () => received, ended, close: () => req.destroy() });
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+function events(text: string, name: string): unknown[] {
+  return text
+    .split('\n\n')
+    .filter((block) => block.startsWith(`event: ${name}\n`))
+    .map((block) => JSON.parse(block.split('\ndata: ')[1]!));
+}
+
+describe('/health/watch', () => {
+  it('streams a snapshot, then each transition with its cause, with heartbeats between', async () => {
+    const service = await startTestApp({ testability: true, watch: { maxSubscribers: 4, heartbeatMs: 100 } });
+    const stream = await watch(service.url);
+    try {
+      assert.equal(stream.response.statusCode, 200);
+      assert.equal(stream.response.headers['content-type'], 'text/event-stream; charset=utf-8');
+      assert.equal(stream.response.headers['cache-control'], 'no-store');
+      const snapshot = (await waitFor(() => events(stream.text(), 'snapshot')[0], {
+        what: 'the snapshot event',
+      })) as { status: string; checks: Array<{ name: string; status: string }> };
+      assert.equal(snapshot.status, 'UP');
+      assert.deepEqual(snapshot.checks.map((c) => c.name), ['database', 'startup', 'event-loop', 'testability']);
+
+      await fetch(`${service.url}/testability/healthy/false`);
+      assert.equal((await fetch(`${service.url}/health`)).status, 503);
+      const transition = (await waitFor(() => events(stream.text(), 'transition')[0], {
+        what: 'the transition event',
+      })) as Record<string, unknown>;
+      assert.equal(transition.check, 'testability');
+      assert.equal(transition.from, 'UP');
+      assert.equal(transition.to, 'DOWN');
+      assert.equal(transition.cause, 'switched off through /testability/healthy/false');
+      assert.equal(typeof transition.previousLastedMs, 'number');
+      await waitFor(() => stream.text().includes(': heartbeat\n\n'), { what: 'a heartbeat' });
+    } finally {
+      stream.close();
+      await service.close();
+    }
+  });
+
+  it('refuses watchers beyond the limit with 503, and lets one in again when another leaves', async () => {
+    const service = await startTestApp({ watch: { maxSubscribers: 2, heartbeatMs: 10_000 } });
+    const first = await watch(service.url);
+    const second = await watch(service.url);
+    try {
+      const third = await fetch(`${service.url}/health/watch`);
+      assert.equal(third.status, 503);
+      assert.match(((await third.json()) as { message: string }).message, /too many health watchers/);
+      first.close();
+      await waitFor(() => service.watch!.size === 1, { what: 'the hub to drop the closed watcher' });
+      const again = await watch(service.url);
+      assert.equal(again.response.statusCode, 200);
+      again.close();
+    } finally {
+      first.close();
+      second.close();
+      await service.close();
+    }
+  });
+
+  it('is refused with 403 without the details permission', async () => {
+    const service = await startTestApp({ details: 'never', watch: { maxSubscribers: 2, heartbeatMs: 10_000 } });
+    try {
+      const answer = await fetch(`${service.url}/health/watch`);
+      assert.equal(answer.status, 403);
+      assert.match(((await answer.json()) as { message: string }).message, /details permission/);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('ends every stream with a shutdown event when the app closes, without holding the close', async () => {
+    const service = await startTestApp({ watch: { maxSubscribers: 2, heartbeatMs: 10_000 } });
+    const stream = await watch(service.url);
+    await waitFor(() => events(stream.text(), 'snapshot').length === 1, { what: 'the snapshot event' });
+    const closing = service.close();
+    await stream.ended;
+    assert.deepEqual(events(stream.text(), 'shutdown'), [{ reason: 'shutting down' }]);
+    await closing;
+  });
+});
