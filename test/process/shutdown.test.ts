@@ -56,7 +56,9 @@ describe('graceful shutdown', () => {
     assert.equal(ready.status, 503);
     assert.equal(((await ready.json()) as { checks: { shutdown: { status: string } } }).checks.shutdown.status, 'DOWN');
     assert.equal((await fetch(`${service.url}/health`)).status, 200);
-    assert.equal((await fetch(`${service.url}/accounts/10000`)).status, 200, 'requests are still served while draining');
+    const during = await fetch(`${service.url}/accounts/10000`);
+    assert.equal(during.status, 200, 'requests are still served while draining');
+    assert.equal(during.headers.get('connection'), 'close', 'keep-alive clients are told to reconnect elsewhere');
     assert.equal(await service.stop('SIGTERM', 15_000).catch(() => service.exited), 1, 'the second SIGTERM ends it with 1');
   });
 
@@ -72,6 +74,38 @@ describe('graceful shutdown', () => {
     assert.match(response, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(response, /\{"healthy":true\}$/);
     assert.equal(await service.exited, 0);
+  });
+
+  it('closes an idle keep-alive connection cleanly (FIN, no reset) when it shuts down', async () => {
+    const service = await start();
+    const { hostname, port } = new URL(service.url);
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    let failure: Error | undefined;
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('error', (error) => {
+      failure = error;
+    });
+    const ended = new Promise<void>((resolve) => socket.once('end', resolve));
+    socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n');
+    await waitFor(() => received.endsWith('{"status":"UP"}'), { what: 'the keep-alive response' });
+    service.child.kill('SIGTERM');
+    await ended;
+    assert.equal(failure, undefined, 'the pooled connection saw no ECONNRESET');
+    assert.equal(await service.exited, 0);
+    socket.destroy();
+  });
+
+  it('warns at start, with the numbers, when shutdown cannot fit in the grace period', async () => {
+    const service = await start({ SHUTDOWN_DRAIN_DELAY_MS: '2000', SHUTDOWN_TIMEOUT_MS: '5000', SHUTDOWN_GRACE_PERIOD_MS: '6000' });
+    const warning = logged(service, /^shutdown may be cut short/);
+    assert.ok(warning, 'the budget warning was logged');
+    assert.equal(warning.level, 40);
+    assert.match(String(warning.msg), /2000 ms \+ SHUTDOWN_TIMEOUT_MS 5000 ms = 7000 ms, more than SHUTDOWN_GRACE_PERIOD_MS 6000 ms/);
+    const quiet = await start();
+    assert.equal(logged(quiet, /^shutdown may be cut short/), undefined);
   });
 
   it('ends at once with exit 1 on a second signal, saying why', async () => {
