@@ -21,22 +21,51 @@ export interface AppDeps {
   readonly testability?: TestabilitySwitch | undefined;
   /** How long an account lookup may wait for the store before answering 503 (default 1000 ms). */
   readonly lookupTimeoutMs?: number | undefined;
+  /** Overrides SERVER_TIMEOUTS (tests use short ones). */
+  readonly timeouts?: Partial<ServerTimeouts> | undefined;
 }
 
-/** Server timeouts, chosen so a slow or idle client cannot hold a connection for long. */
-export const SERVER_TIMEOUTS = {
-  /** Whole request, headers and body, must arrive within this. */
+/** Server timeouts: how long a slow, silent or idle client may hold a connection. */
+export interface ServerTimeouts {
+  /** All request headers must arrive within this (a slowloris client is answered 408 and closed). */
+  readonly headersTimeoutMs: number;
+  /** The whole request, headers and body, must arrive within this. */
+  readonly requestTimeoutMs: number;
+  /** Idle keep-alive connections close after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** A socket silent both ways for this long is closed, whatever it is doing. */
+  readonly connectionTimeoutMs: number;
+  /** How often the two timeouts above are checked: also how late they may fire. */
+  readonly connectionsCheckingIntervalMs: number;
+}
+
+/**
+ * The production values. Node's own defaults (headers 60 s, checked every 30 s) let a slowloris
+ * client hold a socket for up to 90 s; real clients send their headers in one packet.
+ */
+export const SERVER_TIMEOUTS: ServerTimeouts = {
+  headersTimeoutMs: 5_000,
   requestTimeoutMs: 10_000,
-  /** Idle keep-alive connections close after this; above typical load balancer idle timeouts. */
+  // Above typical load balancer idle timeouts (60 s), so the balancer closes first, never us mid-reuse.
   keepAliveTimeoutMs: 65_000,
-} as const;
+  // Longer than any answer takes (lookups and health checks are bounded at about a second) and than
+  // the /health/watch heartbeat, so only a dead peer meets it; above the keep-alive timeout too.
+  connectionTimeoutMs: 70_000,
+  connectionsCheckingIntervalMs: 1_000,
+};
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const timeouts: ServerTimeouts = { ...SERVER_TIMEOUTS, ...deps.timeouts };
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    requestTimeout: SERVER_TIMEOUTS.requestTimeoutMs,
-    keepAliveTimeout: SERVER_TIMEOUTS.keepAliveTimeoutMs,
+    requestTimeout: timeouts.requestTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    connectionTimeout: timeouts.connectionTimeoutMs,
+    http: {
+      headersTimeout: timeouts.headersTimeoutMs,
+      connectionsCheckingInterval: timeouts.connectionsCheckingIntervalMs,
+    },
     routerOptions: { maxParamLength: 1000 },
     bodyLimit: 16 * 1024,
     return503OnClosing: true,
