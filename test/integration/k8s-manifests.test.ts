@@ -1,0 +1,151 @@
+// The deploy manifests against the real service: every probe in deploy/k8s points at a route the
+// built service answers with 200 on the port it listens on, the grace periods outlast the drain,
+// and the containers run as the image's non-root user on a read-only root filesystem. Also keeps
+// the Swarm stack's healthcheck in step with the Dockerfile's HEALTHCHECK.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse, parseAllDocuments } from 'yaml';
+import { ROOT, startService, type ServiceProcess } from '../helpers/service-process.js';
+
+/** Parsed YAML: shapes are checked by the assertions, not by types. */
+type Yaml = Record<string, any>;
+
+function readDocuments(relativePath: string): Yaml[] {
+  const documents = parseAllDocuments(readFileSync(join(ROOT, relativePath), 'utf8'));
+  return documents.map((document) => {
+    assert.equal(document.errors.length, 0, `${relativePath}: ${document.errors.map((e) => e.message).join('; ')}`);
+    return document.toJS() as Yaml;
+  });
+}
+
+function findKind(documents: Yaml[], kind: string, file: string): Yaml {
+  const found = documents.find((document) => document?.kind === kind);
+  assert.ok(found, `${file} holds no ${kind}`);
+  return found;
+}
+
+const deployment = findKind(readDocuments('deploy/k8s/deployment.yaml'), 'Deployment', 'deploy/k8s/deployment.yaml');
+const service = findKind(readDocuments('deploy/k8s/service.yaml'), 'Service', 'deploy/k8s/service.yaml');
+const podSpec: Yaml = deployment.spec.template.spec;
+const container: Yaml = podSpec.containers.find((c: Yaml) => c.name === 'accountservice');
+const containerEnv: Record<string, string> = Object.fromEntries(
+  (container.env as Yaml[]).map((entry) => [entry.name as string, String(entry.value)]),
+);
+const PROBES = ['startupProbe', 'livenessProbe', 'readinessProbe'] as const;
+
+/** A named or numbered container port, as a probe or a Service's targetPort gives it. */
+function containerPort(port: string | number): number {
+  if (typeof port === 'number') return port;
+  const named = (container.ports as Yaml[]).find((p) => p.name === port);
+  assert.ok(named, `no container port named ${port}`);
+  return named.containerPort as number;
+}
+
+/** The image's HEALTHCHECK instruction, as the exec-form array Docker stores. */
+function dockerfileHealthcheck(): { test: string[]; options: Record<string, string> } {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const match = /^HEALTHCHECK\s+(.*?)\s*CMD\s+(\[.*\])\s*$/m.exec(dockerfile);
+  assert.ok(match, 'the Dockerfile has an exec-form HEALTHCHECK ... CMD [...]');
+  const options = Object.fromEntries([...match[1]!.matchAll(/--([a-z-]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+  return { test: ['CMD', ...(JSON.parse(match[2]!) as string[])], options };
+}
+
+/** Shutdown settings from an env map, with the service's defaults. */
+function shutdownSeconds(env: Record<string, string | undefined>): number {
+  return (Number(env.SHUTDOWN_DRAIN_DELAY_MS ?? 3000) + Number(env.SHUTDOWN_TIMEOUT_MS ?? 10_000)) / 1000;
+}
+
+describe('kubernetes manifests', () => {
+  let running: ServiceProcess | undefined;
+
+  before(async () => {
+    // The manifest's own environment, except where the test must differ: a free loopback port,
+    // a database in a fresh temp dir (the helper's), and no drain delay to wait out when it stops.
+    const { DB_PATH: _inTheVolume, ...env } = containerEnv;
+    running = await startService({
+      env: { ...env, HOST: '127.0.0.1', PORT: '0', SHUTDOWN_DRAIN_DELAY_MS: '0', LOG_LEVEL: 'info' },
+    });
+  });
+
+  after(async () => {
+    await running?.stop('SIGTERM').catch(() => undefined);
+    await running?.cleanup();
+  });
+
+  it('probes each health view the service serves, on the port it listens on', async () => {
+    const expected = { startupProbe: '/health/started', livenessProbe: '/health/live', readinessProbe: '/health/ready' };
+    for (const probe of PROBES) {
+      const httpGet: Yaml | undefined = container[probe]?.httpGet;
+      assert.ok(httpGet, `${probe} is an httpGet probe`);
+      assert.equal(httpGet.path, expected[probe], `${probe} path`);
+      assert.equal(containerPort(httpGet.port), Number(containerEnv.PORT), `${probe} targets the port PORT says the service listens on`);
+
+      const response = await fetch(`${running!.url}${httpGet.path}`, { signal: AbortSignal.timeout(5000) });
+      assert.equal(response.status, 200, `GET ${httpGet.path} (${probe}) answers 200 on a healthy service: ${await response.text()}`);
+    }
+    // A path the service does not serve answers 404, so the 200s above mean something.
+    const missing = await fetch(`${running!.url}/health/not-a-view`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(missing.status, 404);
+  });
+
+  it('the Service sends traffic to the container port the service listens on', () => {
+    assert.deepEqual(service.spec.selector, deployment.spec.selector.matchLabels);
+    const [port] = service.spec.ports as Yaml[];
+    assert.ok(port);
+    assert.equal(containerPort(port.targetPort), Number(containerEnv.PORT));
+    assert.equal(port.port, 6767);
+  });
+
+  it('gives the service longer than its drain delay and shutdown timeout before SIGKILL', () => {
+    const grace = podSpec.terminationGracePeriodSeconds as number;
+    assert.ok(grace > shutdownSeconds(containerEnv), `terminationGracePeriodSeconds ${grace} > ${shutdownSeconds(containerEnv)} s`);
+  });
+
+  it('runs as the non-root user 65532 on a read-only root filesystem, with only /data writable', () => {
+    const pod: Yaml = podSpec.securityContext;
+    const own: Yaml = container.securityContext;
+    assert.equal(pod.runAsNonRoot, true);
+    assert.equal(own.runAsUser ?? pod.runAsUser, 65532);
+    assert.equal(own.readOnlyRootFilesystem, true);
+    assert.equal(own.allowPrivilegeEscalation, false);
+    assert.deepEqual(own.capabilities?.drop, ['ALL']);
+    for (const kind of ['requests', 'limits']) {
+      assert.ok(container.resources?.[kind]?.memory, `resources.${kind}.memory is set`);
+    }
+    // The database directory must be a volume, or the read-only root makes the service exit.
+    const dbDir = dirname(containerEnv.DB_PATH ?? '');
+    const mount = (container.volumeMounts as Yaml[]).find((m) => m.mountPath === dbDir);
+    assert.ok(mount, `DB_PATH's directory ${dbDir} is a volume mount`);
+    assert.ok((podSpec.volumes as Yaml[]).some((v) => v.name === mount.name), `volume ${mount.name} is declared`);
+  });
+
+  it('matches the image: user 65532 and PORT 6767 in the Dockerfile too', () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    assert.match(dockerfile, /^USER 65532:65532$/m);
+    assert.match(dockerfile, /\bPORT=6767\b/);
+  });
+});
+
+describe('swarm stack', () => {
+  const stack = parse(readFileSync(join(ROOT, 'deploy/swarm/stack.yml'), 'utf8')) as Yaml;
+  const swarmService: Yaml = stack.services.accountservice;
+
+  it('runs the same healthcheck as the Dockerfile HEALTHCHECK', () => {
+    const { test, options } = dockerfileHealthcheck();
+    assert.deepEqual(swarmService.healthcheck.test, test);
+    assert.equal(swarmService.healthcheck.interval, options.interval);
+    assert.equal(swarmService.healthcheck.timeout, options.timeout);
+    assert.equal(String(swarmService.healthcheck.retries), options.retries);
+    assert.equal(swarmService.healthcheck.start_period, options['start-period']);
+    assert.ok(test.includes(`-port=${swarmService.environment.PORT}`), 'the probe checks the port the service listens on');
+  });
+
+  it('waits longer than the drain delay and shutdown timeout before SIGKILL', () => {
+    const grace = /^(\d+)s$/.exec(swarmService.stop_grace_period as string);
+    assert.ok(grace, 'stop_grace_period is given in seconds');
+    assert.ok(Number(grace[1]) > shutdownSeconds(swarmService.environment));
+  });
+});
