@@ -1,0 +1,333 @@
+// The built healthchecker CLI, run as Docker runs it, against real servers in this process.
+// Children are spawned asynchronously: a blocking spawnSync would starve the servers they probe.
+
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
+import type { AddressInfo, Server as TcpServer, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../dist/healthchecker/healthchecker.js', import.meta.url));
+/** Far above any deadline used here, far below "hangs": the bound a prompt exit must beat. */
+const PROMPT_MS = 5_000;
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly elapsedMs: number;
+}
+
+function runCli(args: readonly string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    // The kill timeout turns a hanging CLI into a failed assertion instead of a stuck suite.
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, elapsedMs: performance.now() - started }));
+  });
+}
+
+function listen<T extends Server | TcpServer>(server: T, host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function close(server: Server | TcpServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Writes as fast as the client reads, until it goes away. */
+function writeForever(res: ServerResponse): void {
+  const chunk = Buffer.alloc(16 * 1024, 'x');
+  const pump = (): void => {
+    while (!res.destroyed && res.write(chunk));
+  };
+  res.on('drain', pump);
+  pump();
+}
+
+const DOWN_BODY = JSON.stringify({ status: 'DOWN', checks: { database: { status: 'DOWN', error: 'LMDB closed' } } }, null, 2);
+
+/** The paths the CLI asked for, in order. */
+const requested: string[] = [];
+
+function route(req: IncomingMessage, res: ServerResponse): void {
+  const path = req.url ?? '';
+  requested.push(path);
+  switch (path) {
+    case '/health':
+    case '/health/live':
+    case '/health/ready':
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"UP"}');
+      return;
+    case '/down':
+      res.writeHead(503, { 'content-type': 'application/json' }).end(DOWN_BODY);
+      return;
+    case '/down-endless':
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      writeForever(res);
+      return;
+    case '/down-stalled':
+      // Headers and the first bytes, then nothing: only the deadline can end this.
+      res.writeHead(503, { 'content-type': 'text/plain' }).write('still thinking');
+      return;
+    case '/up-endless':
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      writeForever(res);
+      return;
+    case '/moved':
+      res.writeHead(302, { location: '/moved-target' }).end();
+      return;
+    default:
+      res.writeHead(404).end('no such path');
+  }
+}
+
+const http = createServer(route);
+const silentSockets = new Set<Socket>();
+/** Accepts connections and never says a word. */
+const silent = createTcpServer((socket) => {
+  silentSockets.add(socket);
+  socket.on('close', () => silentSockets.delete(socket));
+});
+let port = 0;
+let silentPort = 0;
+
+before(async () => {
+  assert.ok(existsSync(CLI), `${CLI} is missing: run npm run build first`);
+  port = await listen(http);
+  silentPort = await listen(silent);
+});
+
+after(async () => {
+  http.closeAllConnections();
+  for (const socket of silentSockets) socket.destroy();
+  await Promise.all([close(http), close(silent)]);
+});
+
+/** Asserts Docker's "unhealthy" with the one line of stderr it keeps, and returns that line. */
+function assertUnhealthy(run: Run, url: string): string {
+  assert.equal(run.code, 1, `exit code (stderr: ${run.stderr})`);
+  assert.equal(run.stdout, '');
+  assert.match(run.stderr, /^[^\n]*\n$/, 'exactly one line on stderr');
+  assert.ok(run.stderr.startsWith(`healthchecker: GET ${url}: `), run.stderr);
+  return run.stderr.trimEnd();
+}
+
+function assertBadUsage(run: Run, problem: RegExp): void {
+  assert.equal(run.code, 1, 'exit 1, never 2 (Docker reserves it)');
+  assert.equal(run.stdout, '');
+  const [first, ...rest] = run.stderr.split('\n');
+  assert.match(first ?? '', problem);
+  assert.match(rest.join('\n'), /^Usage: healthchecker /m);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+}
+
+// Every run is independent, so the tests of a block run concurrently to keep the file fast; a
+// test that checks which paths were requested uses a path no other test asks for.
+describe('healthchecker probing a server', { concurrency: true }, () => {
+  test('HTTP 200 on /health exits 0 and prints nothing', async () => {
+    // A server of its own, so the paths it saw are this run's alone.
+    const paths: string[] = [];
+    const server = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      res.end('{"status":"UP"}');
+    });
+    const ownPort = await listen(server);
+    try {
+      const run = await runCli([`-port=${ownPort}`]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stderr, '');
+      assert.equal(run.stdout, '');
+      assert.deepEqual(paths, ['/health']);
+    } finally {
+      await close(server);
+    }
+  });
+
+  test('HTTP 503 exits 1 with the status and the body on one line', async () => {
+    const run = await runCli([`-port=${port}`, '-path=/down']);
+    const line = assertUnhealthy(run, `http://127.0.0.1:${port}/down`);
+    assert.ok(line.includes('HTTP 503: {\\n  "status": "DOWN",\\n  "checks": {'), line);
+    assert.ok(line.includes('"error": "LMDB closed"'), line);
+  });
+
+  test('nothing listening exits 1 with "connection refused"', async () => {
+    const probe = createTcpServer();
+    const freePort = await listen(probe);
+    await close(probe);
+    const run = await runCli([`-port=${freePort}`]);
+    const line = assertUnhealthy(run, `http://127.0.0.1:${freePort}/health`);
+    assert.ok(line.endsWith(': connection refused'), line);
+  });
+
+  test('a server that accepts and never answers fails at the deadline', async () => {
+    const run = await runCli([`-port=${silentPort}`, '-timeout=300ms']);
+    const line = assertUnhealthy(run, `http://127.0.0.1:${silentPort}/health`);
+    assert.ok(line.endsWith(': timed out after 300 ms'), line);
+    assert.ok(run.elapsedMs >= 250, `gave up after ${run.elapsedMs} ms, before its deadline`);
+    assert.ok(run.elapsedMs < PROMPT_MS, `took ${run.elapsedMs} ms`);
+  });
+
+  test('a 503 whose body never ends fails promptly with an excerpt', async () => {
+    const run = await runCli([`-port=${port}`, '-path=/down-endless', '-timeout=10s']);
+    const line = assertUnhealthy(run, `http://127.0.0.1:${port}/down-endless`);
+    assert.match(line, /: HTTP 503: x{200}\.\.\.$/);
+    assert.ok(run.elapsedMs < PROMPT_MS, `took ${run.elapsedMs} ms`);
+  });
+
+  test('a 503 whose body stalls fails at the deadline with what arrived', async () => {
+    const run = await runCli([`-port=${port}`, '-path=/down-stalled', '-timeout=300ms']);
+    const line = assertUnhealthy(run, `http://127.0.0.1:${port}/down-stalled`);
+    assert.ok(line.endsWith(': HTTP 503: still thinking (body still arriving after 300 ms)'), line);
+    assert.ok(run.elapsedMs >= 250 && run.elapsedMs < PROMPT_MS, `took ${run.elapsedMs} ms`);
+  });
+
+  test('a 200 whose body never ends is healthy at once', async () => {
+    const run = await runCli([`-port=${port}`, '-path=/up-endless', '-timeout=10s']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, '');
+    assert.ok(run.elapsedMs < PROMPT_MS, `took ${run.elapsedMs} ms`);
+  });
+
+  test('a redirect is a failure and is not followed', async () => {
+    const run = await runCli([`-port=${port}`, '-path=/moved']);
+    const line = assertUnhealthy(run, `http://127.0.0.1:${port}/moved`);
+    assert.ok(line.includes(': HTTP 302 (redirects are not followed)'), line);
+    assert.ok(line.endsWith('Location: /moved-target'), line);
+    assert.ok(!requested.includes('/moved-target'), 'the redirect was followed');
+  });
+
+  test('without -port it probes the original default, port 80', async () => {
+    // A reserved name that never resolves keeps this deterministic whatever listens on port 80.
+    // The trailing dot stops resolv.conf's search domains from turning it into a real name.
+    const run = await runCli(['-host=healthchecker-test.invalid.', '-timeout=2s']);
+    assert.equal(run.code, 1, run.stderr);
+    assert.ok(run.stderr.includes('http://healthchecker-test.invalid.:80/health:'), run.stderr);
+  });
+});
+
+describe('healthchecker flags', { concurrency: true }, () => {
+  test('every spelling of -port reaches the server', { concurrency: true }, async (t) => {
+    const spellings = [[`-port=${port}`], ['-port', `${port}`], [`--port=${port}`], ['--port', `${port}`]];
+    await Promise.all(
+      spellings.map((args) =>
+        t.test(args.join(' '), async () => {
+          const run = await runCli(args);
+          assert.equal(run.code, 0, run.stderr);
+        }),
+      ),
+    );
+  });
+
+  test('-path chooses the path that is probed', { concurrency: true }, async (t) => {
+    const cases: [string[], string][] = [
+      [['-path=/health/live'], '/health/live'],
+      [['--path', '/health/ready'], '/health/ready'],
+    ];
+    await Promise.all(
+      cases.map(([args, path]) =>
+        t.test(args.join(' '), async () => {
+          const run = await runCli([`-port=${port}`, ...args]);
+          assert.equal(run.code, 0, run.stderr);
+          assert.ok(requested.includes(path), `requested ${requested.join(', ')}`);
+        }),
+      ),
+    );
+  });
+
+  test('-host takes a name or an address', { concurrency: true }, async (t) => {
+    const spellings = [['-host=127.0.0.1'], ['-host', 'localhost'], ['--host=127.0.0.1']];
+    await Promise.all(
+      spellings.map((args) =>
+        t.test(args.join(' '), async () => {
+          const run = await runCli([...args, `-port=${port}`]);
+          assert.equal(run.code, 0, run.stderr);
+        }),
+      ),
+    );
+  });
+
+  test('-host takes an IPv6 literal and brackets it in the URL', async (t) => {
+    const server = createServer(route);
+    const v6Port = await listen(server, '::1').catch(() => undefined);
+    if (v6Port === undefined) return t.skip('no IPv6 loopback on this machine');
+    try {
+      const healthy = await runCli(['-host=::1', `-port=${v6Port}`]);
+      assert.equal(healthy.code, 0, healthy.stderr);
+      const down = await runCli(['-host', '::1', `-port=${v6Port}`, '-path=/down']);
+      assertUnhealthy(down, `http://[::1]:${v6Port}/down`);
+    } finally {
+      server.closeAllConnections();
+      await close(server);
+    }
+  });
+
+  // Independent runs: concurrent subtests keep the file fast.
+  test('-timeout takes milliseconds or a Go duration', { concurrency: true }, async (t) => {
+    const deadlines: [string[], number][] = [
+      [['-timeout=300'], 300],
+      [['-timeout', '300ms'], 300],
+      [['--timeout=0.3s'], 300],
+      [['--timeout', '.25s'], 250],
+    ];
+    const timedOut = deadlines.map(([args, ms]) =>
+      t.test(`${args.join(' ')} against a silent server`, async () => {
+        const run = await runCli([`-port=${silentPort}`, ...args]);
+        const line = assertUnhealthy(run, `http://127.0.0.1:${silentPort}/health`);
+        assert.ok(line.endsWith(`: timed out after ${ms} ms`), line);
+      }),
+    );
+    const accepted = ['2s', '1m', '1m30s', '1h'].map((duration) =>
+      t.test(`-timeout=${duration} is accepted`, async () => {
+        const run = await runCli([`-port=${port}`, `-timeout=${duration}`]);
+        assert.equal(run.code, 0, run.stderr);
+      }),
+    );
+    await Promise.all([...timedOut, ...accepted]);
+  });
+
+  test('-help, -h and --help print the usage on stdout and exit 0', { concurrency: true }, async (t) => {
+    await Promise.all(
+      ['-help', '-h', '--help'].map((flag) =>
+        t.test(flag, async () => {
+          const run = await runCli([flag]);
+          assert.equal(run.code, 0);
+          assert.equal(run.stderr, '');
+          assert.match(run.stdout, /^Usage: healthchecker /);
+          assert.match(run.stdout, /-timeout /);
+        }),
+      ),
+    );
+  });
+
+  test('a bad flag or value exits 1, never 2, naming the problem above the usage', { concurrency: true }, async (t) => {
+    const cases: [string[], RegExp][] = [
+      [['-verbose'], /unknown flag "-verbose"/],
+      [['--port=1', '--retries=3'], /unknown flag "--retries=3"/],
+      [['-port=abc'], /invalid value "abc" for -port/],
+      [['-port=70000'], /invalid value "70000" for -port/],
+      [['-port=0'], /invalid value "0" for -port/],
+      [['-port'], /flag -port needs a value/],
+      [['-port', '-timeout=1s'], /flag -port needs a value/],
+      [['-timeout=fast'], /invalid value "fast" for -timeout/],
+      [['-timeout=0s'], /invalid value "0s" for -timeout/],
+      [['-path=health'], /invalid value "health" for -path/],
+      [['-host=not a host'], /invalid value "not a host" for -host/],
+      [['-port=6767', '6767'], /unexpected argument "6767"/],
+    ];
+    await Promise.all(cases.map(([args, problem]) => t.test(args.join(' '), async () => assertBadUsage(await runCli(args), problem))));
+  });
+});
