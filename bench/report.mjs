@@ -1,0 +1,429 @@
+// Turns the bench's results into the targets' verdicts, REPORT.md, a console table and a
+// hand-written SVG plot. Pure functions of results.json, so a report can be redrawn from it:
+//   node bench/report.mjs bench/results.json     rewrites REPORT.md and throughput.svg beside it
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const TARGETS = {
+  accountsRatio: 0.9,
+  healthRatio: 0.95,
+  healthP99UnderLoadMs: 20,
+  healthcheckerRatio: 1.2,
+  startToHealthyMs: 300,
+  idleRssMb: 70,
+};
+
+const isMeasured = (value) => typeof value === 'object' && value !== null;
+
+/** Each target with its figure and PASS/MISS; a figure that could not be measured says why. */
+export function evaluateTargets(results) {
+  const { accounts, health } = results.throughput;
+  const underLoad = results.healthUnderLoad;
+  const probes = results.probeCommands;
+  const healthchecker = isMeasured(probes.healthchecker) ? probes.healthchecker.medianMs / probes.node.medianMs : undefined;
+  const verdict = (pass) => (pass ? 'PASS' : 'MISS');
+  return [
+    {
+      id: 'accounts-throughput',
+      name: 'GET /accounts/{id} req/s vs raw node:http',
+      value: accounts.service.rps / accounts.raw.rps,
+      shown: ratio(accounts.service.rps / accounts.raw.rps),
+      target: `>= ${TARGETS.accountsRatio.toFixed(2)}`,
+      result: verdict(accounts.service.rps / accounts.raw.rps >= TARGETS.accountsRatio),
+    },
+    {
+      id: 'health-throughput',
+      name: 'GET /health req/s vs raw node:http',
+      value: health.service.rps / health.raw.rps,
+      shown: ratio(health.service.rps / health.raw.rps),
+      target: `>= ${TARGETS.healthRatio.toFixed(2)}`,
+      result: verdict(health.service.rps / health.raw.rps >= TARGETS.healthRatio),
+    },
+    {
+      id: 'health-p99-under-load',
+      name: '/health p99 while /accounts is saturated',
+      value: underLoad.p99Ms,
+      shown: `${ms(underLoad.p99Ms)} ms`,
+      target: `< ${TARGETS.healthP99UnderLoadMs} ms`,
+      result: verdict(underLoad.p99Ms < TARGETS.healthP99UnderLoadMs),
+    },
+    {
+      id: 'health-failures-under-load',
+      name: '/health failures while /accounts is saturated',
+      value: underLoad.failures,
+      shown: `${underLoad.failures} of ${underLoad.probes}`,
+      target: '0',
+      result: verdict(underLoad.failures === 0 && underLoad.probes > 0),
+    },
+    {
+      id: 'healthchecker-wall-time',
+      name: 'healthchecker wall time vs node -e 0',
+      value: healthchecker ?? null,
+      shown: healthchecker === undefined ? 'missing' : `${ratio(healthchecker)} (${ms(probes.healthchecker.medianMs)} vs ${ms(probes.node.medianMs)} ms)`,
+      target: `<= ${TARGETS.healthcheckerRatio.toFixed(2)}`,
+      result: healthchecker === undefined ? 'MISSING' : verdict(healthchecker <= TARGETS.healthcheckerRatio && probes.healthchecker.failures === 0),
+    },
+    {
+      id: 'start-to-healthy',
+      name: 'start to first 200 from /health (median)',
+      value: results.startup.medianMs,
+      shown: `${ms(results.startup.medianMs)} ms`,
+      target: `< ${TARGETS.startToHealthyMs} ms`,
+      result: verdict(results.startup.medianMs < TARGETS.startToHealthyMs),
+    },
+    {
+      id: 'idle-rss',
+      name: 'idle RSS',
+      value: results.memory.idleRssMb,
+      shown: `${mb(results.memory.idleRssMb)} MB`,
+      target: `< ${TARGETS.idleRssMb} MB`,
+      result: verdict(results.memory.idleRssMb < TARGETS.idleRssMb),
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Number formats
+
+function rps(value) {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+function ms(value) {
+  if (!Number.isFinite(value)) return 'n/a';
+  if (value < 10) return value.toFixed(2);
+  if (value < 100) return value.toFixed(1);
+  return value.toFixed(0);
+}
+
+function mb(value) {
+  return value.toFixed(1);
+}
+
+function ratio(value) {
+  return Number.isFinite(value) ? value.toFixed(2) : 'n/a';
+}
+
+function resultOf(results, id) {
+  return results.targets.find((target) => target.id === id)?.result ?? '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+/** The throughput rows: one per endpoint and server, with its anchor and ratio. */
+function throughputRows(results) {
+  const { accounts, health } = results.throughput;
+  const row = (endpoint, server, figure, anchor, anchorName, target, result) => [
+    endpoint,
+    server,
+    rps(figure.rps),
+    ms(figure.p50Ms),
+    ms(figure.p99Ms),
+    ms(figure.maxMs),
+    `${figure.errors}`,
+    anchor === undefined ? 'anchor' : anchorName,
+    anchor === undefined ? '1.00' : ratio(figure.rps / anchor.rps),
+    target,
+    result,
+  ];
+  const rows = [
+    row('GET /accounts/{id}', 'raw node:http', accounts.raw, undefined, '', '', ''),
+    row('GET /accounts/{id}', 'service', accounts.service, accounts.raw, 'raw node:http', `>= ${TARGETS.accountsRatio.toFixed(2)}`, resultOf(results, 'accounts-throughput')),
+  ];
+  if (isMeasured(accounts.serviceMetricsOff)) {
+    rows.push(row('GET /accounts/{id}', 'service METRICS=off', accounts.serviceMetricsOff, accounts.raw, 'raw node:http', '', ''));
+  } else {
+    rows.push(['GET /accounts/{id}', 'service METRICS=off', accounts.serviceMetricsOff, '', '', '', '', '', '', '', '']);
+  }
+  rows.push(
+    row('GET /health', 'raw node:http', health.raw, undefined, '', '', ''),
+    row('GET /health', 'service', health.service, health.raw, 'raw node:http', `>= ${TARGETS.healthRatio.toFixed(2)}`, resultOf(results, 'health-throughput')),
+  );
+  return rows;
+}
+
+/** Everything else: each figure with its anchor, ratio, target and verdict. */
+function otherRows(results) {
+  const { accounts } = results.throughput;
+  const underLoad = results.healthUnderLoad;
+  const probes = results.probeCommands;
+  const rows = [];
+  rows.push([
+    'metrics on vs off: /accounts req/s with METRICS=on',
+    isMeasured(accounts.serviceMetricsOff) ? `${rps(accounts.service.rps)} req/s` : accounts.serviceMetricsOff,
+    isMeasured(accounts.serviceMetricsOff) ? `METRICS=off: ${rps(accounts.serviceMetricsOff.rps)} req/s` : '',
+    isMeasured(accounts.serviceMetricsOff) ? ratio(accounts.service.rps / accounts.serviceMetricsOff.rps) : 'n/a',
+    '',
+    '',
+  ]);
+  rows.push([
+    `/health latency while /accounts is saturated (probe every ${underLoad.intervalMs} ms, new connection each)`,
+    `p50 ${ms(underLoad.p50Ms)} ms, p99 ${ms(underLoad.p99Ms)} ms, max ${ms(underLoad.maxMs)} ms`,
+    '',
+    '',
+    `p99 < ${TARGETS.healthP99UnderLoadMs} ms`,
+    resultOf(results, 'health-p99-under-load'),
+  ]);
+  rows.push([
+    '/health failures while /accounts is saturated',
+    `${underLoad.failures} of ${underLoad.probes} probes${underLoad.failureSamples.length > 0 ? ` (${underLoad.failureSamples.slice(0, 3).join('; ')})` : ''}`,
+    '',
+    '',
+    '0',
+    resultOf(results, 'health-failures-under-load'),
+  ]);
+  rows.push([
+    '/accounts during that saturation',
+    `${rps(underLoad.accounts.rps)} req/s, p99 ${ms(underLoad.accounts.p99Ms)} ms, ${underLoad.accounts.errors} errors`,
+    `service alone: ${rps(accounts.service.rps)} req/s`,
+    ratio(underLoad.accounts.rps / accounts.service.rps),
+    '',
+    '',
+  ]);
+  const timing = (figure) => `${ms(figure.medianMs)} ms median (mean ${ms(figure.meanMs)}, ${figure.runs} runs${figure.failures > 0 ? `, ${figure.failures} failed` : ''})`;
+  rows.push(['`node -e 0` wall time', timing(probes.node), 'anchor', '1.00', '', '']);
+  rows.push([
+    'healthchecker wall time (`node dist/healthchecker/healthchecker.js -port=PORT`)',
+    isMeasured(probes.healthchecker) ? timing(probes.healthchecker) : 'missing',
+    '`node -e 0`',
+    isMeasured(probes.healthchecker) ? ratio(probes.healthchecker.medianMs / probes.node.medianMs) : 'n/a',
+    `<= ${TARGETS.healthcheckerRatio.toFixed(2)}`,
+    resultOf(results, 'healthchecker-wall-time'),
+  ]);
+  rows.push([
+    'curl wall time (`curl -sf URL/health`)',
+    isMeasured(probes.curl) ? timing(probes.curl) : 'missing',
+    '`node -e 0`',
+    isMeasured(probes.curl) ? ratio(probes.curl.medianMs / probes.node.medianMs) : 'n/a',
+    '',
+    '',
+  ]);
+  rows.push([
+    'start to first 200 from /health',
+    `${ms(results.startup.medianMs)} ms median (${ms(results.startup.minMs)}-${ms(results.startup.maxMs)}, ${results.startup.runsMs.length} starts)`,
+    '',
+    '',
+    `< ${TARGETS.startToHealthyMs} ms`,
+    resultOf(results, 'start-to-healthy'),
+  ]);
+  rows.push(['RSS idle', `${mb(results.memory.idleRssMb)} MB`, '', '', `< ${TARGETS.idleRssMb} MB`, resultOf(results, 'idle-rss')]);
+  rows.push([
+    'RSS after load',
+    `${mb(results.memory.afterLoadRssMb)} MB (peak ${mb(results.memory.peakRssMb)} MB)`,
+    'RSS idle',
+    ratio(results.memory.afterLoadRssMb / results.memory.idleRssMb),
+    '',
+    '',
+  ]);
+  return rows;
+}
+
+function table(header, rows) {
+  const escape = (cell) => String(cell).replaceAll('|', '\\|');
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+  ].join('\n');
+}
+
+const THROUGHPUT_HEADER = ['Endpoint', 'Server', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'Anchor', 'Ratio', 'Target', 'Result'];
+const OTHER_HEADER = ['Figure', 'Value', 'Anchor', 'Ratio', 'Target', 'Result'];
+
+export function renderMarkdown(results) {
+  const { meta, settings } = results;
+  const passed = results.targets.filter((target) => target.result === 'PASS').length;
+  const missed = results.targets.filter((target) => target.result !== 'PASS');
+  const perTarget = `${settings.warmupS} s warm-up, then ${settings.rounds} round(s) of ${settings.roundS} s, order alternating each round`;
+  return `# Benchmark report
+
+Produced by \`npm run bench${meta.mode === 'full' ? '' : ` -- --${meta.mode}`}\` (bench/run.mjs) on ${meta.date}.
+
+- Machine: ${meta.nproc} cores (${meta.cpu}), Linux ${meta.kernel}, Node ${meta.node}
+- Load tool: ${meta.loadTool}, 1 thread, ${settings.connections} keep-alive connections, loopback only
+- Pinning: ${meta.pinning}
+- Load average at start ${meta.loadAverageAtStart.join(' ')}, at end ${meta.loadAverageAtEnd.join(' ')} (other work on the machine shows here)
+- Service: the production build (\`node dist/src/main.js\`) with ${settings.serviceEnv}
+- Per target: ${perTarget}; req/s is total requests over total time, p50 the median of the rounds, p99 and max the worst
+
+**Targets: ${passed} of ${results.targets.length} PASS${missed.length > 0 ? `; not met: ${missed.map((t) => `${t.name} (${t.shown}, target ${t.target})`).join('; ')}` : ''}.**
+
+## Throughput: the service against the raw node:http ceiling
+
+The ceiling is bench/raw-server.mjs: node:http answering the same bytes with the same headers
+from a Map. GET /accounts/{id} rotates over the 100 seeded ids. errors = non-2xx answers plus
+socket errors (connect, read, write, timeout).
+
+${table(THROUGHPUT_HEADER, throughputRows(results))}
+
+![req/s per endpoint against the raw ceiling, and p50/p99 latency](throughput.svg)
+
+## Health under load, probes, start and memory
+
+${table(OTHER_HEADER, otherRows(results))}
+
+How these are measured:
+- /health under load: the load tool saturates GET /accounts/{id} for ${settings.saturationS} s while
+  bench/health-prober.mjs sends GET /health every ${settings.probeIntervalMs} ms on a new connection (as Docker and
+  Kubernetes probes do), not waiting for the previous answer; a failure is a non-200, a socket error
+  or no answer within 2 s.
+- Probe wall times: ${results.probeCommands.method}, each command ${settings.startCommandRuns} runs after ${settings.startCommandWarmup} warm-up runs,
+  against the idle service, without NODE_EXTRA_CA_CERTS (a container has no such variable).
+- Start to healthy: from spawning \`node dist/src/main.js\` (fresh temp database each time) to its
+  first 200 from /health, polled every 2 ms; ${settings.startupRuns} starts, median shown.
+- RSS: VmRSS from /proc/PID/status, idle after one request of each kind, and after all the load
+  (peak is VmHWM).
+`;
+}
+
+export function renderConsole(results) {
+  return `\n${table(THROUGHPUT_HEADER, throughputRows(results))}\n\n${table(OTHER_HEADER, otherRows(results))}\n\n${results.targets
+    .map((target) => `${target.result.padEnd(7)} ${target.name}: ${target.shown} (target ${target.target})`)
+    .join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The plot
+
+const COLORS = { raw: '#9aa0a6', service: '#1a73e8', serviceMetricsOff: '#34a853', p50: '#8ab4f8', p99: '#1967d2', target: '#d93025' };
+
+function esc(text) {
+  return String(text).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+function niceMax(value) {
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  return 10 * magnitude;
+}
+
+function compact(value) {
+  return value >= 1000 ? `${(value / 1000).toFixed(1)}k` : `${Math.round(value)}`;
+}
+
+/** Axis, grid and tick labels of one panel; returns the y of a value. */
+function axes(parts, { x, y, width, height, max, unit, title }) {
+  const yOf = (value) => y + height - (value / max) * height;
+  parts.push(`<text x="${x}" y="${y - 14}" class="title">${esc(title)}</text>`);
+  for (let i = 0; i <= 4; i++) {
+    const value = (max / 4) * i;
+    const ty = yOf(value);
+    parts.push(`<line x1="${x}" y1="${ty}" x2="${x + width}" y2="${ty}" class="grid"/>`);
+    parts.push(`<text x="${x - 6}" y="${ty + 4}" class="tick" text-anchor="end">${esc(unit === 'req/s' ? compact(value) : ms(value))}</text>`);
+  }
+  parts.push(`<line x1="${x}" y1="${y + height}" x2="${x + width}" y2="${y + height}" class="axis"/>`);
+  return yOf;
+}
+
+export function renderSvg(results) {
+  const { accounts, health } = results.throughput;
+  const underLoad = results.healthUnderLoad;
+  const parts = [];
+  const W = 960;
+  const H = 420;
+  const top = 60;
+  const plotH = 260;
+
+  // Left: req/s per endpoint, the raw ceiling beside the service, the target line over each group.
+  const groups = [
+    {
+      label: 'GET /accounts/{id}',
+      targetRatio: TARGETS.accountsRatio,
+      bars: [
+        ['raw', accounts.raw, 'raw'],
+        ['service', accounts.service, 'service'],
+        ...(isMeasured(accounts.serviceMetricsOff) ? [['METRICS=off', accounts.serviceMetricsOff, 'serviceMetricsOff']] : []),
+      ],
+    },
+    { label: 'GET /health', targetRatio: TARGETS.healthRatio, bars: [['raw', health.raw, 'raw'], ['service', health.service, 'service']] },
+  ];
+  const maxRps = niceMax(Math.max(...groups.flatMap((g) => g.bars.map(([, figure]) => figure.rps))) * 1.1);
+  const left = { x: 70, y: top, width: 400, height: plotH };
+  const yRps = axes(parts, { ...left, max: maxRps, unit: 'req/s', title: 'Throughput (req/s), service vs raw node:http ceiling' });
+  const barW = 56;
+  const groupW = left.width / groups.length;
+  groups.forEach((group, g) => {
+    const gx = left.x + g * groupW + (groupW - group.bars.length * (barW + 8)) / 2;
+    const raw = group.bars[0][1].rps;
+    group.bars.forEach(([name, figure, key], b) => {
+      const bx = gx + b * (barW + 8);
+      const by = yRps(figure.rps);
+      parts.push(`<rect x="${bx}" y="${by}" width="${barW}" height="${left.y + left.height - by}" fill="${COLORS[key]}"><title>${esc(`${group.label} ${name}: ${rps(figure.rps)} req/s`)}</title></rect>`);
+      parts.push(`<text x="${bx + barW / 2}" y="${by - 4}" class="value" text-anchor="middle">${compact(figure.rps)}</text>`);
+      if (b > 0) {
+        // The ratio to the raw ceiling inside the bar, or above its value when the bar is too short.
+        const inside = left.y + left.height - by > 20;
+        parts.push(`<text x="${bx + barW / 2}" y="${inside ? by + 14 : by - 17}" class="${inside ? 'ratio' : 'value'}" text-anchor="middle">${ratio(figure.rps / raw)}x</text>`);
+      }
+      parts.push(`<text x="${bx + barW / 2}" y="${left.y + left.height + 14}" class="small" text-anchor="middle">${esc(name)}</text>`);
+    });
+    const ty = yRps(raw * group.targetRatio);
+    const x2 = gx + group.bars.length * (barW + 8) - 8;
+    parts.push(`<line x1="${gx - 4}" y1="${ty}" x2="${x2 + 4}" y2="${ty}" class="target"/>`);
+    parts.push(`<text x="${x2 + 6}" y="${ty + 4}" class="small target-text">${group.targetRatio.toFixed(2)}x raw</text>`);
+    parts.push(`<text x="${left.x + g * groupW + groupW / 2}" y="${left.y + left.height + 32}" class="label" text-anchor="middle">${esc(group.label)}</text>`);
+  });
+
+  // Right: p50 and p99 latency of every measured load, with /health under saturation last.
+  const latencies = [
+    ['/accounts raw', accounts.raw],
+    ['/accounts service', accounts.service],
+    ...(isMeasured(accounts.serviceMetricsOff) ? [['/accounts METRICS=off', accounts.serviceMetricsOff]] : []),
+    ['/health raw', health.raw],
+    ['/health service', health.service],
+    ['/health probe, /accounts saturated', underLoad],
+  ];
+  const maxMs = niceMax(Math.max(TARGETS.healthP99UnderLoadMs, ...latencies.flatMap(([, f]) => [f.p50Ms, f.p99Ms])) * 1.1);
+  const right = { x: 540, y: top, width: 400, height: plotH };
+  const yMs = axes(parts, { ...right, max: maxMs, unit: 'ms', title: 'Latency (ms): p50 and p99' });
+  const slot = right.width / latencies.length;
+  const lw = Math.min(22, slot / 2 - 4);
+  latencies.forEach(([name, figure], i) => {
+    const cx = right.x + i * slot + slot / 2;
+    for (const [k, key] of [['p50Ms', 'p50'], ['p99Ms', 'p99']].entries()) {
+      const value = figure[key[0]];
+      const bx = cx - lw - 1 + k * (lw + 2);
+      const by = yMs(value);
+      parts.push(`<rect x="${bx}" y="${by}" width="${lw}" height="${right.y + right.height - by}" fill="${COLORS[key[1]]}"><title>${esc(`${name} ${key[1]}: ${ms(value)} ms`)}</title></rect>`);
+      parts.push(`<text x="${bx + lw / 2}" y="${by - 4}" class="tiny" text-anchor="middle">${ms(value)}</text>`);
+    }
+    const words = name.split(' ');
+    words.forEach((word, w) => {
+      parts.push(`<text x="${cx}" y="${right.y + right.height + 14 + w * 12}" class="small" text-anchor="middle">${esc(word)}</text>`);
+    });
+  });
+  const ty = yMs(TARGETS.healthP99UnderLoadMs);
+  parts.push(`<line x1="${right.x + right.width - slot}" y1="${ty}" x2="${right.x + right.width}" y2="${ty}" class="target"/>`);
+  parts.push(`<text x="${right.x + right.width}" y="${ty - 4}" class="small target-text" text-anchor="end">${TARGETS.healthP99UnderLoadMs} ms target</text>`);
+  parts.push(`<rect x="${left.x}" y="${H - 52}" width="10" height="10" fill="${COLORS.raw}"/><text x="${left.x + 14}" y="${H - 43}" class="small">raw = bench/raw-server.mjs, node:http answering the same bytes from memory</text>`);
+  parts.push(`<rect x="${right.x}" y="${H - 30}" width="10" height="10" fill="${COLORS.p50}"/><text x="${right.x + 14}" y="${H - 21}" class="small">p50</text>`);
+  parts.push(`<rect x="${right.x + 50}" y="${H - 30}" width="10" height="10" fill="${COLORS.p99}"/><text x="${right.x + 64}" y="${H - 21}" class="small">p99</text>`);
+
+  const { meta } = results;
+  const footer = `${meta.date.slice(0, 10)} · ${meta.nproc} cores · Node ${meta.node} · ${meta.loadTool} · ${meta.mode} run`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">
+<style>
+.title{font-size:14px;font-weight:600;fill:#202124}.label{font-size:12px;fill:#202124}.small{font-size:10px;fill:#5f6368}
+.tiny{font-size:9px;fill:#5f6368}.value{font-size:11px;fill:#202124}.ratio{font-size:10px;fill:#fff;font-weight:600}
+.tick{font-size:10px;fill:#5f6368}.grid{stroke:#e8eaed}.axis{stroke:#5f6368}
+.target{stroke:${COLORS.target};stroke-width:1.5;stroke-dasharray:5 3}.target-text{fill:${COLORS.target}}
+</style>
+<rect width="${W}" height="${H}" fill="#fff"/>
+${parts.join('\n')}
+<text x="70" y="${H - 21}" class="small">${esc(footer)}</text>
+</svg>
+`;
+}
+
+// Redraw from a results.json: node bench/report.mjs bench/results.json
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const file = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), 'results.json');
+  const results = JSON.parse(readFileSync(file, 'utf8'));
+  results.targets = evaluateTargets(results);
+  writeFileSync(join(dirname(file), 'REPORT.md'), renderMarkdown(results));
+  writeFileSync(join(dirname(file), 'throughput.svg'), renderSvg(results));
+  process.stdout.write(renderConsole(results));
+}

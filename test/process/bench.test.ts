@@ -1,0 +1,149 @@
+// The benchmark, run in its shortest mode against the real built service: it must produce a complete
+// report (every figure present, every target judged) with no request errors, and write where it is
+// told, leaving the committed bench/REPORT.md alone. It asserts no speed: that is the report's job.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, assertBuilt } from '../helpers/service-process.js';
+
+interface LoadFigure {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  requests: number;
+  non2xx: number;
+  socketErrors: number;
+  errors: number;
+}
+
+interface ProbeTiming {
+  medianMs: number;
+  runs: number;
+  failures: number;
+}
+
+interface Results {
+  meta: Record<string, unknown>;
+  throughput: {
+    accounts: { raw: LoadFigure; service: LoadFigure; serviceMetricsOff: LoadFigure | string };
+    health: { raw: LoadFigure; service: LoadFigure };
+  };
+  metricsSwitch: { honoured: boolean; reason?: string };
+  healthUnderLoad: { probes: number; ok: number; failures: number; p50Ms: number; p99Ms: number; maxMs: number; accounts: LoadFigure };
+  probeCommands: { method: string; node: ProbeTiming; healthchecker: ProbeTiming | 'missing'; curl: ProbeTiming | 'missing' };
+  startup: { runsMs: number[]; medianMs: number };
+  memory: { idleRssMb: number; afterLoadRssMb: number; peakRssMb: number };
+  targets: { id: string; name: string; shown: string; target: string; result: string }[];
+}
+
+const BENCH = join(ROOT, 'bench/run.mjs');
+const HEALTHCHECKER = join(ROOT, 'dist/healthchecker/healthchecker.js');
+const RUN_DEADLINE_MS = 150_000;
+
+function fileDigest(path: string): string | undefined {
+  return existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : undefined;
+}
+
+/** Runs the bench to its end (or kills it by PID at the deadline); resolves with its exit and output. */
+function runBench(args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BENCH, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGTERM'), RUN_DEADLINE_MS);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? signal ?? 'unknown', stdout, stderr });
+    });
+  });
+}
+
+function assertLoadFigure(name: string, figure: LoadFigure | string): asserts figure is LoadFigure {
+  assert.equal(typeof figure, 'object', `${name}: expected a measured figure, got ${String(figure)}`);
+  const f = figure as LoadFigure;
+  assert.ok(f.requests > 0 && f.rps > 0, `${name}: no requests completed`);
+  for (const key of ['p50Ms', 'p99Ms', 'maxMs'] as const) {
+    assert.ok(Number.isFinite(f[key]) && f[key] > 0, `${name}: ${key} is ${f[key]}`);
+  }
+  assert.ok(f.p50Ms <= f.p99Ms && f.p99Ms <= f.maxMs, `${name}: percentiles out of order`);
+  assert.equal(f.non2xx, 0, `${name}: non-2xx answers`);
+  assert.equal(f.socketErrors, 0, `${name}: socket errors`);
+}
+
+function assertTiming(name: string, timing: ProbeTiming | 'missing'): asserts timing is ProbeTiming {
+  assert.notEqual(timing, 'missing', `${name} was not measured`);
+  const t = timing as ProbeTiming;
+  assert.ok(Number.isFinite(t.medianMs) && t.medianMs > 0, `${name}: median ${t.medianMs}`);
+  assert.ok(t.runs > 0, `${name}: no runs`);
+  assert.equal(t.failures, 0, `${name}: ${t.failures} runs failed`);
+}
+
+test('npm run bench -- --smoke --out DIR writes a complete report with no errors, and leaves bench/ alone', { timeout: RUN_DEADLINE_MS + 30_000 }, async () => {
+  assertBuilt();
+  const out = mkdtempSync(join(tmpdir(), 'accountservice-bench-test-'));
+  const committed = ['REPORT.md', 'results.json', 'throughput.svg'].map((name) => join(ROOT, 'bench', name));
+  const before = committed.map(fileDigest);
+  try {
+    const run = await runBench(['--smoke', '--out', out]);
+    assert.equal(run.code, 0, `bench exited ${run.code}:\n${run.stderr}`);
+
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+    const { accounts, health } = results.throughput;
+    assertLoadFigure('raw /accounts', accounts.raw);
+    assertLoadFigure('service /accounts', accounts.service);
+    assertLoadFigure('raw /health', health.raw);
+    assertLoadFigure('service /health', health.service);
+    if (results.metricsSwitch.honoured) {
+      assertLoadFigure('service /accounts METRICS=off', accounts.serviceMetricsOff);
+    } else {
+      assert.equal(accounts.serviceMetricsOff, results.metricsSwitch.reason);
+      assert.match(String(accounts.serviceMetricsOff), /^n\/a: /);
+    }
+
+    const underLoad = results.healthUnderLoad;
+    assert.ok(underLoad.probes > 0, 'no /health probes were sent under load');
+    assert.equal(underLoad.failures, 0, `/health probes failed under load: ${JSON.stringify(underLoad)}`);
+    assert.equal(underLoad.ok, underLoad.probes);
+    assert.ok(underLoad.p50Ms > 0 && underLoad.p50Ms <= underLoad.p99Ms && underLoad.p99Ms <= underLoad.maxMs);
+    assertLoadFigure('/accounts under saturation', underLoad.accounts);
+
+    assertTiming('node -e 0', results.probeCommands.node);
+    if (existsSync(HEALTHCHECKER)) assertTiming('healthchecker', results.probeCommands.healthchecker);
+    else assert.equal(results.probeCommands.healthchecker, 'missing');
+
+    assert.ok(results.startup.runsMs.length > 0 && results.startup.runsMs.every((ms) => ms > 0));
+    assert.ok(results.memory.idleRssMb > 0 && results.memory.peakRssMb >= results.memory.afterLoadRssMb);
+    for (const fact of ['date', 'nproc', 'node', 'loadTool']) assert.ok(results.meta[fact], `machine fact ${fact} missing`);
+
+    // Every target judged, and the report shows each one with its verdict.
+    assert.deepEqual(
+      results.targets.map((t) => t.id),
+      ['accounts-throughput', 'health-throughput', 'health-p99-under-load', 'health-failures-under-load', 'healthchecker-wall-time', 'start-to-healthy', 'idle-rss'],
+    );
+    const report = readFileSync(join(out, 'REPORT.md'), 'utf8');
+    for (const target of results.targets) {
+      assert.match(target.result, /^(PASS|MISS|MISSING)$/);
+      assert.ok(report.includes(target.name), `REPORT.md does not name the target "${target.name}"`);
+    }
+    assert.match(report, /\| GET \/accounts\/\{id\} \| service \| [\d,]+ \|/);
+    assert.match(report, /\| GET \/health \| raw node:http \| [\d,]+ \|/);
+    assert.ok(run.stdout.includes('GET /accounts/{id}'), 'the table is printed too');
+
+    const svg = readFileSync(join(out, 'throughput.svg'), 'utf8');
+    assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.ok(svg.trimEnd().endsWith('</svg>'));
+    assert.ok((svg.match(/<rect /g) ?? []).length >= 10, 'the plot has its bars');
+
+    assert.deepEqual(committed.map(fileDigest), before, 'the bench wrote into bench/ despite --out');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
