@@ -87,6 +87,8 @@ export interface HealthRegistry {
   onTransition(listener: (transition: Transition) => void): () => void;
   /** The most recent transitions, oldest first (a bounded history). */
   history(): readonly Transition[];
+  /** Every check's last known state, in registration order: runs nothing and ages nothing (for metrics scrapes). */
+  states(): readonly CheckState[];
 }
 
 export interface RegistryOptions {
@@ -371,6 +373,8 @@ export function createHealthRegistry(
     },
 
     history: () => [...recent],
+
+    states: () => [...entries.values()].map(snapshot),
   };
 }
 
