@@ -1,0 +1,141 @@
+// The service's Prometheus metrics on a registry of their own (never prom-client's global one, so
+// many apps can live in one process): request counts and durations by route template, the health
+// checks' states, durations and transitions, and Node's default process metrics.
+// No HTTP framework here: routes.ts and server.ts serve render()'s text.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CheckState, CheckStatus, HealthRegistry } from '../health/health-registry.js';
+
+/** The path Prometheus scrapes, on the service's port or on a metrics port of its own. */
+export const METRICS_PATH = '/metrics';
+/** The prefix of the service's own metric names; Node's default metrics keep their usual names. */
+export const METRIC_PREFIX = 'accountservice_';
+
+/** Upper bounds in seconds: few, so each route and status costs few series. */
+export const REQUEST_DURATION_BUCKETS: readonly number[] = [0.001, 0.005, 0.025, 0.1, 0.5, 2.5];
+
+const CHECK_STATUSES: readonly CheckStatus[] = ['UP', 'DOWN', 'UNKNOWN'];
+
+export interface Metrics {
+  /** The Content-Type of render()'s text. */
+  readonly contentType: string;
+  /**
+   * Records one answered request. route is the route template (/accounts/:accountId), never the
+   * raw URL: requests no route matched all share one label ("unmatched"), so random URLs add no series.
+   */
+  observeRequest(method: string, route: string, statusCode: number, durationMs: number): void;
+  /** Every metric in the Prometheus text format. Runs no health check: it reads the last results. */
+  render(): Promise<string>;
+  /** Stops counting health transitions. */
+  close(): void;
+}
+
+export interface MetricsOptions {
+  /** Node's process metrics (event loop lag, heap, GC, CPU, handles). Default true. */
+  readonly defaultMetrics?: boolean;
+}
+
+type RequestLabels = { method: string; route: string; status_code: string };
+
+export function createMetrics(
+  health: Pick<HealthRegistry, 'checkNames' | 'states' | 'onTransition'>,
+  options: MetricsOptions = {},
+): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  const requestDuration = new Histogram({
+    name: `${METRIC_PREFIX}http_request_duration_seconds`,
+    help: 'Time from routing a request to the end of its response, by method, route template and status code. Its _count is the request count.',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [...REQUEST_DURATION_BUCKETS],
+    registers,
+  });
+
+  // One label object for each method, route and status, reused by every request that has them:
+  // no allocation per request once a series exists. The keys are bounded: route templates (or
+  // "unmatched"), the methods Node's parser accepts, and status codes.
+  const labelCache = new Map<string, Map<string, Map<number, RequestLabels>>>();
+  function labelsOf(method: string, route: string, statusCode: number): RequestLabels {
+    let byMethod = labelCache.get(route);
+    if (byMethod === undefined) labelCache.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    let labels = byStatus.get(statusCode);
+    if (labels === undefined) byStatus.set(statusCode, (labels = { method, route, status_code: String(statusCode) }));
+    return labels;
+  }
+
+  const checkNames = health.checkNames();
+  const states = (): readonly CheckState[] => health.states();
+
+  new Gauge({
+    name: `${METRIC_PREFIX}health_check_up`,
+    help: 'Whether the health check is UP (1) or not (0: DOWN, or UNKNOWN before its first result or when its result is stale).',
+    labelNames: ['check'],
+    registers,
+    collect() {
+      for (const state of states()) this.set({ check: state.name }, state.status === 'UP' ? 1 : 0);
+    },
+  });
+
+  new Gauge({
+    name: `${METRIC_PREFIX}health_check_status`,
+    help: 'The health check status as a state set: 1 for the current status (UP, DOWN or UNKNOWN), 0 for the others.',
+    labelNames: ['check', 'status'],
+    registers,
+    collect() {
+      for (const state of states()) {
+        for (const status of CHECK_STATUSES) this.set({ check: state.name, status }, state.status === status ? 1 : 0);
+      }
+    },
+  });
+
+  new Gauge({
+    name: `${METRIC_PREFIX}health_check_duration_seconds`,
+    help: 'How long the last run of the health check took.',
+    labelNames: ['check'],
+    registers,
+    collect() {
+      for (const state of states()) {
+        if (state.durationMs !== undefined) this.set({ check: state.name }, state.durationMs / 1000);
+      }
+    },
+  });
+
+  new Gauge({
+    name: `${METRIC_PREFIX}health_check_last_run_timestamp_seconds`,
+    help: 'When the last run of the health check finished, in seconds since the epoch: a background check whose timestamp stops moving has stopped running.',
+    labelNames: ['check'],
+    registers,
+    collect() {
+      for (const state of states()) {
+        if (state.lastRunAt !== undefined) this.set({ check: state.name }, state.lastRunAt / 1000);
+      }
+    },
+  });
+
+  const transitions = new Counter({
+    name: `${METRIC_PREFIX}health_check_transitions_total`,
+    help: 'Status changes of the health check, by the status it left and the one it entered.',
+    labelNames: ['check', 'from', 'to'],
+    registers,
+  });
+  // Every series exists from the start at 0, so increase() sees the first transition too.
+  for (const check of checkNames) {
+    for (const from of CHECK_STATUSES) {
+      for (const to of CHECK_STATUSES) if (from !== to) transitions.inc({ check, from, to }, 0);
+    }
+  }
+  const unsubscribe = health.onTransition((t) => transitions.inc({ check: t.check, from: t.from, to: t.to }));
+
+  return {
+    contentType: registry.contentType,
+    observeRequest(method, route, statusCode, durationMs) {
+      requestDuration.observe(labelsOf(method, route, statusCode), durationMs / 1000);
+    },
+    render: () => registry.metrics(),
+    close: unsubscribe,
+  };
+}
