@@ -1,0 +1,99 @@
+// Sees every answered request once: writes its access log line and hands it to the request
+// metrics. It is fastify's LogController, whose requestCompleted fastify calls for every
+// response anyway, so observing costs no hook of its own on the request path.
+
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+
+/** The route label of requests no route matched (404s, malformed URLs). */
+export const UNMATCHED = 'unmatched';
+
+export interface RequestObserverOptions {
+  /** One line per answered request: info, or debug for probes and scrapes. */
+  readonly accessLog: boolean;
+  /** Called once per answered request with its route template, except for unobservedRoutes. */
+  readonly onCompleted?: ((method: string, route: string, statusCode: number, durationMs: number) => void) | undefined;
+  /** Routes never passed to onCompleted (the metrics route must not count its own scrapes). */
+  readonly unobservedRoutes?: readonly string[];
+  /** Routes logged at debug: probes that come every few seconds would flood an info log. */
+  readonly quietRoute?: (route: string) => boolean;
+  /** The log field that carries the request id. Default requestId. */
+  readonly requestIdLogLabel?: string;
+}
+
+/** Health probes, /health and everything under it, are logged at debug. */
+export function isHealthRoute(route: string): boolean {
+  return route === '/health' || route.startsWith('/health/');
+}
+
+/** What a route's requests get: decided once per route, not per request. */
+interface RoutePolicy {
+  readonly level: 'info' | 'debug';
+  readonly observed: boolean;
+}
+
+const MAX_LOGGED_URL = 200;
+
+export class RequestObserver extends LogController {
+  private readonly accessLog: boolean;
+  private readonly onCompleted: RequestObserverOptions['onCompleted'];
+  private readonly unobserved: ReadonlySet<string>;
+  private readonly quietRoute: (route: string) => boolean;
+  private readonly policies = new Map<string, RoutePolicy>();
+
+  constructor(options: RequestObserverOptions) {
+    // Fastify's own per-request lines (incoming, completed, its default 404 and error handlers'
+    // lines) stay off: this class writes the one access line, and http-errors.ts logs 5xx causes.
+    super({ disableRequestLogging: true, requestIdLogLabel: options.requestIdLogLabel ?? 'requestId' });
+    this.accessLog = options.accessLog;
+    this.onCompleted = options.onCompleted;
+    this.unobserved = new Set(options.unobservedRoutes ?? []);
+    const quiet = options.quietRoute ?? isHealthRoute;
+    this.quietRoute = (route) => quiet(route) || this.unobserved.has(route);
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    this.completed(error, request, reply, reply.elapsedTime);
+  }
+
+  /**
+   * Requests fastify rejects before routing (bad percent-encoding in the URL) never reach
+   * requestCompleted by themselves: frameworkErrors hands them here before replying.
+   */
+  observeFrameworkError(request: FastifyRequest, reply: FastifyReply): void {
+    const startedAt = performance.now();
+    reply.raw.once('finish', () => this.completed(null, request, reply, performance.now() - startedAt));
+  }
+
+  private completed(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, durationMs: number): void {
+    const route = request.is404 ? UNMATCHED : (request.routeOptions.url ?? UNMATCHED);
+    const policy = this.policyOf(route);
+    const statusCode = reply.statusCode;
+    if (policy.observed && this.onCompleted !== undefined) this.onCompleted(request.method, route, statusCode, durationMs);
+    if (!this.accessLog) return;
+    const log = reply.log as unknown as Logger;
+    if (!log.isLevelEnabled(policy.level)) return;
+    const url = request.url.length > MAX_LOGGED_URL ? `${request.url.slice(0, MAX_LOGGED_URL)}...` : request.url;
+    const rounded = Math.round(durationMs * 100) / 100;
+    log[policy.level](
+      {
+        method: request.method,
+        route,
+        url,
+        statusCode,
+        durationMs: rounded,
+        ...(error ? { err: error } : {}),
+      },
+      `${request.method} ${url} ${statusCode} ${rounded} ms${error ? `: response failed: ${error.message}` : ''}`,
+    );
+  }
+
+  private policyOf(route: string): RoutePolicy {
+    let policy = this.policies.get(route);
+    if (policy === undefined) {
+      policy = { level: this.quietRoute(route) ? 'debug' : 'info', observed: !this.unobserved.has(route) };
+      this.policies.set(route, policy);
+    }
+    return policy;
+  }
+}
