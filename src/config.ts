@@ -15,6 +15,16 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly logPretty: boolean;
   readonly production: boolean;
+  readonly metrics: {
+    /** Request and health metrics, served at GET /metrics (METRICS=on|off). */
+    readonly enabled: boolean;
+    /** A separate port for GET /metrics; undefined: the service's own port (METRICS_PORT). */
+    readonly port: number | undefined;
+  };
+  readonly log: {
+    /** One line per request: info, debug for /health probes and scrapes (ACCESS_LOG=on|off). */
+    readonly access: boolean;
+  };
   readonly health: {
     readonly details: HealthDetailsMode;
     /** Required when details is 'token'; never logged. */
@@ -79,6 +89,11 @@ export function loadConfig(env: Env): Config {
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     logPretty: read.bool('LOG_PRETTY', false),
     production,
+    metrics: {
+      enabled: read.bool('METRICS', true, 'on or off'),
+      port: read.string('METRICS_PORT', '') === '' ? undefined : read.int('METRICS_PORT', 0, 0, 65535),
+    },
+    log: { access: read.bool('ACCESS_LOG', true, 'on or off') },
     health: {
       details,
       token: token === '' ? undefined : token,
@@ -92,6 +107,11 @@ export function loadConfig(env: Env): Config {
       timeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 1, 600_000),
     },
   };
+  if (config.metrics.port !== undefined && config.metrics.port !== 0 && config.metrics.port === config.port) {
+    problems.push(
+      `METRICS_PORT must differ from PORT (both are ${config.port}); leave METRICS_PORT empty to serve /metrics on PORT`,
+    );
+  }
   if (config.host === '') problems.push('HOST must not be empty (for example 0.0.0.0, 127.0.0.1 or ::)');
   if (config.dbPath === '') problems.push('DB_PATH must not be empty (a file path, for example data/accounts.mdb)');
 
@@ -130,13 +150,13 @@ class EnvReader {
     return parsed;
   }
 
-  bool(name: string, fallback: boolean): boolean {
+  bool(name: string, fallback: boolean, words = 'true or false'): boolean {
     const value = this.raw(name);
     if (value === undefined) return fallback;
     const lower = value.toLowerCase();
     if (TRUE_WORDS.has(lower)) return true;
     if (FALSE_WORDS.has(lower)) return false;
-    this.problems.push(`${name} must be true or false (got ${JSON.stringify(value)})`);
+    this.problems.push(`${name} must be ${words} (got ${JSON.stringify(value)})`);
     return fallback;
   }
 
