@@ -1,6 +1,6 @@
 // Builds the HTTP app from its parts. It never listens: main.ts does, and tests use port 0.
 
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { AccountStore } from './accounts/account-store.js';
 import { accountRoutes } from './accounts/routes.js';
@@ -8,6 +8,10 @@ import type { HealthRegistry } from './health/health-registry.js';
 import { healthRoutes } from './health/routes.js';
 import { errorBody, installErrorHandling } from './http-errors.js';
 import type { Lifecycle } from './lifecycle.js';
+import { METRICS_PATH, type Metrics } from './metrics/metrics.js';
+import { metricsRoutes } from './metrics/routes.js';
+import { REQUEST_ID_HEADER, requestIdFrom } from './observability/request-id.js';
+import { RequestObserver } from './observability/request-observer.js';
 import type { TestabilitySwitch } from './testability/testability-switch.js';
 import { testabilityRoutes } from './testability/routes.js';
 
@@ -23,6 +27,12 @@ export interface AppDeps {
   readonly lookupTimeoutMs?: number | undefined;
   /** Overrides SERVER_TIMEOUTS (tests use short ones). */
   readonly timeouts?: Partial<ServerTimeouts> | undefined;
+  /** Every answered request is counted into these (absent with METRICS=off). */
+  readonly metrics?: Metrics | undefined;
+  /** Whether this app serves GET /metrics; false when a separate metrics port does. Default true. */
+  readonly serveMetrics?: boolean;
+  /** One log line per request (info; debug for /health probes and scrapes). Default true. */
+  readonly accessLog?: boolean;
 }
 
 /** Server timeouts: how long a slow, silent or idle client may hold a connection. */
@@ -56,9 +66,16 @@ export const SERVER_TIMEOUTS: ServerTimeouts = {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const timeouts: ServerTimeouts = { ...SERVER_TIMEOUTS, ...deps.timeouts };
+  const { metrics } = deps;
+  const observer = new RequestObserver({
+    accessLog: deps.accessLog ?? true,
+    onCompleted: metrics ? (method, route, statusCode, durationMs) => metrics.observeRequest(method, route, statusCode, durationMs) : undefined,
+    unobservedRoutes: [METRICS_PATH],
+  });
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: observer,
+    genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
     requestTimeout: timeouts.requestTimeoutMs,
     keepAliveTimeout: timeouts.keepAliveTimeoutMs,
     connectionTimeout: timeouts.connectionTimeoutMs,
@@ -70,16 +87,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 16 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    frameworkErrors: (error, _request, reply: FastifyReply) => {
+    frameworkErrors: (error, request, reply: FastifyReply) => {
       // Fastify's own early errors (bad percent-encoding in the URL, bad content type): always a 4xx.
       const statusCode = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 400;
       const message = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid percent-encoding' : error.message;
-      void reply.code(statusCode).send(errorBody(statusCode, message));
+      observer.observeFrameworkError(request, reply);
+      void reply.code(statusCode).header(REQUEST_ID_HEADER, request.id).send(errorBody(statusCode, message));
     },
   });
 
-  app.addHook('onRequest', async (_request, reply) => {
+  app.addHook('onRequest', async (request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
+    reply.header(REQUEST_ID_HEADER, request.id);
     // While draining, tell keep-alive clients to reconnect elsewhere instead of reusing this socket.
     if (deps.lifecycle.phase === 'shutting-down') reply.header('connection', 'close');
   });
@@ -88,5 +107,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(accountRoutes, { store: deps.store, lookupTimeoutMs: deps.lookupTimeoutMs });
   await app.register(healthRoutes, { registry: deps.health, detailsAllowed: deps.detailsAllowed });
   if (deps.testability) await app.register(testabilityRoutes, { testability: deps.testability });
+  if (metrics && (deps.serveMetrics ?? true)) await app.register(metricsRoutes, { metrics });
   return app;
 }

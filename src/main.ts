@@ -12,6 +12,8 @@ import { createHealthRegistry } from './health/health-registry.js';
 import { logTransitions } from './health/transition-log.js';
 import { createDetailsPolicy } from './health/render.js';
 import { buildApp } from './app.js';
+import { createMetrics } from './metrics/metrics.js';
+import { closeMetricsServer, createMetricsServer, listenMetricsServer } from './metrics/server.js';
 import { createShutdown } from './shutdown.js';
 
 function readConfig(): Config {
@@ -56,6 +58,8 @@ async function main(): Promise<void> {
     }),
   );
   logTransitions(registry, logger);
+  // Subscribed before the checks first run, so their first transitions are counted too.
+  const metrics = config.metrics.enabled ? createMetrics(registry) : undefined;
 
   const seeded = await store.seed(seedAccounts(config.seedAccounts));
   logger.info({ seeded: seeded.seeded, total: seeded.total }, `Seeded ${seeded.seeded} fake accounts...`);
@@ -66,10 +70,20 @@ async function main(): Promise<void> {
     logger,
     store,
     health: registry,
+    metrics,
+    serveMetrics: config.metrics.port === undefined,
+    accessLog: config.log.access,
     detailsAllowed: createDetailsPolicy(config.health.details, config.health.token),
     lifecycle,
     testability,
   });
+
+  // A metrics port of its own: listening before the service does, so scrapes work once it is up.
+  const metricsServer = metrics && config.metrics.port !== undefined ? createMetricsServer(metrics) : undefined;
+  if (metricsServer !== undefined) {
+    const port = await listenMetricsServer(metricsServer, config.metrics.port ?? 0, config.host);
+    logger.info({ port }, `Serving metrics at http://${hostForUrl(config.host)}:${port}/metrics`);
+  }
 
   const shutdown = createShutdown({
     logger,
@@ -78,6 +92,8 @@ async function main(): Promise<void> {
     timeoutMs: config.shutdown.timeoutMs,
     closeServer: () => app.close(),
     closeResources: async () => {
+      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
+      metrics?.close();
       registry.stop();
       eventLoop.stop();
       await store.close();
@@ -92,6 +108,11 @@ async function main(): Promise<void> {
     host: config.host,
     listenTextResolver: (address) => `Starting HTTP service at ${address}`,
   });
+}
+
+/** An IPv6 host goes in brackets in a URL. */
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 main().catch((error: unknown) => {
