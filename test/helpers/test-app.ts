@@ -12,6 +12,7 @@ import type { HealthDetailsMode } from '../../src/config.js';
 import { createLifecycle, type Lifecycle } from '../../src/lifecycle.js';
 import { createTestabilitySwitch, type TestabilitySwitch } from '../../src/testability/testability-switch.js';
 import type { Clock } from '../../src/health/clock.js';
+import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 
 export interface TestAppOptions {
   /** Defaults to an in-memory store seeded with 100 accounts. */
@@ -23,6 +24,15 @@ export interface TestAppOptions {
   readonly checkTimeoutMs?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /**
+   * Count requests and serve GET /metrics, as METRICS=on does. Default false: each metrics
+   * registry keeps Node's default-metric monitors (event loop, GC) for the life of the process.
+   */
+  readonly metrics?: boolean;
+  /** With metrics: serve GET /metrics on the app's port, as an empty METRICS_PORT does. Default true. */
+  readonly serveMetrics?: boolean;
+  /** One log line per request, as ACCESS_LOG does. Default true (only seen with a logger given). */
+  readonly accessLog?: boolean;
   /** Leave the lifecycle in 'starting' (startup check DOWN) until the test marks it serving. */
   readonly starting?: boolean;
 }
@@ -34,6 +44,7 @@ export interface TestApp {
   readonly registry: HealthRegistry;
   readonly lifecycle: Lifecycle;
   readonly testability: TestabilitySwitch | undefined;
+  readonly metrics: Metrics | undefined;
   close(): Promise<void>;
 }
 
@@ -56,6 +67,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     }),
     options.clock ? { clock: options.clock } : {},
   );
+  // Subscribed before the checks first run, as main.ts does, so their first transitions count.
+  const metrics = options.metrics ? createMetrics(registry) : undefined;
   await registry.start();
   const app = await buildApp({
     logger: options.logger ?? pino({ level: 'silent' }),
@@ -64,6 +77,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     detailsAllowed: createDetailsPolicy(options.details ?? 'always', options.token),
     lifecycle,
     testability,
+    metrics,
+    serveMetrics: options.serveMetrics ?? true,
+    accessLog: options.accessLog ?? true,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
@@ -75,7 +91,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     registry,
     lifecycle,
     testability,
+    metrics,
     async close() {
+      metrics?.close();
       registry.stop();
       eventLoop.stop();
       await app.close();
