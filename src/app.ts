@@ -6,7 +6,7 @@ import type { AccountStore } from './accounts/account-store.js';
 import { accountRoutes } from './accounts/routes.js';
 import type { HealthRegistry } from './health/health-registry.js';
 import { healthRoutes } from './health/routes.js';
-import { errorBody, installErrorHandling } from './http-errors.js';
+import { answerClientError, errorBody, installErrorHandling } from './http-errors.js';
 import type { Lifecycle } from './lifecycle.js';
 import { METRICS_PATH, type Metrics } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/routes.js';
@@ -87,11 +87,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 16 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error, request, reply: FastifyReply) => {
       // Fastify's own early errors (bad percent-encoding in the URL, bad content type): always a 4xx.
       const statusCode = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 400;
       const message = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid percent-encoding' : error.message;
       observer.observeFrameworkError(request, reply);
+      reply.header('x-content-type-options', 'nosniff'); // onRequest hooks have not run yet
       void reply.code(statusCode).header(REQUEST_ID_HEADER, request.id).send(errorBody(statusCode, message));
     },
   });

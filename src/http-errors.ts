@@ -2,7 +2,8 @@
 // 4xx carry a clear message; 5xx never leak internals (no stack, no path, no library message).
 
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StoreUnavailableError } from './accounts/account-store.js';
 
 export interface ErrorBody {
@@ -54,6 +55,34 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     return reply.code(404).send(errorBody(404, `no route for ${request.method} ${truncate(request.url, 200)}`));
   });
+}
+
+/**
+ * Answers what Node's HTTP parser rejects before Fastify sees a request (a garbage request line, a
+ * bad header, headers too large or too slow): the same JSON body and nosniff header as any other
+ * error, then the connection closes. The raw bytes are not logged: they may hold a client's secrets.
+ */
+export function answerClientError(this: FastifyInstance, error: ConnectionError, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [statusCode, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'the request did not arrive in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'the request headers are too large']
+        : [400, 'the request is not valid HTTP/1.1'];
+  this.log.debug({ code: error.code, reason: error.message }, `client error answered ${statusCode}`);
+  if (socket.writable) {
+    const body = JSON.stringify(errorBody(statusCode, message));
+    socket.write(
+      `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\n` +
+        'content-type: application/json; charset=utf-8\r\n' +
+        `content-length: ${Buffer.byteLength(body)}\r\n` +
+        'x-content-type-options: nosniff\r\n' +
+        'connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.destroy(error);
 }
 
 function truncate(text: string, max: number): string {
