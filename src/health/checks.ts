@@ -6,7 +6,7 @@
 //   testability  the demo switch (only when enabled)                    /health, live, ready
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { AccountStore } from '../accounts/account-store.js';
+import { StoreUnavailableError, type AccountStore } from '../accounts/account-store.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { TestabilitySwitch } from '../testability/testability-switch.js';
 import type { CheckDefinition } from './health-registry.js';
@@ -26,7 +26,7 @@ export function createServiceChecks(options: ServiceCheckOptions): CheckDefiniti
   const checks: CheckDefinition[] = [
     {
       name: 'database',
-      run: () => store.check(),
+      run: () => checkDatabase(store),
       timeoutMs: options.checkTimeoutMs,
       refresh: { mode: 'background', intervalMs: options.checkIntervalMs },
       views: ['health', 'ready'],
@@ -74,6 +74,22 @@ export function createServiceChecks(options: ServiceCheckOptions): CheckDefiniti
     });
   }
   return checks;
+}
+
+/**
+ * A StoreUnavailableError says what cannot be read and why, in words meant to be shown. Anything
+ * else is a bug whose message may hold internal paths, and /health shows a failing check's cause to
+ * any client: it gets a cause that names only the kind of error.
+ */
+async function checkDatabase(store: Pick<AccountStore, 'check'>): Promise<void> {
+  try {
+    await store.check();
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) throw error;
+    const code = (error as { code?: unknown } | null)?.code;
+    const kind = error instanceof Error ? `${error.name}${typeof code === 'string' ? ` ${code}` : ''}` : typeof error;
+    throw new Error(`the database check failed with an unexpected error (${kind})`, { cause: error });
+  }
 }
 
 export interface EventLoopMonitor {
