@@ -29,3 +29,122 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+export interface RawResponse {
+  readonly status: number;
+  /** Header names in lower case. */
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export interface RawExchange {
+  /** Every complete response the server sent, in order. */
+  readonly responses: RawResponse[];
+  /** Everything received, as latin1 text. */
+  readonly received: string;
+  /** True when the server closed or reset the connection; false when we gave up waiting. */
+  readonly closedByServer: boolean;
+}
+
+/**
+ * Writes bytes on a fresh TCP connection, half-closes it (unless keepOpen), and collects what the
+ * server answers until it closes the connection or timeoutMs pass. headRequests: how many of the
+ * requests sent are HEAD (their responses carry no body).
+ */
+export async function rawExchange(
+  port: number,
+  bytes: string | Buffer,
+  options: { timeoutMs?: number; keepOpen?: boolean; headRequests?: boolean[] } = {},
+): Promise<RawExchange> {
+  const { connect } = await import('node:net');
+  const timeoutMs = options.timeoutMs ?? 3000;
+  return new Promise<RawExchange>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let done = false;
+    const finish = (closedByServer: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      const received = Buffer.concat(chunks).toString('latin1');
+      resolve({ responses: parseResponses(received, options.headRequests ?? []), received, closedByServer });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED') {
+        done = true;
+        clearTimeout(timer);
+        reject(error);
+      } else {
+        finish(true); // a reset by the server ends the exchange as a close does
+      }
+    });
+    socket.on('close', () => finish(true));
+    socket.on('connect', () => {
+      socket.write(bytes);
+      if (!options.keepOpen) socket.end();
+    });
+  });
+}
+
+/** Splits a byte stream of HTTP/1.1 responses; an incomplete tail is ignored. */
+export function parseResponses(text: string, headRequests: readonly boolean[] = []): RawResponse[] {
+  const responses: RawResponse[] = [];
+  let rest = text;
+  while (rest.length > 0) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) break;
+    const [statusLine = '', ...lines] = rest.slice(0, end).split('\r\n');
+    const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
+    if (match === null) throw new Error(`not an HTTP response: ${JSON.stringify(rest.slice(0, 200))}`);
+    const headers: Record<string, string> = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const status = Number(match[1]);
+    let bodyStart = end + 4;
+    let body = '';
+    const noBody = headRequests[responses.length] === true || status === 204 || status === 304 || status < 200;
+    if (noBody) {
+      // nothing follows the head
+    } else if (headers['transfer-encoding']?.toLowerCase() === 'chunked') {
+      let at = bodyStart;
+      for (;;) {
+        const lineEnd = rest.indexOf('\r\n', at);
+        if (lineEnd < 0) return responses;
+        const size = Number.parseInt(rest.slice(at, lineEnd), 16);
+        if (size === 0) {
+          at = lineEnd + 4;
+          break;
+        }
+        body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
+        at = lineEnd + 2 + size + 2;
+      }
+      bodyStart = at;
+    } else if (headers['content-length'] !== undefined) {
+      const length = Number(headers['content-length']);
+      if (rest.length < bodyStart + length) break;
+      body = rest.slice(bodyStart, bodyStart + length);
+      bodyStart += length;
+    } else {
+      body = rest.slice(bodyStart);
+      bodyStart = rest.length;
+    }
+    responses.push({ status, headers, body });
+    rest = rest.slice(bodyStart);
+  }
+  return responses;
+}
+
+/** Stack frames, internal paths and module names that must never reach a client. */
+export function leaksIn(body: string, alsoSecret: readonly string[] = []): string[] {
+  const found: string[] = [];
+  if (/\n\s*at\s|\bat\s+\S+\s+\(|\bat\s+(?:file:|node:|\/)/.test(body)) found.push('a stack frame');
+  for (const needle of ['node_modules', '/work/', 'node:internal', ...alsoSecret]) {
+    if (needle !== '' && body.includes(needle)) found.push(needle);
+  }
+  return found;
+}
