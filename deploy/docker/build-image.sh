@@ -44,12 +44,20 @@ for proxy in HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy; do
   if [[ -n ${!proxy:-} ]]; then build_args+=(--build-arg "$proxy"); fi
 done
 
+previous_id=$("$DOCKER" image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 say "building $image from $REPO_ROOT (bases: $build_base, $runtime_base)"
 start=$SECONDS
 # --network host: the engine here runs with --bridge=none, so a build step has a network only
 # on the host's (npm ci needs the registry). --pull=false: the bases are local, never pulled.
 # DOCKER_BUILDKIT=0: the Debian engine's classic builder; the CLI may have no buildx plugin.
-DOCKER_BUILDKIT=0 "$DOCKER" build --network host --pull=false "${build_args[@]}" -t "$image" "$REPO_ROOT" >&2 ||
+# --force-rm: a failed step leaves no stopped container behind.
+DOCKER_BUILDKIT=0 "$DOCKER" build --network host --pull=false --force-rm "${build_args[@]}" -t "$image" "$REPO_ROOT" >&2 ||
   die "docker build failed (see the output above)"
+# The previous build under this tag is now untagged: remove it unless a container still uses it
+# (then `image rm` refuses, which is fine), so repeated builds do not pile up 140 MB each.
+if [[ -n $previous_id && $previous_id != "$("$DOCKER" image inspect --format '{{.Id}}' "$image")" &&
+  -z $("$DOCKER" image inspect --format '{{join .RepoTags ""}}' "$previous_id" 2>/dev/null) ]]; then
+  "$DOCKER" image rm "$previous_id" >/dev/null 2>&1 || true
+fi
 say "built $image in $((SECONDS - start))s ($("$DOCKER" image inspect --format '{{.Size}}' "$image" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
 printf '%s\n' "$image"

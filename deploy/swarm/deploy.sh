@@ -91,7 +91,7 @@ take_down() {
       "$DOCKER" swarm leave --force >&2
     fi
     rm -f "$SWARM_MARKER"
-  else
+  elif [[ $(swarm_state) == active ]]; then
     say "leaving the swarm as it is (deploy.sh did not create it)"
   fi
   say "down"
