@@ -1,0 +1,298 @@
+// The article's experiment on a real Docker engine: the built image's HEALTHCHECK (the probe in a
+// distroless image) reports (healthy), turns (unhealthy) when /testability/healthy/false makes
+// /health answer 503, and a Swarm service heals itself: the failing task is killed and a new
+// container takes its place without anyone touching it.
+//
+// Needs an engine (deploy/docker/ensure-engine.sh starts one). Without one it is skipped, except
+// in CI (CI=true), where a missing engine is a broken pipeline and fails. Everything runs on the
+// host network and talks to 127.0.0.1 only. The image's HEALTHCHECK probes port 6767 (exec form,
+// no shell to substitute a port into), so the service listens on 127.0.0.1:6767 here: the test
+// checks that the port is free first and fails with a clear message if it is not.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { ROOT } from '../helpers/service-process.js';
+import { waitFor } from '../helpers/wait.js';
+
+const DOCKER = process.env.DOCKER ?? 'docker';
+const PORT = 6767;
+const BASE = `http://127.0.0.1:${PORT}`;
+const RUN = `accountservice-e2e-${process.pid}`;
+/** The image build-image.sh produces; the test runs it under a tag of its own. */
+const BUILT_IMAGE = '127.0.0.1:5000/accountservice:dev';
+const TEST_IMAGE = `127.0.0.1:5000/accountservice:${RUN}`;
+const IMAGE_HEALTHCHECK = ['CMD', '/nodejs/bin/node', '/app/healthchecker.js', `-port=${PORT}`];
+/** Faster than the image's 3 s x 3, so the whole test takes a minute or two, not five. */
+const FAST_HEALTH = { interval: '1s', retries: '2', timeout: '3s', startPeriod: '10s' };
+const HOST_ENV = {
+  HOST: '127.0.0.1',
+  PORT: String(PORT),
+  NODE_ENV: 'development',
+  TESTABILITY_ENABLED: 'true',
+  // Only the drain of the task Swarm kills is waited out; keep it short.
+  SHUTDOWN_DRAIN_DELAY_MS: '500',
+};
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command without blocking the event loop; never rejects on a non-zero exit. */
+function run(file: string, args: readonly string[], timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error?.message ?? '') });
+    });
+  });
+}
+
+async function docker(args: readonly string[], timeoutMs?: number): Promise<string> {
+  const result = await run(DOCKER, args, timeoutMs);
+  if (result.code !== 0) throw new Error(`docker ${args.join(' ')} failed (${result.code}): ${result.stderr.trim()}`);
+  return result.stdout.trim();
+}
+
+interface ContainerState {
+  readonly Status: string;
+  readonly ExitCode: number;
+  readonly Health?: { Status: string; Log: { ExitCode: number; Output: string }[] };
+}
+
+async function state(container: string): Promise<ContainerState> {
+  return JSON.parse(await docker(['inspect', '--format', '{{json .State}}', container])) as ContainerState;
+}
+
+/** Waits for a container's health status; fails at once, with its logs, if the container stops. */
+async function waitForHealth(container: string, wanted: 'healthy' | 'unhealthy', timeoutMs: number): Promise<ContainerState> {
+  const reached = await waitFor(
+    async () => {
+      const current = await state(container);
+      return current.Status !== 'running' || current.Health?.Status === wanted ? current : undefined;
+    },
+    { timeoutMs, intervalMs: 250, what: `container ${container.slice(0, 12)} to be ${wanted}` },
+  );
+  if (reached.Status !== 'running') {
+    const logs = await run(DOCKER, ['logs', '--tail', '30', container]);
+    throw new Error(`container ${container} is ${reached.Status} (exit ${reached.ExitCode}), not ${wanted}:\n${logs.stdout}${logs.stderr}`);
+  }
+  return reached;
+}
+
+async function get(path: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`${BASE}${path}`, { signal: AbortSignal.timeout(5000) });
+  return { status: response.status, body: await response.text() };
+}
+
+async function assertPortFree(): Promise<void> {
+  const problem = await new Promise<string | undefined>((resolve) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    server.listen(PORT, '127.0.0.1', () => server.close(() => resolve(undefined)));
+  });
+  if (problem === undefined) return;
+  const leftovers = await run(DOCKER, ['ps', '--filter', 'name=accountservice', '--format', '{{.Names}} ({{.Status}})']);
+  assert.fail(
+    `127.0.0.1:${PORT} is not free (${problem}). The image's HEALTHCHECK probes port ${PORT}, so this test needs it. ` +
+      `Stop what listens there (deploy/swarm/deploy.sh --down for a deployed stack). Containers named accountservice*: ` +
+      `${leftovers.stdout.trim().replace(/\n/g, ', ') || 'none'}`,
+  );
+}
+
+/** The containers of a Swarm service, newest first. */
+async function serviceContainers(service: string, ...filters: string[]): Promise<string[]> {
+  const out = await docker(['ps', '-q', '--no-trunc', '--filter', `label=com.docker.swarm.service.name=${service}`, ...filters.flatMap((f) => ['--filter', f])]);
+  return out === '' ? [] : out.split('\n');
+}
+
+async function engineProblem(): Promise<string | undefined> {
+  const info = await run(DOCKER, ['info', '--format', '{{.ServerVersion}}'], 20_000);
+  if (info.code === 0 && info.stdout.trim() !== '') return undefined;
+  return (info.stderr || info.stdout).trim().split('\n').slice(-2).join(' ') || `exit ${info.code}`;
+}
+
+test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15 * 60_000 }, async (t: TestContext) => {
+  const problem = await engineProblem();
+  if (problem !== undefined) {
+    if (process.env.CI === 'true') {
+      assert.fail(`CI=true but no Docker engine answers (${DOCKER} info: ${problem}); CI must start one with deploy/docker/ensure-engine.sh`);
+    }
+    t.skip('no Docker engine reachable: run deploy/docker/ensure-engine.sh');
+    return;
+  }
+
+  const timings: [string, number][] = [];
+  const timed = async <T>(step: string, body: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await body();
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      timings.push([step, seconds]);
+      t.diagnostic(`${step}: ${seconds.toFixed(1)} s`);
+    }
+  };
+
+  const created = { container: false, service: false, volume: false, swarm: false, tag: false };
+  t.after(async () => {
+    const failures: string[] = [];
+    const attempt = async (what: string, body: () => Promise<unknown>) => {
+      try {
+        await body();
+      } catch (error) {
+        failures.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    };
+    if (created.container) await attempt('remove the container', () => docker(['rm', '-f', '-v', RUN]));
+    if (created.service) {
+      await attempt('remove the service', async () => {
+        await docker(['service', 'rm', RUN]);
+        // The tasks' containers outlive `service rm` for a moment; the volume is busy until they go.
+        await waitFor(async () => (await docker(['ps', '-aq', '--filter', `label=com.docker.swarm.service.name=${RUN}`])) === '', {
+          timeoutMs: 60_000,
+          intervalMs: 250,
+          what: `the containers of service ${RUN} to be removed`,
+        });
+      });
+    }
+    if (created.volume) await attempt('remove the volume', () => docker(['volume', 'rm', RUN]));
+    if (created.swarm) await attempt('leave the swarm the test created', () => docker(['swarm', 'leave', '--force']));
+    if (created.tag) await attempt('remove the test tag', () => docker(['image', 'rm', TEST_IMAGE]));
+    console.log(`\ndocker/swarm e2e timings:\n${timings.map(([step, s]) => `  ${s.toFixed(1).padStart(6)} s  ${step}`).join('\n')}\n`);
+    if (failures.length > 0) throw new Error(`cleanup failed: ${failures.join('; ')}`);
+  });
+
+  await t.test('builds the image on local base images', async () => {
+    await timed('build the image (build-image.sh)', async () => {
+      const build = await run('bash', [join(ROOT, 'deploy/docker/build-image.sh'), BUILT_IMAGE], 10 * 60_000);
+      assert.equal(build.code, 0, `build-image.sh failed:\n${build.stderr.split('\n').slice(-40).join('\n')}`);
+    });
+    await docker(['tag', BUILT_IMAGE, TEST_IMAGE]);
+    created.tag = true;
+    const config = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .Config}}', TEST_IMAGE])) as {
+      User: string;
+      Healthcheck: { Test: string[] };
+    };
+    assert.equal(config.User, '65532:65532');
+    assert.deepEqual(config.Healthcheck.Test, IMAGE_HEALTHCHECK);
+  });
+
+  await t.test('a container on a read-only root turns (healthy), then (unhealthy) when /health fails', async () => {
+    await assertPortFree();
+    const env = Object.entries(HOST_ENV).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
+    await timed('docker run until (healthy)', async () => {
+      created.container = true;
+      await docker([
+        'run', '--detach', '--pull', 'never', '--name', RUN,
+        '--network', 'host', '--read-only',
+        '--tmpfs', '/data:uid=65532,gid=65532,mode=0700,size=64m',
+        ...env,
+        // Faster timings; no --health-cmd, so the image's own HEALTHCHECK command is what runs.
+        `--health-interval=${FAST_HEALTH.interval}`, `--health-retries=${FAST_HEALTH.retries}`,
+        `--health-timeout=${FAST_HEALTH.timeout}`, `--health-start-period=${FAST_HEALTH.startPeriod}`,
+        TEST_IMAGE,
+      ]);
+      await waitForHealth(RUN, 'healthy', 60_000);
+    });
+
+    const inspected = JSON.parse(await docker(['inspect', '--format', '{{json .}}', RUN])) as {
+      Config: { User: string; Healthcheck: { Test: string[] } };
+      HostConfig: { ReadonlyRootfs: boolean };
+    };
+    assert.equal(inspected.Config.User, '65532:65532');
+    assert.equal(inspected.HostConfig.ReadonlyRootfs, true);
+    assert.deepEqual(inspected.Config.Healthcheck.Test, IMAGE_HEALTHCHECK, "the image's HEALTHCHECK command runs");
+    // What the process itself sees: uid 65532, and a root filesystem it cannot write.
+    const probe = await docker([
+      'exec', RUN, '/nodejs/bin/node', '-e',
+      "let ro; try { require('fs').writeFileSync('/app/x', 'x'); ro = false } catch (e) { ro = e.code } console.log(process.getuid(), ro)",
+    ]);
+    assert.equal(probe, '65532 EROFS');
+    assert.deepEqual(await get('/health'), { status: 200, body: '{"status":"UP"}' });
+    assert.equal((await get('/accounts/10000')).status, 200);
+
+    await timed('testability/healthy/false until (unhealthy)', async () => {
+      assert.equal((await get('/testability/healthy/false')).status, 200);
+      assert.equal((await get('/health')).status, 503);
+      const unhealthy = await waitForHealth(RUN, 'unhealthy', 30_000);
+      const failed = unhealthy.Health!.Log.filter((entry) => entry.ExitCode !== 0);
+      assert.ok(failed.length > 0, 'the health log holds failed checks');
+      // The probe's reason line, as `docker inspect` shows it to whoever investigates.
+      assert.match(failed.at(-1)!.Output, /503/);
+      t.diagnostic(`health log: ${failed.at(-1)!.Output.trim()}`);
+    });
+
+    await docker(['rm', '-f', '-v', RUN]);
+    created.container = false;
+  });
+
+  await t.test('swarm replaces an unhealthy task with a new container, unattended', async () => {
+    await assertPortFree();
+    await timed('join or init a single-node swarm', async () => {
+      const swarm = await docker(['info', '--format', '{{.Swarm.LocalNodeState}}']);
+      if (swarm === 'inactive') {
+        await docker(['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', '127.0.0.1:2377']);
+        created.swarm = true;
+      } else {
+        assert.equal(swarm, 'active', `this engine's swarm state is ${swarm}`);
+        assert.equal(await docker(['info', '--format', '{{.Swarm.ControlAvailable}}']), 'true', 'this node must be a swarm manager');
+      }
+    });
+
+    const env = Object.entries(HOST_ENV).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
+    const first = await timed('service create until (healthy)', async () => {
+      created.service = true;
+      created.volume = true;
+      // The flags of deploy/swarm/stack.yml + stack.local.yml, with faster health timings.
+      await docker([
+        'service', 'create', '--detach', '--name', RUN, '--no-resolve-image',
+        '--network', 'host', '--read-only',
+        '--mount', `type=volume,source=${RUN},destination=/data`,
+        ...env,
+        '--health-interval', FAST_HEALTH.interval, '--health-retries', FAST_HEALTH.retries,
+        '--health-timeout', FAST_HEALTH.timeout, '--health-start-period', FAST_HEALTH.startPeriod,
+        '--restart-condition', 'any', '--restart-delay', '1s',
+        '--stop-grace-period', '20s',
+        TEST_IMAGE,
+      ]);
+      return waitFor(async () => (await serviceContainers(RUN, 'health=healthy'))[0], {
+        timeoutMs: 90_000,
+        intervalMs: 250,
+        what: `a (healthy) task of service ${RUN}`,
+      });
+    });
+    assert.deepEqual(await get('/health'), { status: 200, body: '{"status":"UP"}' });
+
+    const second = await timed('testability/healthy/false until a new container is (healthy)', async () => {
+      assert.equal((await get('/testability/healthy/false')).status, 200);
+      const unhealthyAt = performance.now();
+      await waitFor(async () => {
+        const current = await state(first);
+        return current.Health?.Status === 'unhealthy' || current.Status !== 'running';
+      }, {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        what: `the first task ${first.slice(0, 12)} to be unhealthy`,
+      });
+      t.diagnostic(`first task unhealthy or stopped after ${((performance.now() - unhealthyAt) / 1000).toFixed(1)} s`);
+      return waitFor(async () => (await serviceContainers(RUN, 'health=healthy')).find((id) => id !== first), {
+        timeoutMs: 90_000,
+        intervalMs: 250,
+        what: `Swarm to start a new (healthy) task for service ${RUN}`,
+      });
+    });
+
+    assert.notEqual(second, first);
+    assert.notEqual((await state(first)).Status, 'running', 'Swarm stopped the unhealthy container');
+    // The new task is a fresh process: healthy again, with no one having switched it back.
+    assert.deepEqual(await get('/health'), { status: 200, body: '{"status":"UP"}' });
+    const tasks = await docker(['service', 'ps', RUN, '--format', '{{.Name}} {{.DesiredState}} {{.CurrentState}} {{.Error}}']);
+    t.diagnostic(`tasks:\n${tasks}`);
+    t.diagnostic(`replaced container ${first.slice(0, 12)} by ${second.slice(0, 12)}`);
+  });
+});
