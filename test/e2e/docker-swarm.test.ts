@@ -110,6 +110,11 @@ async function serviceContainers(service: string, ...filters: string[]): Promise
   return out === '' ? [] : out.split('\n');
 }
 
+/** Whether a service or volume by that name exists (a failed create may have made none). */
+async function exists(kind: 'service' | 'volume', name: string): Promise<boolean> {
+  return (await run(DOCKER, [kind, 'inspect', name])).code === 0;
+}
+
 async function engineProblem(): Promise<string | undefined> {
   const info = await run(DOCKER, ['info', '--format', '{{.ServerVersion}}'], 20_000);
   if (info.code === 0 && info.stdout.trim() !== '') return undefined;
@@ -125,6 +130,9 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     t.skip('no Docker engine reachable: run deploy/docker/ensure-engine.sh');
     return;
   }
+
+  // Checked again before each step; here so a busy port fails before a minute of building.
+  await assertPortFree();
 
   const timings: [string, number][] = [];
   const timed = async <T>(step: string, body: () => Promise<T>): Promise<T> => {
@@ -149,7 +157,7 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
       }
     };
     if (created.container) await attempt('remove the container', () => docker(['rm', '-f', '-v', RUN]));
-    if (created.service) {
+    if (created.service && (await exists('service', RUN))) {
       await attempt('remove the service', async () => {
         await docker(['service', 'rm', RUN]);
         // The tasks' containers outlive `service rm` for a moment; the volume is busy until they go.
@@ -160,13 +168,14 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
         });
       });
     }
-    if (created.volume) await attempt('remove the volume', () => docker(['volume', 'rm', RUN]));
+    if (created.volume && (await exists('volume', RUN))) await attempt('remove the volume', () => docker(['volume', 'rm', RUN]));
     if (created.swarm) await attempt('leave the swarm the test created', () => docker(['swarm', 'leave', '--force']));
     if (created.tag) await attempt('remove the test tag', () => docker(['image', 'rm', TEST_IMAGE]));
     console.log(`\ndocker/swarm e2e timings:\n${timings.map(([step, s]) => `  ${s.toFixed(1).padStart(6)} s  ${step}`).join('\n')}\n`);
     if (failures.length > 0) throw new Error(`cleanup failed: ${failures.join('; ')}`);
   });
 
+  let built = false;
   await t.test('builds the image on local base images', async () => {
     await timed('build the image (build-image.sh)', async () => {
       const build = await run('bash', [join(ROOT, 'deploy/docker/build-image.sh'), BUILT_IMAGE], 10 * 60_000);
@@ -180,9 +189,11 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     };
     assert.equal(config.User, '65532:65532');
     assert.deepEqual(config.Healthcheck.Test, IMAGE_HEALTHCHECK);
+    built = true;
   });
 
-  await t.test('a container on a read-only root turns (healthy), then (unhealthy) when /health fails', async () => {
+  await t.test('a container on a read-only root turns (healthy), then (unhealthy) when /health fails', async (step) => {
+    if (!built) return step.skip('no image: the build failed');
     await assertPortFree();
     const env = Object.entries(HOST_ENV).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
     await timed('docker run until (healthy)', async () => {
@@ -231,7 +242,8 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     created.container = false;
   });
 
-  await t.test('swarm replaces an unhealthy task with a new container, unattended', async () => {
+  await t.test('swarm replaces an unhealthy task with a new container, unattended', async (step) => {
+    if (!built) return step.skip('no image: the build failed');
     await assertPortFree();
     await timed('join or init a single-node swarm', async () => {
       const swarm = await docker(['info', '--format', '{{.Swarm.LocalNodeState}}']);
