@@ -168,8 +168,10 @@ describe('GET /accounts/:accountId (in-memory store, 100 seeded accounts)', () =
 
   for (const junk of ['%ZZ', '%', '%E0%A4%A', '%C0%AF', '%FF', '10000%']) {
     test(`answers 400 JSON for broken percent-encoding: ${junk}`, async () => {
-      const body = assertJsonError(await send(app.url, `/accounts/${junk}`), 400, junk);
+      const res = await send(app.url, `/accounts/${junk}`);
+      const body = assertJsonError(res, 400, junk);
       assert.match(body.message, /percent-encoding/);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff');
     });
   }
 
@@ -182,6 +184,7 @@ describe('GET /accounts/:accountId (in-memory store, 100 seeded accounts)', () =
     const res = await sendRawBytes(app.url, head);
     assert.match(res.statusLine, /^HTTP\/1\.1 400 /);
     assert.match(res.headers, /^content-type: application\/json/im);
+    assert.match(res.headers, /^x-content-type-options: nosniff/im);
     assert.equal((JSON.parse(res.body) as ErrorJson).statusCode, 400);
   });
 
