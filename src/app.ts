@@ -6,6 +6,7 @@ import type { AccountStore } from './accounts/account-store.js';
 import { accountRoutes } from './accounts/routes.js';
 import type { HealthRegistry } from './health/health-registry.js';
 import { healthRoutes } from './health/routes.js';
+import type { WatchHub } from './health/watch.js';
 import { answerClientError, errorBody, installErrorHandling } from './http-errors.js';
 import type { Lifecycle } from './lifecycle.js';
 import { METRICS_PATH, type Metrics } from './metrics/metrics.js';
@@ -27,6 +28,8 @@ export interface AppDeps {
   readonly lookupTimeoutMs?: number | undefined;
   /** Overrides SERVER_TIMEOUTS (tests use short ones). */
   readonly timeouts?: Partial<ServerTimeouts> | undefined;
+  /** Serves /health/watch when present. */
+  readonly watch?: WatchHub | undefined;
   /** Every answered request is counted into these (absent with METRICS=off). */
   readonly metrics?: Metrics | undefined;
   /** Whether this app serves GET /metrics; false when a separate metrics port does. Default true. */
@@ -107,7 +110,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   installErrorHandling(app);
   await app.register(accountRoutes, { store: deps.store, lookupTimeoutMs: deps.lookupTimeoutMs });
-  await app.register(healthRoutes, { registry: deps.health, detailsAllowed: deps.detailsAllowed });
+  await app.register(healthRoutes, { registry: deps.health, detailsAllowed: deps.detailsAllowed, watch: deps.watch });
+  // Watch streams never finish on their own: end them first, or closing would wait for them.
+  app.addHook('preClose', async () => deps.watch?.close('shutting down'));
   if (deps.testability) await app.register(testabilityRoutes, { testability: deps.testability });
   if (metrics && (deps.serveMetrics ?? true)) await app.register(metricsRoutes, { metrics });
   return app;

@@ -35,6 +35,12 @@ export interface Config {
     readonly checkTimeoutMs: number;
     /** Event loop delay above which liveness is DOWN. */
     readonly eventLoopDelayLimitMs: number;
+    /** Flap damping of the database check; the defaults (1, 1, off) react at once, as the article. */
+    readonly database: {
+      readonly failureThreshold: number;
+      readonly successThreshold: number;
+      readonly failureGraceMs: number | undefined;
+    };
   };
   readonly testability: {
     readonly enabled: boolean;
@@ -44,6 +50,16 @@ export interface Config {
     readonly drainDelayMs: number;
     /** Deadline for in-flight requests once the listener is closed. */
     readonly timeoutMs: number;
+    /**
+     * The orchestrator's stop grace period (Swarm stop_grace_period, Kubernetes
+     * terminationGracePeriodSeconds): the service warns at start when its shutdown cannot fit.
+     */
+    readonly gracePeriodMs: number;
+  };
+  readonly watch: {
+    /** Most concurrent /health/watch streams; more are refused with 503. */
+    readonly maxSubscribers: number;
+    readonly heartbeatMs: number;
   };
 }
 
@@ -100,11 +116,21 @@ export function loadConfig(env: Env): Config {
       checkIntervalMs: read.int('HEALTH_CHECK_INTERVAL_MS', 1000, 10, 3_600_000),
       checkTimeoutMs: read.int('HEALTH_CHECK_TIMEOUT_MS', 500, 1, 60_000),
       eventLoopDelayLimitMs: read.int('HEALTH_EVENT_LOOP_LIMIT_MS', 1000, 10, 60_000),
+      database: {
+        failureThreshold: read.int('HEALTH_DB_FAILURE_THRESHOLD', 1, 1, 1000),
+        successThreshold: read.int('HEALTH_DB_SUCCESS_THRESHOLD', 1, 1, 1000),
+        failureGraceMs: read.optionalInt('HEALTH_DB_FAILURE_GRACE_MS', 0, 3_600_000),
+      },
     },
     testability: { enabled: testabilityEnabled },
     shutdown: {
       drainDelayMs: read.int('SHUTDOWN_DRAIN_DELAY_MS', 3000, 0, 600_000),
-      timeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 1, 600_000),
+      timeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 5000, 1, 600_000),
+      gracePeriodMs: read.int('SHUTDOWN_GRACE_PERIOD_MS', 10_000, 1, 3_600_000),
+    },
+    watch: {
+      maxSubscribers: read.int('HEALTH_WATCH_MAX_SUBSCRIBERS', 16, 0, 10_000),
+      heartbeatMs: read.int('HEALTH_WATCH_HEARTBEAT_MS', 15_000, 100, 3_600_000),
     },
   };
   if (config.metrics.port !== undefined && config.metrics.port !== 0 && config.metrics.port === config.port) {
@@ -139,6 +165,10 @@ class EnvReader {
     return this.raw(name) ?? fallback;
   }
 
+  optionalInt(name: string, min: number, max: number): number | undefined {
+    return this.raw(name) === undefined ? undefined : this.int(name, min, min, max);
+  }
+
   int(name: string, fallback: number, min: number, max: number): number {
     const value = this.raw(name);
     if (value === undefined) return fallback;
@@ -167,4 +197,18 @@ class EnvReader {
     this.problems.push(`${name} must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`);
     return fallback;
   }
+}
+
+/**
+ * The warning to log when the shutdown sequence can outlast the orchestrator's grace period
+ * (it would SIGKILL the process mid-drain), or undefined when it fits.
+ */
+export function shutdownBudgetWarning(shutdown: Config['shutdown']): string | undefined {
+  const needed = shutdown.drainDelayMs + shutdown.timeoutMs;
+  if (needed <= shutdown.gracePeriodMs) return undefined;
+  return (
+    `shutdown may be cut short: SHUTDOWN_DRAIN_DELAY_MS ${shutdown.drainDelayMs} ms + SHUTDOWN_TIMEOUT_MS ` +
+    `${shutdown.timeoutMs} ms = ${needed} ms, more than SHUTDOWN_GRACE_PERIOD_MS ${shutdown.gracePeriodMs} ms ` +
+    `(the stop grace period the orchestrator gives before SIGKILL); lower the first two or raise the grace period`
+  );
 }

@@ -1,7 +1,7 @@
 // The service's entry point: the only place that reads process.env, listens, handles signals
 // and calls process.exit. Everything it wires together is built by factories and passed in.
 
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, shutdownBudgetWarning, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { LmdbAccountStore, StoreOpenError } from './accounts/lmdb-account-store.js';
 import { seedAccounts } from './accounts/seed.js';
@@ -10,6 +10,7 @@ import { createTestabilitySwitch } from './testability/testability-switch.js';
 import { createEventLoopMonitor, createServiceChecks } from './health/checks.js';
 import { createHealthRegistry } from './health/health-registry.js';
 import { logTransitions } from './health/transition-log.js';
+import { createWatchHub } from './health/watch.js';
 import { createDetailsPolicy } from './health/render.js';
 import { buildApp } from './app.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
   if (config.testability.enabled) {
     logger.warn('testability routes are enabled: anyone who can reach /testability/healthy/false can make this service unhealthy');
   }
+  const budgetWarning = shutdownBudgetWarning(config.shutdown);
+  if (budgetWarning !== undefined) logger.warn({ shutdown: config.shutdown }, budgetWarning);
 
   let store: LmdbAccountStore;
   try {
@@ -55,6 +58,13 @@ async function main(): Promise<void> {
       checkIntervalMs: config.health.checkIntervalMs,
       checkTimeoutMs: config.health.checkTimeoutMs,
       eventLoopDelayLimitMs: config.health.eventLoopDelayLimitMs,
+      database: {
+        failureThreshold: config.health.database.failureThreshold,
+        successThreshold: config.health.database.successThreshold,
+        ...(config.health.database.failureGraceMs === undefined
+          ? {}
+          : { failureGraceMs: config.health.database.failureGraceMs }),
+      },
     }),
   );
   logTransitions(registry, logger);
@@ -76,6 +86,7 @@ async function main(): Promise<void> {
     detailsAllowed: createDetailsPolicy(config.health.details, config.health.token),
     lifecycle,
     testability,
+    watch: createWatchHub(registry, config.watch),
   });
 
   // A metrics port of its own: listening before the service does, so scrapes work once it is up.

@@ -19,6 +19,8 @@ export interface ServiceCheckOptions {
   readonly checkIntervalMs: number;
   readonly checkTimeoutMs: number;
   readonly eventLoopDelayLimitMs: number;
+  /** Flap damping for the database check (see CheckDefinition). */
+  readonly database?: Pick<CheckDefinition, 'failureThreshold' | 'successThreshold' | 'failureGraceMs'>;
 }
 
 export function createServiceChecks(options: ServiceCheckOptions): CheckDefinition[] {
@@ -30,6 +32,7 @@ export function createServiceChecks(options: ServiceCheckOptions): CheckDefiniti
       timeoutMs: options.checkTimeoutMs,
       refresh: { mode: 'background', intervalMs: options.checkIntervalMs },
       views: ['health', 'ready'],
+      ...options.database,
     },
     {
       name: 'startup',

@@ -13,6 +13,7 @@ import { createLifecycle, type Lifecycle } from '../../src/lifecycle.js';
 import { createTestabilitySwitch, type TestabilitySwitch } from '../../src/testability/testability-switch.js';
 import type { Clock } from '../../src/health/clock.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
+import { createWatchHub, type WatchHub } from '../../src/health/watch.js';
 
 export interface TestAppOptions {
   /** Defaults to an in-memory store seeded with 100 accounts. */
@@ -35,6 +36,8 @@ export interface TestAppOptions {
   readonly accessLog?: boolean;
   /** Leave the lifecycle in 'starting' (startup check DOWN) until the test marks it serving. */
   readonly starting?: boolean;
+  /** Serve /health/watch with these limits. */
+  readonly watch?: { readonly maxSubscribers: number; readonly heartbeatMs: number };
 }
 
 export interface TestApp {
@@ -44,6 +47,7 @@ export interface TestApp {
   readonly registry: HealthRegistry;
   readonly lifecycle: Lifecycle;
   readonly testability: TestabilitySwitch | undefined;
+  readonly watch: WatchHub | undefined;
   readonly metrics: Metrics | undefined;
   close(): Promise<void>;
 }
@@ -70,6 +74,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   // Subscribed before the checks first run, as main.ts does, so their first transitions count.
   const metrics = options.metrics ? createMetrics(registry) : undefined;
   await registry.start();
+  const watch = options.watch ? createWatchHub(registry, options.watch) : undefined;
   const app = await buildApp({
     logger: options.logger ?? pino({ level: 'silent' }),
     store,
@@ -77,6 +82,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     detailsAllowed: createDetailsPolicy(options.details ?? 'always', options.token),
     lifecycle,
     testability,
+    watch,
     metrics,
     serveMetrics: options.serveMetrics ?? true,
     accessLog: options.accessLog ?? true,
@@ -91,6 +97,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     registry,
     lifecycle,
     testability,
+    watch,
     metrics,
     async close() {
       metrics?.close();
