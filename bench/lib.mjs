@@ -154,10 +154,10 @@ export function collect(stream, maxChars = 20_000) {
  * Starts the built service on the service core with the bench settings (warn-level logs, no drain
  * delay, a temp database, a free port on loopback) and waits for its first 200 from /health.
  */
-export async function startService(group, pinning, { env = {}, label = 'service', nodeArgs = [] } = {}) {
+export async function startService(group, pinning, { env = {}, label = 'service', nodeArgs = [], main = SERVICE_MAIN } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'accountservice-bench-'));
   const port = await freePort();
-  const [command, args] = pinning.command(SERVICE_CORE, process.execPath, [...nodeArgs, SERVICE_MAIN]);
+  const [command, args] = pinning.command(SERVICE_CORE, process.execPath, [...nodeArgs, main]);
   const startedAt = process.hrtime.bigint();
   const { child, exited } = group.spawn(command, args, {
     cwd: ROOT,
@@ -198,9 +198,12 @@ export async function startService(group, pinning, { env = {}, label = 'service'
   }
 }
 
-/** The raw node:http ceiling server, on the service core. */
-export async function startRawServer(group, pinning) {
-  const [command, args] = pinning.command(SERVICE_CORE, process.execPath, [join(BENCH_DIR, 'raw-server.mjs')]);
+/**
+ * A reference server from bench/ (raw-server.mjs: the node:http ceiling; fastify-server.mjs: bare
+ * Fastify) on the service core, answering the service's bytes from memory.
+ */
+export async function startReferenceServer(group, pinning, script, label) {
+  const [command, args] = pinning.command(SERVICE_CORE, process.execPath, [join(BENCH_DIR, script)]);
   const { child, exited } = group.spawn(command, args, {
     cwd: ROOT,
     env: cleanEnv({ PORT: '0', HOST: '127.0.0.1' }),
@@ -214,18 +217,34 @@ export async function startRawServer(group, pinning) {
       const match = /\{"port":(\d+)\}/.exec(buffered);
       if (match) resolve(Number(match[1]));
     });
-    void exited.then((code) => reject(new Error(`raw server exited (${code}): ${stderr()}`)));
+    void exited.then((code) => reject(new Error(`${label} exited (${code}): ${stderr()}`)));
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor200(`${url}/health`, { exited, what: 'raw server' });
-  return { label: 'raw node:http', url, port, pid: child.pid, stop: () => group.stop(child, exited) };
+  await waitFor200(`${url}/health`, { exited, what: label });
+  return { label, url, port, pid: child.pid, stop: () => group.stop(child, exited) };
 }
 
-/** Reads VmRSS and VmHWM (peak) of a running process, in MB. */
+/**
+ * Reads a running process's VmRSS and VmHWM (peak), and how much of the RSS is anonymous memory
+ * (heaps) and how much file pages (the node binary, shared libraries, the mapped database), in MB.
+ */
 export function memoryOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024, anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024 };
+}
+
+const CLOCK_TICKS_PER_S = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/**
+ * CPU seconds a process has used so far, all its threads, user and system (/proc/PID/stat).
+ * CPU per request does not depend on how busy the rest of the machine is, unlike req/s.
+ */
+export function cpuSecondsOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The fields after the command name (which may hold spaces, hence the last ')'): utime is the 14th field.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
 }
 
 /**
@@ -241,7 +260,8 @@ export function createLoadTool(name, pinning, group) {
       ? (/wrk (\S+)/.exec(spawnSync(wrk, ['-v'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? 'unknown')
       : JSON.parse(readFileSync(join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')).version;
 
-  async function run({ baseUrl, paths, durationS, connections }) {
+  async function run({ baseUrl, paths, durationS, connections, serverPid }) {
+    const cpuBefore = serverPid === undefined ? undefined : cpuSecondsOf(serverPid);
     const [command, args] =
       chosen === 'wrk'
         ? pinning.command(LOAD_CORE, wrk, [
@@ -269,6 +289,7 @@ export function createLoadTool(name, pinning, group) {
       throw new Error(`${chosen} failed (exit ${code}) against ${baseUrl}: ${stderr() || stdout()}`);
     }
     const raw = JSON.parse(line[1]);
+    const cpuS = cpuBefore === undefined ? undefined : cpuSecondsOf(serverPid) - cpuBefore;
     const socketErrors = raw.connectErrors + raw.readErrors + raw.writeErrors + raw.timeouts;
     return {
       requests: raw.requests,
@@ -280,6 +301,7 @@ export function createLoadTool(name, pinning, group) {
       non2xx: raw.statusErrors,
       socketErrors,
       errors: raw.statusErrors + socketErrors,
+      ...(cpuS === undefined ? {} : { serverCpuS: cpuS }),
     };
   }
 

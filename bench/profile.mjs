@@ -1,71 +1,72 @@
 #!/usr/bin/env node
 // Where the service's time goes under load: runs the built service with --cpu-prof on the service
 // core, loads one endpoint from the load core, stops it with SIGTERM (the profile is written at
-// exit) and prints the functions with the most self time, and the same grouped by package.
+// exit) and lists the functions with the most self time, and the same grouped by package.
+// bench/run.mjs calls profileEndpoint() when a throughput target is missed; alone:
 //
 //   node bench/profile.mjs [--endpoint accounts|health] [--seconds 10] [--top 25] [--keep DIR]
 
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ProcessGroup, ROOT, createLoadTool, createPinning, scratchDir, startService } from './lib.mjs';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const index = args.indexOf(`--${name}`);
-  return index >= 0 && args[index + 1] !== undefined ? args[index + 1] : fallback;
-};
-const endpoint = option('endpoint', 'accounts');
-const seconds = Number(option('seconds', '10'));
-const top = Number(option('top', '25'));
-const keep = option('keep', undefined);
-
-const pinning = createPinning(availableParallelism());
-pinning.pinSelf();
-const group = new ProcessGroup();
-const scratch = keep === undefined ? scratchDir() : { dir: resolve(keep), remove: () => {} };
-mkdirSync(scratch.dir, { recursive: true });
-
-try {
-  const { seedAccounts } = await import('../dist/src/accounts/seed.js');
-  const paths = endpoint === 'health' ? ['/health'] : seedAccounts(100).map((account) => `/accounts/${account.id}`);
-  const tool = createLoadTool(undefined, pinning, group);
-  const service = await startService(group, pinning, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', scratch.dir], label: 'profiled service' });
-  await tool.run({ baseUrl: service.url, paths, durationS: 2, connections: 64 }); // warm-up, in the profile too
-  const load = await tool.run({ baseUrl: service.url, paths, durationS: seconds, connections: 64 });
-  await service.stop();
-  const file = readdirSync(scratch.dir).find((name) => name.endsWith('.cpuprofile'));
-  if (file === undefined) throw new Error(`no .cpuprofile written in ${scratch.dir}`);
-  const profile = JSON.parse(readFileSync(join(scratch.dir, file), 'utf8'));
-  process.stdout.write(`${endpoint}: ${Math.round(load.rps)} req/s under the profiler (${tool.name}, ${seconds} s)\n\n`);
-  process.stdout.write(summarise(profile, top));
-  if (keep !== undefined) process.stdout.write(`\nprofile kept: ${join(scratch.dir, file)}\n`);
-} finally {
-  await group.stopAll();
-  scratch.remove();
+/**
+ * Profiles the service under `seconds` of load on paths, after a warm-up. Resolves with req/s
+ * under the profiler and the summary of the samples taken during the measured load.
+ */
+export async function profileEndpoint(group, pinning, tool, { paths, seconds, warmupS = 2, top = 25, dir }) {
+  const scratch = dir === undefined ? scratchDir() : { dir, remove: () => {} };
+  mkdirSync(scratch.dir, { recursive: true });
+  try {
+    const service = await startService(group, pinning, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', scratch.dir], label: 'profiled service' });
+    await tool.run({ baseUrl: service.url, paths, durationS: warmupS, connections: 64 });
+    // V8's profile clock is the system's monotonic clock in µs, as process.hrtime is in ns: only the
+    // samples taken during the measured load count (not start-up, warm-up or shutdown).
+    const window = { fromUs: Number(process.hrtime.bigint() / 1000n) };
+    const load = await tool.run({ baseUrl: service.url, paths, durationS: seconds, connections: 64 });
+    window.toUs = Number(process.hrtime.bigint() / 1000n);
+    await service.stop();
+    const file = readdirSync(scratch.dir).find((name) => name.endsWith('.cpuprofile'));
+    if (file === undefined) throw new Error(`no .cpuprofile written in ${scratch.dir}`);
+    const profile = JSON.parse(readFileSync(join(scratch.dir, file), 'utf8'));
+    return { rps: load.rps, seconds, file: dir === undefined ? undefined : join(scratch.dir, file), ...summarise(profile, top, window) };
+  } finally {
+    scratch.remove();
+  }
 }
 
-/** Self time per function and per package, as a share of all samples. */
-function summarise(profile, limit) {
-  const total = profile.nodes.reduce((sum, node) => sum + node.hitCount, 0);
+/**
+ * Self time per function and per package, as a share of the samples in which the process was
+ * busy ((idle) left out, so the shares add up to the work done), within window when given.
+ */
+export function summarise(profile, limit, window = { fromUs: -Infinity, toUs: Infinity }) {
+  const hits = new Map();
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at >= window.fromUs && at <= window.toUs) hits.set(id, (hits.get(id) ?? 0) + 1);
+  });
+  const busy = profile.nodes.filter((node) => node.callFrame.functionName !== '(idle)' && hits.has(node.id));
+  const total = busy.reduce((sum, node) => sum + hits.get(node.id), 0);
   const byFunction = new Map();
   const byPackage = new Map();
-  for (const node of profile.nodes) {
-    if (node.hitCount === 0) continue;
+  for (const node of busy) {
+    const count = hits.get(node.id);
     const { functionName, url, lineNumber } = node.callFrame;
     const where = url === '' ? '' : `${shorten(url)}:${lineNumber + 1}`;
     const key = `${functionName || '(anonymous)'} ${where}`.trim();
-    byFunction.set(key, (byFunction.get(key) ?? 0) + node.hitCount);
+    byFunction.set(key, (byFunction.get(key) ?? 0) + count);
     const pkg = packageOf(url, functionName);
-    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + node.hitCount);
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + count);
   }
-  const lines = (map) =>
+  const ranked = (map) =>
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, limit)
-      .map(([name, hits]) => `${((100 * hits) / total).toFixed(1).padStart(5)}%  ${name}`)
-      .join('\n');
-  return `Top self time by function:\n${lines(byFunction)}\n\nSelf time by package:\n${lines(byPackage)}\n`;
+      .map(([name, count]) => ({ name, percent: Math.round((1000 * count) / total) / 10 }));
+  return { busySamples: total, topFunctions: ranked(byFunction), byPackage: ranked(byPackage) };
 }
 
 function shorten(url) {
@@ -73,10 +74,45 @@ function shorten(url) {
 }
 
 function packageOf(url, functionName) {
-  if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
-  if (url.startsWith('node:')) return 'node: internals';
+  if (url === '') return functionName.startsWith('(') ? functionName : '(native: syscalls, V8 builtins)';
+  if (url.startsWith('node:')) return 'node: internals (http, net, streams, events)';
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (match) return match[1];
   if (url.includes('/dist/src/')) return 'accountservice (dist/src)';
   return url;
+}
+
+export function formatSummary(summary) {
+  const lines = (list) => list.map(({ name, percent }) => `${percent.toFixed(1).padStart(5)}%  ${name}`).join('\n');
+  return `Top self time by function (share of busy samples):\n${lines(summary.topFunctions)}\n\nSelf time by package:\n${lines(summary.byPackage)}\n`;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const option = (name, fallback) => {
+    const index = args.indexOf(`--${name}`);
+    return index >= 0 && args[index + 1] !== undefined ? args[index + 1] : fallback;
+  };
+  const endpoint = option('endpoint', 'accounts');
+  const keep = option('keep', undefined);
+  const pinning = createPinning(availableParallelism());
+  pinning.pinSelf();
+  const group = new ProcessGroup();
+  try {
+    const { seedAccounts } = await import('../dist/src/accounts/seed.js');
+    const paths = endpoint === 'health' ? ['/health'] : seedAccounts(100).map((account) => `/accounts/${account.id}`);
+    const tool = createLoadTool(undefined, pinning, group);
+    const seconds = Number(option('seconds', '10'));
+    const summary = await profileEndpoint(group, pinning, tool, {
+      paths,
+      seconds,
+      top: Number(option('top', '25')),
+      dir: keep === undefined ? undefined : resolve(keep),
+    });
+    process.stdout.write(`${endpoint}: ${Math.round(summary.rps)} req/s under the profiler (${tool.name}, ${seconds} s)\n\n`);
+    process.stdout.write(formatSummary(summary));
+    if (summary.file !== undefined) process.stdout.write(`\nprofile kept: ${summary.file}\n`);
+  } finally {
+    await group.stopAll();
+  }
 }

@@ -124,22 +124,27 @@ function throughputRows(results) {
     ms(figure.p99Ms),
     ms(figure.maxMs),
     `${figure.errors}`,
+    figure.serverCpuShare.toFixed(2),
+    figure.cpuUsPerRequest.toFixed(0),
     anchor === undefined ? 'anchor' : anchorName,
     anchor === undefined ? '1.00' : ratio(figure.rps / anchor.rps),
+    anchor === undefined ? '1.00' : ratio(anchor.cpuUsPerRequest / figure.cpuUsPerRequest),
     target,
     result,
   ];
   const rows = [
     row('GET /accounts/{id}', 'raw node:http', accounts.raw, undefined, '', '', ''),
+    row('GET /accounts/{id}', 'bare Fastify', accounts.fastify, accounts.raw, 'raw node:http', '', ''),
     row('GET /accounts/{id}', 'service', accounts.service, accounts.raw, 'raw node:http', `>= ${TARGETS.accountsRatio.toFixed(2)}`, resultOf(results, 'accounts-throughput')),
   ];
   if (isMeasured(accounts.serviceMetricsOff)) {
     rows.push(row('GET /accounts/{id}', 'service METRICS=off', accounts.serviceMetricsOff, accounts.raw, 'raw node:http', '', ''));
   } else {
-    rows.push(['GET /accounts/{id}', 'service METRICS=off', accounts.serviceMetricsOff, '', '', '', '', '', '', '', '']);
+    rows.push(['GET /accounts/{id}', 'service METRICS=off', accounts.serviceMetricsOff, '', '', '', '', '', '', '', '', '', '']);
   }
   rows.push(
     row('GET /health', 'raw node:http', health.raw, undefined, '', '', ''),
+    row('GET /health', 'bare Fastify', health.fastify, health.raw, 'raw node:http', '', ''),
     row('GET /health', 'service', health.service, health.raw, 'raw node:http', `>= ${TARGETS.healthRatio.toFixed(2)}`, resultOf(results, 'health-throughput')),
   );
   return rows;
@@ -209,7 +214,23 @@ function otherRows(results) {
     `< ${TARGETS.startToHealthyMs} ms`,
     resultOf(results, 'start-to-healthy'),
   ]);
-  rows.push(['RSS idle', `${mb(results.memory.idleRssMb)} MB`, '', '', `< ${TARGETS.idleRssMb} MB`, resultOf(results, 'idle-rss')]);
+  const memory = results.memory;
+  rows.push([
+    'RSS idle',
+    `${mb(memory.idleRssMb)} MB (heap and other anonymous ${mb(memory.idleAnonMb)} MB, file pages ${mb(memory.idleFileMb)} MB)`,
+    '',
+    '',
+    `< ${TARGETS.idleRssMb} MB`,
+    resultOf(results, 'idle-rss'),
+  ]);
+  rows.push([
+    'RSS idle with METRICS=off',
+    memory.idleRssMetricsOffMb === null ? 'n/a: METRICS=off not honoured' : `${mb(memory.idleRssMetricsOffMb)} MB`,
+    memory.idleRssMetricsOffMb === null ? '' : 'RSS idle',
+    memory.idleRssMetricsOffMb === null ? 'n/a' : ratio(memory.idleRssMetricsOffMb / memory.idleRssMb),
+    '',
+    '',
+  ]);
   rows.push([
     'RSS after load',
     `${mb(results.memory.afterLoadRssMb)} MB (peak ${mb(results.memory.peakRssMb)} MB)`,
@@ -230,7 +251,22 @@ function table(header, rows) {
   ].join('\n');
 }
 
-const THROUGHPUT_HEADER = ['Endpoint', 'Server', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'Anchor', 'Ratio', 'Target', 'Result'];
+const THROUGHPUT_HEADER = [
+  'Endpoint',
+  'Server',
+  'req/s',
+  'p50 ms',
+  'p99 ms',
+  'max ms',
+  'errors',
+  'server CPU',
+  'CPU µs/req',
+  'Anchor',
+  'Ratio req/s',
+  'Ratio CPU/req',
+  'Target',
+  'Result',
+];
 const OTHER_HEADER = ['Figure', 'Value', 'Anchor', 'Ratio', 'Target', 'Result'];
 
 export function renderMarkdown(results) {
@@ -249,13 +285,19 @@ Produced by \`npm run bench${meta.mode === 'full' ? '' : ` -- --${meta.mode}`}\`
 - Service: the production build (\`node dist/src/main.js\`) with ${settings.serviceEnv}
 - Per target: ${perTarget}; req/s is total requests over total time, p50 the median of the rounds, p99 and max the worst
 
-**Targets: ${passed} of ${results.targets.length} PASS${missed.length > 0 ? `; not met: ${missed.map((t) => `${t.name} (${t.shown}, target ${t.target})`).join('; ')}` : ''}.**
+${noiseWarning(results)}**Targets: ${passed} of ${results.targets.length} PASS${missed.length > 0 ? `; not met: ${missed.map((t) => `${t.name} (${t.shown}, target ${t.target})`).join('; ')}` : ''}.**
 
 ## Throughput: the service against the raw node:http ceiling
 
 The ceiling is bench/raw-server.mjs: node:http answering the same bytes with the same headers
-from a Map. GET /accounts/{id} rotates over the 100 seeded ids. errors = non-2xx answers plus
-socket errors (connect, read, write, timeout).
+from a Map. bench/fastify-server.mjs is bare Fastify (no logger, hooks or metrics) doing the same:
+the gap from raw to it is Fastify's own, the gap from it to the service is what the service adds. GET /accounts/{id} rotates over the 100 seeded ids. errors = non-2xx answers plus
+socket errors (connect, read, write, timeout). server CPU = cores' worth of CPU the server process
+used while loaded (1.00: its core was all its own; less: the machine's other work took some, or the
+load tool could not keep up). CPU µs/req = the server's CPU time (all threads, /proc/PID/stat) per
+request, which other work on the machine changes little; "Ratio CPU/req" = the anchor's CPU per
+request over this one's, the req/s ratio to expect when both have a core to themselves. The target
+is judged on the req/s ratio.
 
 ${table(THROUGHPUT_HEADER, throughputRows(results))}
 
@@ -276,6 +318,40 @@ How these are measured:
   first 200 from /health, polled every 2 ms; ${settings.startupRuns} starts, median shown.
 - RSS: VmRSS from /proc/PID/status, idle after one request of each kind, and after all the load
   (peak is VmHWM).
+${renderProfile(results)}`;
+}
+
+/** The CPU profile section, when the run profiled the service (bench/profile.mjs). */
+function renderProfile(results) {
+  if (results.profile === undefined) return '';
+  const sections = Object.entries(results.profile).map(([endpoint, summary]) => {
+    const rows = (list) => list.map(({ name, percent }) => [`${percent.toFixed(1)}%`, `\`${name}\``]);
+    return `### ${endpoint === 'health' ? 'GET /health' : 'GET /accounts/{id}'} (${rps(summary.rps)} req/s under the profiler, ${summary.seconds} s)
+
+${table(['Self time', 'Function'], rows(summary.topFunctions))}
+
+${table(['Self time', 'Package'], rows(summary.byPackage.slice(0, 10)))}`;
+  });
+  return `
+## Where the time goes: CPU profile
+
+The service under \`node --cpu-prof\`, loaded as above after a warm-up; only the samples
+taken during the measured load count, and shares are of those in which the process was busy. \`writev\` is the kernel
+write of each response; "(program)" is V8 and native code without a JavaScript frame.
+
+${sections.join('\n\n')}
+`;
+}
+
+/** A run in which the servers did not get their core to themselves says so, first. */
+function noiseWarning(results) {
+  const figures = Object.values(results.throughput).flatMap((endpoint) => Object.values(endpoint).filter(isMeasured));
+  const least = Math.min(...figures.map((figure) => figure.serverCpuShare));
+  if (!(least < 0.8)) return '';
+  return `> **Noisy run**: some server got only ${least.toFixed(2)} of a core under load (see "server CPU"): other work on the
+> machine took the rest, so req/s and latencies are lower and less steady than on a quiet machine. The ratios
+> hold better than the absolute figures, and CPU µs/req better still.
+
 `;
 }
 
@@ -288,7 +364,7 @@ export function renderConsole(results) {
 // ---------------------------------------------------------------------------------------------
 // The plot
 
-const COLORS = { raw: '#9aa0a6', service: '#1a73e8', serviceMetricsOff: '#34a853', p50: '#8ab4f8', p99: '#1967d2', target: '#d93025' };
+const COLORS = { raw: '#9aa0a6', fastify: '#fbbc04', service: '#1a73e8', serviceMetricsOff: '#34a853', p50: '#8ab4f8', p99: '#1967d2', target: '#d93025' };
 
 function esc(text) {
   return String(text).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
@@ -322,7 +398,7 @@ export function renderSvg(results) {
   const { accounts, health } = results.throughput;
   const underLoad = results.healthUnderLoad;
   const parts = [];
-  const W = 960;
+  const W = 1040;
   const H = 420;
   const top = 60;
   const plotH = 260;
@@ -334,16 +410,17 @@ export function renderSvg(results) {
       targetRatio: TARGETS.accountsRatio,
       bars: [
         ['raw', accounts.raw, 'raw'],
+        ['Fastify', accounts.fastify, 'fastify'],
         ['service', accounts.service, 'service'],
         ...(isMeasured(accounts.serviceMetricsOff) ? [['METRICS=off', accounts.serviceMetricsOff, 'serviceMetricsOff']] : []),
       ],
     },
-    { label: 'GET /health', targetRatio: TARGETS.healthRatio, bars: [['raw', health.raw, 'raw'], ['service', health.service, 'service']] },
+    { label: 'GET /health', targetRatio: TARGETS.healthRatio, bars: [['raw', health.raw, 'raw'], ['Fastify', health.fastify, 'fastify'], ['service', health.service, 'service']] },
   ];
   const maxRps = niceMax(Math.max(...groups.flatMap((g) => g.bars.map(([, figure]) => figure.rps))) * 1.1);
-  const left = { x: 70, y: top, width: 400, height: plotH };
+  const left = { x: 70, y: top, width: 440, height: plotH };
   const yRps = axes(parts, { ...left, max: maxRps, unit: 'req/s', title: 'Throughput (req/s), service vs raw node:http ceiling' });
-  const barW = 56;
+  const barW = 50;
   const groupW = left.width / groups.length;
   groups.forEach((group, g) => {
     const gx = left.x + g * groupW + (groupW - group.bars.length * (barW + 8)) / 2;
@@ -363,21 +440,23 @@ export function renderSvg(results) {
     const ty = yRps(raw * group.targetRatio);
     const x2 = gx + group.bars.length * (barW + 8) - 8;
     parts.push(`<line x1="${gx - 4}" y1="${ty}" x2="${x2 + 4}" y2="${ty}" class="target"/>`);
-    parts.push(`<text x="${x2 + 6}" y="${ty + 4}" class="small target-text">${group.targetRatio.toFixed(2)}x raw</text>`);
+    parts.push(`<text x="${x2 + 4}" y="${ty - 3}" class="small target-text" text-anchor="end">target ${group.targetRatio.toFixed(2)}x raw</text>`);
     parts.push(`<text x="${left.x + g * groupW + groupW / 2}" y="${left.y + left.height + 32}" class="label" text-anchor="middle">${esc(group.label)}</text>`);
   });
 
   // Right: p50 and p99 latency of every measured load, with /health under saturation last.
   const latencies = [
     ['/accounts raw', accounts.raw],
+    ['/accounts Fastify', accounts.fastify],
     ['/accounts service', accounts.service],
     ...(isMeasured(accounts.serviceMetricsOff) ? [['/accounts METRICS=off', accounts.serviceMetricsOff]] : []),
     ['/health raw', health.raw],
+    ['/health Fastify', health.fastify],
     ['/health service', health.service],
     ['/health probe, /accounts saturated', underLoad],
   ];
   const maxMs = niceMax(Math.max(TARGETS.healthP99UnderLoadMs, ...latencies.flatMap(([, f]) => [f.p50Ms, f.p99Ms])) * 1.1);
-  const right = { x: 540, y: top, width: 400, height: plotH };
+  const right = { x: 580, y: top, width: 440, height: plotH };
   const yMs = axes(parts, { ...right, max: maxMs, unit: 'ms', title: 'Latency (ms): p50 and p99' });
   const slot = right.width / latencies.length;
   const lw = Math.min(22, slot / 2 - 4);
@@ -398,7 +477,7 @@ export function renderSvg(results) {
   const ty = yMs(TARGETS.healthP99UnderLoadMs);
   parts.push(`<line x1="${right.x + right.width - slot}" y1="${ty}" x2="${right.x + right.width}" y2="${ty}" class="target"/>`);
   parts.push(`<text x="${right.x + right.width}" y="${ty - 4}" class="small target-text" text-anchor="end">${TARGETS.healthP99UnderLoadMs} ms target</text>`);
-  parts.push(`<rect x="${left.x}" y="${H - 52}" width="10" height="10" fill="${COLORS.raw}"/><text x="${left.x + 14}" y="${H - 43}" class="small">raw = bench/raw-server.mjs, node:http answering the same bytes from memory</text>`);
+  parts.push(`<rect x="${left.x}" y="${H - 52}" width="10" height="10" fill="${COLORS.raw}"/><text x="${left.x + 14}" y="${H - 43}" class="small">raw = node:http answering the same bytes from memory; Fastify = bare Fastify, same bytes</text>`);
   parts.push(`<rect x="${right.x}" y="${H - 30}" width="10" height="10" fill="${COLORS.p50}"/><text x="${right.x + 14}" y="${H - 21}" class="small">p50</text>`);
   parts.push(`<rect x="${right.x + 50}" y="${H - 30}" width="10" height="10" fill="${COLORS.p99}"/><text x="${right.x + 64}" y="${H - 21}" class="small">p99</text>`);
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// The benchmark: how close the built service comes to a raw node:http server on the same machine,
-// in the same run (so the ratios hold on a noisy machine), and whether a service saturated with
+// The benchmark: how close the built service comes to a raw node:http server (and to bare Fastify)
+// on the same machine, in the same run (so the ratios hold on a noisy machine), and whether a service saturated with
 // /accounts traffic still answers /health quickly. Writes REPORT.md, results.json and
 // throughput.svg; every process it starts is stopped by its PID, also on failure.
 //
 //   npm run bench                      the full run (a few minutes), report in bench/
 //   npm run bench -- --quick           a few seconds per step (or BENCH_QUICK=1)
 //   node bench/run.mjs --smoke --out DIR   the shortest run, for the test; report in DIR
-//   options: --tool wrk|autocannon (default: wrk when installed), --out DIR
+//   options: --tool wrk|autocannon (default: wrk when installed), --out DIR, --profile | --no-profile
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,26 +30,30 @@ import {
   memoryOf,
   percentile,
   scratchDir,
-  startRawServer,
+  startReferenceServer,
   startService,
 } from './lib.mjs';
-import { evaluateTargets, renderConsole, renderMarkdown, renderSvg } from './report.mjs';
+import { profileEndpoint } from './profile.mjs';
+import { TARGETS, evaluateTargets, renderConsole, renderMarkdown, renderSvg } from './report.mjs';
 
 const MODES = {
   // warm-up per target, then `rounds` alternating rounds of roundS seconds per target.
-  full: { warmupS: 3, roundS: 5, rounds: 3, saturationS: 15, startCommandRuns: 40, startCommandWarmup: 5, startupRuns: 9, settleMs: 1000 },
-  quick: { warmupS: 1, roundS: 2, rounds: 1, saturationS: 4, startCommandRuns: 10, startCommandWarmup: 2, startupRuns: 3, settleMs: 500 },
-  smoke: { warmupS: 0, roundS: 1, rounds: 1, saturationS: 2, startCommandRuns: 3, startCommandWarmup: 1, startupRuns: 2, settleMs: 200 },
+  // profileS: seconds of load under --cpu-prof per endpoint, when a throughput target is missed.
+  full: { warmupS: 3, roundS: 5, rounds: 3, saturationS: 15, startCommandRuns: 40, startCommandWarmup: 5, startupRuns: 9, settleMs: 1000, profileS: 8 },
+  quick: { warmupS: 1, roundS: 2, rounds: 1, saturationS: 4, startCommandRuns: 10, startCommandWarmup: 2, startupRuns: 3, settleMs: 500, profileS: 3 },
+  smoke: { warmupS: 0, roundS: 1, rounds: 1, saturationS: 2, startCommandRuns: 3, startCommandWarmup: 1, startupRuns: 2, settleMs: 200, profileS: 1 },
 };
 const CONNECTIONS = 64;
 const PROBE_INTERVAL_MS = 10;
 
 function parseArgs(argv) {
-  const options = { mode: process.env.BENCH_QUICK === '1' ? 'quick' : 'full', out: BENCH_DIR, tool: undefined };
+  const options = { mode: process.env.BENCH_QUICK === '1' ? 'quick' : 'full', out: BENCH_DIR, tool: undefined, profile: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') options.mode = 'quick';
     else if (arg === '--smoke') options.mode = 'smoke';
+    else if (arg === '--profile') options.profile = true;
+    else if (arg === '--no-profile') options.profile = false;
     else if (arg === '--out' || arg === '--tool') {
       const value = argv[++i];
       if (value === undefined) usage(`${arg} needs a value`);
@@ -63,7 +67,10 @@ function parseArgs(argv) {
 }
 
 function usage(problem) {
-  const text = 'usage: node bench/run.mjs [--quick | --smoke] [--out DIR] [--tool wrk|autocannon]\n';
+  const text =
+    'usage: node bench/run.mjs [--quick | --smoke] [--out DIR] [--tool wrk|autocannon] [--profile | --no-profile]\n' +
+    '  --profile     profile the service under load and add the top functions to the report\n' +
+    '                (the full run does so by itself when a throughput target is missed)\n';
   if (problem === undefined) {
     process.stdout.write(text);
     process.exit(0);
@@ -89,17 +96,24 @@ async function compareThroughput(tool, targets, paths, mode) {
     const order = round % 2 === 0 ? targets : [...targets].reverse();
     for (const target of order) {
       log(`round ${round + 1}/${mode.rounds} ${target.label} ${paths.length === 1 ? paths[0] : '/accounts/{id}'} ${mode.roundS}s`);
-      runs.get(target.key).push(await tool.run({ baseUrl: target.url, paths, durationS: mode.roundS, connections: CONNECTIONS }));
+      runs.get(target.key).push(
+        await tool.run({ baseUrl: target.url, paths, durationS: mode.roundS, connections: CONNECTIONS, serverPid: target.pid }),
+      );
     }
   }
   return Object.fromEntries(targets.map((target) => [target.key, combine(runs.get(target.key))]));
 }
 
-/** Rounds of one target as one figure: total req/s, median p50, worst p99 and max, all errors. */
+/**
+ * Rounds of one target as one figure: total req/s, median p50, worst p99 and max, all errors, and
+ * the server's CPU time per request (which other load on the machine barely changes).
+ */
 function combine(runs) {
   const sum = (pick) => runs.reduce((total, run) => total + pick(run), 0);
   return {
     rps: sum((run) => run.requests) / sum((run) => run.durationS),
+    cpuUsPerRequest: (sum((run) => run.serverCpuS) * 1e6) / sum((run) => run.requests),
+    serverCpuShare: sum((run) => run.serverCpuS) / sum((run) => run.durationS),
     p50Ms: median(runs.map((run) => run.p50Ms)),
     p99Ms: Math.max(...runs.map((run) => run.p99Ms)),
     maxMs: Math.max(...runs.map((run) => run.maxMs)),
@@ -130,7 +144,7 @@ async function healthUnderLoad(group, pinning, tool, service, paths, mode) {
   const proberOut = collect(prober.child.stdout, 10_000_000);
   const proberErr = collect(prober.child.stderr);
   const [load, code] = await Promise.all([
-    tool.run({ baseUrl: service.url, paths, durationS: mode.saturationS, connections: CONNECTIONS }),
+    tool.run({ baseUrl: service.url, paths, durationS: mode.saturationS, connections: CONNECTIONS, serverPid: service.pid }),
     prober.exited,
   ]);
   const line = /BENCH_PROBE (\{.*\})/.exec(proberOut());
@@ -226,7 +240,7 @@ function timeProbeCommands(service, mode) {
 }
 
 /** Whether the service honours METRICS: GET /metrics answers 200 with it on and 404 with it off. */
-async function metricsSwitch(group, pinning, serviceOn) {
+async function metricsSwitch(group, pinning, serviceOn, warmPaths, settleMs) {
   const on = await httpGet(`${serviceOn.url}/metrics`).then((r) => r.status, (e) => e.message);
   let off;
   try {
@@ -235,7 +249,11 @@ async function metricsSwitch(group, pinning, serviceOn) {
     return { honoured: false, reason: `n/a: the service did not start with METRICS=off (${error.message.split('\n')[0]})` };
   }
   const offStatus = await httpGet(`${off.url}/metrics`).then((r) => r.status, (e) => e.message);
-  if (on === 200 && offStatus === 404) return { honoured: true, instance: off, metricsOn: on, metricsOff: offStatus };
+  if (on === 200 && offStatus === 404) {
+    for (const path of warmPaths) await httpGet(`${off.url}${path}`);
+    await settle(settleMs);
+    return { honoured: true, instance: off, metricsOn: on, metricsOff: offStatus, idle: memoryOf(off.pid) };
+  }
   await off.stop();
   const reason =
     on === 404 && offStatus === 404
@@ -298,20 +316,24 @@ async function main() {
   };
 
   try {
-    const raw = await startRawServer(group, pinning);
+    const raw = await startReferenceServer(group, pinning, 'raw-server.mjs', 'raw node:http');
+    const fastify = await startReferenceServer(group, pinning, 'fastify-server.mjs', 'bare Fastify');
     const service = await startService(group, pinning, { env: { METRICS: 'on' }, label: 'service' });
     // Idle memory: after one request of each kind and a moment to settle, before any load.
-    await httpGet(`${service.url}${accountPaths[0]}`);
-    await httpGet(`${service.url}/health`);
+    const warmPaths = [accountPaths[0], '/health'];
+    for (const path of warmPaths) await httpGet(`${service.url}${path}`);
     await settle(mode.settleMs);
     const idle = memoryOf(service.pid);
 
-    const metrics = await metricsSwitch(group, pinning, service);
+    const metrics = await metricsSwitch(group, pinning, service, warmPaths, mode.settleMs);
     const accountTargets = [
-      { key: 'raw', label: raw.label, url: raw.url },
-      { key: 'service', label: 'service', url: service.url },
+      { key: 'raw', label: raw.label, url: raw.url, pid: raw.pid },
+      { key: 'fastify', label: fastify.label, url: fastify.url, pid: fastify.pid },
+      { key: 'service', label: 'service', url: service.url, pid: service.pid },
     ];
-    if (metrics.honoured) accountTargets.push({ key: 'serviceMetricsOff', label: 'service METRICS=off', url: metrics.instance.url });
+    if (metrics.honoured) {
+      accountTargets.push({ key: 'serviceMetricsOff', label: 'service METRICS=off', url: metrics.instance.url, pid: metrics.instance.pid });
+    }
     const accounts = await compareThroughput(tool, accountTargets, accountPaths, mode);
     if (metrics.honoured) await metrics.instance.stop();
     else accounts.serviceMetricsOff = metrics.reason;
@@ -319,13 +341,15 @@ async function main() {
     const health = await compareThroughput(
       tool,
       [
-        { key: 'raw', label: raw.label, url: raw.url },
-        { key: 'service', label: 'service', url: service.url },
+        { key: 'raw', label: raw.label, url: raw.url, pid: raw.pid },
+        { key: 'fastify', label: fastify.label, url: fastify.url, pid: fastify.pid },
+        { key: 'service', label: 'service', url: service.url, pid: service.pid },
       ],
       ['/health'],
       mode,
     );
     await raw.stop();
+    await fastify.stop();
 
     const underLoad = await healthUnderLoad(group, pinning, tool, service, accountPaths, mode);
     const afterLoad = memoryOf(service.pid);
@@ -340,6 +364,15 @@ async function main() {
       await instance.stop();
     }
 
+    const missed = accounts.service.rps / accounts.raw.rps < TARGETS.accountsRatio || health.service.rps / health.raw.rps < TARGETS.healthRatio;
+    if (options.profile ?? (options.mode === 'full' && missed)) {
+      results.profile = {};
+      for (const [name, paths] of [['accounts', accountPaths], ['health', ['/health']]]) {
+        log(`profiling the service under ${name} load (--cpu-prof), ${mode.profileS}s`);
+        results.profile[name] = await profileEndpoint(group, pinning, tool, { paths, seconds: mode.profileS, warmupS: Math.min(2, mode.profileS), top: 15 });
+      }
+    }
+
     Object.assign(results, {
       throughput: { accounts, health },
       metricsSwitch: metrics.honoured
@@ -348,7 +381,14 @@ async function main() {
       healthUnderLoad: underLoad,
       probeCommands: probes,
       startup: { runsMs: startups.map((ms) => Math.round(ms * 10) / 10), medianMs: median(startups), minMs: Math.min(...startups), maxMs: Math.max(...startups) },
-      memory: { idleRssMb: idle.rssMb, afterLoadRssMb: afterLoad.rssMb, peakRssMb: afterLoad.peakRssMb },
+      memory: {
+        idleRssMb: idle.rssMb,
+        idleAnonMb: idle.anonMb,
+        idleFileMb: idle.fileMb,
+        idleRssMetricsOffMb: metrics.honoured ? metrics.idle.rssMb : null,
+        afterLoadRssMb: afterLoad.rssMb,
+        peakRssMb: afterLoad.peakRssMb,
+      },
     });
   } finally {
     await group.stopAll();

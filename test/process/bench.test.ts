@@ -40,6 +40,7 @@ interface Results {
   startup: { runsMs: number[]; medianMs: number };
   memory: { idleRssMb: number; afterLoadRssMb: number; peakRssMb: number };
   targets: { id: string; name: string; shown: string; target: string; result: string }[];
+  profile?: Record<'accounts' | 'health', { rps: number; topFunctions: { name: string; percent: number }[] }>;
 }
 
 const BENCH = join(ROOT, 'bench/run.mjs');
@@ -86,13 +87,13 @@ function assertTiming(name: string, timing: ProbeTiming | 'missing'): asserts ti
   assert.equal(t.failures, 0, `${name}: ${t.failures} runs failed`);
 }
 
-test('npm run bench -- --smoke --out DIR writes a complete report with no errors, and leaves bench/ alone', { timeout: RUN_DEADLINE_MS + 30_000 }, async () => {
+test('npm run bench -- --smoke --profile --out DIR writes a complete report with no errors, and leaves bench/ alone', { timeout: RUN_DEADLINE_MS + 30_000 }, async () => {
   assertBuilt();
   const out = mkdtempSync(join(tmpdir(), 'accountservice-bench-test-'));
   const committed = ['REPORT.md', 'results.json', 'throughput.svg'].map((name) => join(ROOT, 'bench', name));
   const before = committed.map(fileDigest);
   try {
-    const run = await runBench(['--smoke', '--out', out]);
+    const run = await runBench(['--smoke', '--profile', '--out', out]);
     assert.equal(run.code, 0, `bench exited ${run.code}:\n${run.stderr}`);
 
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
@@ -136,6 +137,15 @@ test('npm run bench -- --smoke --out DIR writes a complete report with no errors
     assert.match(report, /\| GET \/accounts\/\{id\} \| service \| [\d,]+ \|/);
     assert.match(report, /\| GET \/health \| raw node:http \| [\d,]+ \|/);
     assert.ok(run.stdout.includes('GET /accounts/{id}'), 'the table is printed too');
+
+    // The profile of each endpoint: its busiest functions, named, with shares that add up to at most 100%.
+    for (const endpoint of ['accounts', 'health'] as const) {
+      const profile = results.profile?.[endpoint];
+      assert.ok(profile !== undefined && profile.rps > 0, `no ${endpoint} profile`);
+      assert.ok(profile.topFunctions.length > 0 && profile.topFunctions.every((f) => f.name !== '' && f.percent >= 0));
+      assert.ok(profile.topFunctions.reduce((sum, f) => sum + f.percent, 0) <= 100.5);
+    }
+    assert.match(report, /## Where the time goes: CPU profile/);
 
     const svg = readFileSync(join(out, 'throughput.svg'), 'utf8');
     assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// Before/after for a performance change: two builds of the service side by side on the service
+// core, loaded in alternating rounds by the same tool, so a noisy machine weighs on both alike.
+// Reports req/s and the server's CPU time per request for each, and B's over A's.
+//
+//   cp -r dist /tmp/before/dist && ln -s $PWD/node_modules /tmp/before/ && cp package.json /tmp/before/
+//   (make the change, npm run build)
+//   node bench/compare-builds.mjs --a /tmp/before --b . [--endpoint accounts|health] [--rounds 6] [--seconds 5]
+
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ProcessGroup, createLoadTool, createPinning, median, startService } from './lib.mjs';
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const index = args.indexOf(`--${name}`);
+  return index >= 0 && args[index + 1] !== undefined ? args[index + 1] : fallback;
+};
+const builds = { A: resolve(option('a', '.')), B: resolve(option('b', '.')) };
+const endpoint = option('endpoint', 'accounts');
+const rounds = Number(option('rounds', '6'));
+const seconds = Number(option('seconds', '5'));
+const env = Object.fromEntries(
+  option('env', '')
+    .split(',')
+    .filter((pair) => pair.includes('='))
+    .map((pair) => pair.split('=', 2)),
+);
+
+const pinning = createPinning(availableParallelism());
+pinning.pinSelf();
+const group = new ProcessGroup();
+try {
+  const { seedAccounts } = await import('../dist/src/accounts/seed.js');
+  const paths = endpoint === 'health' ? ['/health'] : seedAccounts(100).map((account) => `/accounts/${account.id}`);
+  const tool = createLoadTool(undefined, pinning, group);
+  const services = {};
+  for (const [name, dir] of Object.entries(builds)) {
+    services[name] = await startService(group, pinning, { main: join(dir, 'dist/src/main.js'), label: `build ${name}`, env });
+  }
+  for (const service of Object.values(services)) await tool.run({ baseUrl: service.url, paths, durationS: 2, connections: 64 });
+  const runs = { A: [], B: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const name of round % 2 === 0 ? ['A', 'B'] : ['B', 'A']) {
+      const service = services[name];
+      runs[name].push(await tool.run({ baseUrl: service.url, paths, durationS: seconds, connections: 64, serverPid: service.pid }));
+    }
+  }
+  const summary = Object.fromEntries(
+    Object.entries(runs).map(([name, list]) => {
+      const requests = list.reduce((sum, run) => sum + run.requests, 0);
+      return [
+        name,
+        {
+          rps: requests / list.reduce((sum, run) => sum + run.durationS, 0),
+          cpuUsPerRequest: (list.reduce((sum, run) => sum + run.serverCpuS, 0) * 1e6) / requests,
+          medianRoundRps: median(list.map((run) => run.rps)),
+          errors: list.reduce((sum, run) => sum + run.errors, 0),
+        },
+      ];
+    }),
+  );
+  for (const [name, figure] of Object.entries(summary)) {
+    process.stdout.write(
+      `${name} ${builds[name]}: ${Math.round(figure.rps)} req/s (median round ${Math.round(figure.medianRoundRps)}), ` +
+        `${figure.cpuUsPerRequest.toFixed(1)} CPU µs/req, ${figure.errors} errors\n`,
+    );
+  }
+  process.stdout.write(
+    `B/A ${endpoint}: req/s ${(summary.B.rps / summary.A.rps).toFixed(3)}, ` +
+      `CPU per request ${(summary.B.cpuUsPerRequest / summary.A.cpuUsPerRequest).toFixed(3)} (${rounds} rounds of ${seconds} s each)\n`,
+  );
+} finally {
+  await group.stopAll();
+}
