@@ -2,6 +2,7 @@
 // and calls process.exit. Everything it wires together is built by factories and passed in.
 
 import { ConfigError, loadConfig, shutdownBudgetWarning, type Config } from './config.js';
+import type { Logger } from 'pino';
 import { createLogger } from './logger.js';
 import { LmdbAccountStore, StoreOpenError } from './accounts/lmdb-account-store.js';
 import { seedAccounts } from './accounts/seed.js';
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   } catch (error) {
     if (!(error instanceof StoreOpenError)) throw error;
     logger.fatal(error.message);
-    process.exit(1);
+    return exitAfterFlush(logger, 1);
   }
 
   const lifecycle = createLifecycle();
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
       eventLoop.stop();
       await store.close();
     },
-    exit: (code) => process.exit(code),
+    exit: (code) => exitAfterFlush(logger, code),
   });
   process.on('SIGTERM', () => shutdown.begin('SIGTERM'));
   process.on('SIGINT', () => shutdown.begin('SIGINT'));
@@ -118,6 +119,18 @@ async function main(): Promise<void> {
     port: config.port,
     host: config.host,
     listenTextResolver: (address) => `Starting HTTP service at ${address}`,
+  });
+}
+
+/**
+ * Exits once the log lines already written are on stdout: pino writes asynchronously, and an exit
+ * with a write still in flight can put the last lines out of order. Bounded, so exit never waits long.
+ */
+function exitAfterFlush(logger: Logger, code: number): void {
+  const fallback = setTimeout(() => process.exit(code), 1000);
+  logger.flush(() => {
+    clearTimeout(fallback);
+    process.exit(code);
   });
 }
 
