@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
+import { loadConfig, shutdownBudgetWarning } from '../../src/config.js';
 import { ROOT, startService, type ServiceProcess } from '../helpers/service-process.js';
 
 /** Parsed YAML: shapes are checked by the assertions, not by types. */
@@ -53,9 +54,18 @@ function dockerfileHealthcheck(): { test: string[]; options: Record<string, stri
   return { test: ['CMD', ...(JSON.parse(match[2]!) as string[])], options };
 }
 
-/** Shutdown settings from an env map, with the service's defaults. */
-function shutdownSeconds(env: Record<string, string | undefined>): number {
-  return (Number(env.SHUTDOWN_DRAIN_DELAY_MS ?? 3000) + Number(env.SHUTDOWN_TIMEOUT_MS ?? 10_000)) / 1000;
+/**
+ * Checks a grace period (seconds before SIGKILL) against the shutdown settings the service reads
+ * from env, parsed by the service's own loader so its defaults apply: drain + timeout must fit,
+ * and SHUTDOWN_GRACE_PERIOD_MS must tell the service the real grace period, so its start-up
+ * budget check warns about the deployment as it is.
+ */
+function assertShutdownFits(env: Record<string, string>, graceSeconds: number, where: string): void {
+  const { shutdown } = loadConfig(env);
+  const neededSeconds = (shutdown.drainDelayMs + shutdown.timeoutMs) / 1000;
+  assert.ok(graceSeconds > neededSeconds, `${where}: grace period ${graceSeconds} s > drain + timeout ${neededSeconds} s`);
+  assert.equal(shutdown.gracePeriodMs, graceSeconds * 1000, `${where}: SHUTDOWN_GRACE_PERIOD_MS is the grace period`);
+  assert.equal(shutdownBudgetWarning(shutdown), undefined);
 }
 
 describe('kubernetes manifests', () => {
@@ -100,8 +110,7 @@ describe('kubernetes manifests', () => {
   });
 
   it('gives the service longer than its drain delay and shutdown timeout before SIGKILL', () => {
-    const grace = podSpec.terminationGracePeriodSeconds as number;
-    assert.ok(grace > shutdownSeconds(containerEnv), `terminationGracePeriodSeconds ${grace} > ${shutdownSeconds(containerEnv)} s`);
+    assertShutdownFits(containerEnv, podSpec.terminationGracePeriodSeconds as number, 'terminationGracePeriodSeconds');
   });
 
   it('runs as the non-root user 65532 on a read-only root filesystem, with only /data writable', () => {
@@ -146,6 +155,6 @@ describe('swarm stack', () => {
   it('waits longer than the drain delay and shutdown timeout before SIGKILL', () => {
     const grace = /^(\d+)s$/.exec(swarmService.stop_grace_period as string);
     assert.ok(grace, 'stop_grace_period is given in seconds');
-    assert.ok(Number(grace[1]) > shutdownSeconds(swarmService.environment));
+    assertShutdownFits(swarmService.environment as Record<string, string>, Number(grace[1]), 'stop_grace_period');
   });
 });
