@@ -16,13 +16,15 @@
 #   ACCOUNTSERVICE_DOCKERD_PIDFILE  where to write dockerd's PID (/tmp/accountservice-dockerd.pid)
 #   ACCOUNTSERVICE_DOCKERD_LOG      dockerd's log file (/tmp/accountservice-dockerd.log)
 #   ACCOUNTSERVICE_ENGINE_DEADLINE  seconds to wait for the engine to answer (60)
+#   ACCOUNTSERVICE_ENGINE_LOCK      lock serialising concurrent callers (/tmp/accountservice-ensure-engine.lock)
 set -euo pipefail
 
 DOCKER=${DOCKER:-docker}
 PIDFILE=${ACCOUNTSERVICE_DOCKERD_PIDFILE:-/tmp/accountservice-dockerd.pid}
 LOGFILE=${ACCOUNTSERVICE_DOCKERD_LOG:-/tmp/accountservice-dockerd.log}
 DEADLINE_S=${ACCOUNTSERVICE_ENGINE_DEADLINE:-60}
-LOCKFILE=${PIDFILE}.lock
+# One lock for every caller, whatever pidfile each uses: only one of them may start an engine.
+LOCKFILE=${ACCOUNTSERVICE_ENGINE_LOCK:-/tmp/accountservice-ensure-engine.lock}
 
 say() { printf 'ensure-engine: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -42,14 +44,14 @@ if engine_answers; then
   exit 0
 fi
 
-command -v "$DOCKER" >/dev/null 2>&1 || [[ -x /usr/bin/docker ]] || NEED_INSTALL=1
-if ! command -v dockerd >/dev/null 2>&1 || [[ ${NEED_INSTALL:-0} == 1 ]]; then
-  [[ $(id -u) == 0 ]] || die "dockerd is not installed and installing it needs root (apt-get install docker.io)"
-  say "dockerd not found: installing docker.io from the Debian archive"
+if ! command -v dockerd >/dev/null 2>&1 || ! command -v "$DOCKER" >/dev/null 2>&1; then
+  [[ $(id -u) == 0 ]] || die "dockerd or the docker CLI is missing and installing docker.io needs root"
+  say "dockerd or the docker CLI is missing: installing docker.io from the Debian archive"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || die "apt-get update failed"
   apt-get install -y -qq docker.io >/dev/null || die "apt-get install docker.io failed"
   command -v dockerd >/dev/null 2>&1 || die "docker.io installed but dockerd is still not on PATH"
+  command -v "$DOCKER" >/dev/null 2>&1 || die "docker.io installed but the docker CLI '$DOCKER' is not found"
 fi
 
 # An engine process may exist but not answer yet (or be wedged): do not start a second one,
