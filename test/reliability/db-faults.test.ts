@@ -20,9 +20,9 @@ import { within } from './support.js';
 const CHECK_INTERVAL_MS = 100;
 const CHECK_TIMEOUT_MS = 200;
 /** One check interval plus the check's timeout, plus room for a loaded 2-core machine. */
-const DETECT_WITHIN_MS = CHECK_INTERVAL_MS + CHECK_TIMEOUT_MS + 700;
+const DETECT_WITHIN_MS = CHECK_INTERVAL_MS + CHECK_TIMEOUT_MS + 1000;
 /** No lookup may take longer than the lookup deadline plus this. */
-const LOOKUP_SLACK_MS = 700;
+const LOOKUP_SLACK_MS = 1000;
 const UNAVAILABLE_MESSAGE = 'the account database is unavailable right now; try again later';
 
 interface Answer {
