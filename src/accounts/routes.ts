@@ -29,8 +29,22 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
   });
 };
 
-/** The lookup's result, or StoreUnavailableError once ms have passed: a hanging store never hangs a request. */
-function withDeadline<T>(lookup: Promise<T>, ms: number): Promise<T> {
+/**
+ * The lookup's result, or StoreUnavailableError once ms have passed: a hanging store never hangs a
+ * request. A lookup that has already answered when asked (an LMDB read is synchronous underneath,
+ * so nearly every one) is taken as it is, with no timer armed and cleared for it.
+ */
+async function withDeadline<T>(lookup: Promise<T>, ms: number): Promise<T> {
+  let answered: { readonly value: T } | undefined;
+  lookup.then(
+    (value) => {
+      answered = { value };
+    },
+    () => {}, // a rejected lookup takes the path below, which rethrows its error
+  );
+  // One microtask turn: the callback above runs first if the lookup had already settled.
+  await undefined;
+  if (answered !== undefined) return answered.value;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new StoreUnavailableError(`the account lookup timed out after ${ms} ms`)), ms);
