@@ -130,7 +130,8 @@ export function loadConfig(env: Env): Config {
     },
     watch: {
       maxSubscribers: read.int('HEALTH_WATCH_MAX_SUBSCRIBERS', 16, 0, 10_000),
-      heartbeatMs: read.int('HEALTH_WATCH_HEARTBEAT_MS', 15_000, 100, 3_600_000),
+      // Below the server's 70 s idle-socket timeout, or a quiet stream would be cut.
+      heartbeatMs: read.int('HEALTH_WATCH_HEARTBEAT_MS', 15_000, 100, 60_000),
     },
   };
   if (config.metrics.port !== undefined && config.metrics.port !== 0 && config.metrics.port === config.port) {

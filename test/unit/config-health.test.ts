@@ -42,7 +42,8 @@ describe('health damping and watch settings', () => {
   it('refuses values out of range, naming the variable', () => {
     assert.throws(() => loadConfig({ HEALTH_DB_FAILURE_THRESHOLD: '0' }), /HEALTH_DB_FAILURE_THRESHOLD must be a whole number from 1 to 1000 \(got "0"\)/);
     assert.throws(() => loadConfig({ HEALTH_DB_FAILURE_GRACE_MS: '-1' }), /HEALTH_DB_FAILURE_GRACE_MS must be a whole number from 0/);
-    assert.throws(() => loadConfig({ HEALTH_WATCH_HEARTBEAT_MS: '10' }), /HEALTH_WATCH_HEARTBEAT_MS must be a whole number from 100/);
+    assert.throws(() => loadConfig({ HEALTH_WATCH_HEARTBEAT_MS: '10' }), /HEALTH_WATCH_HEARTBEAT_MS must be a whole number from 100 to 60000/);
+    assert.throws(() => loadConfig({ HEALTH_WATCH_HEARTBEAT_MS: '70000' }), /HEALTH_WATCH_HEARTBEAT_MS/, 'a heartbeat must beat the idle-socket timeout');
     assert.throws(() => loadConfig({ HEALTH_WATCH_MAX_SUBSCRIBERS: 'many' }), /HEALTH_WATCH_MAX_SUBSCRIBERS/);
   });
 });
