@@ -19,7 +19,10 @@ export type Refresh =
 
 export interface CheckDefinition {
   readonly name: string;
-  /** Resolves when healthy; throws (or rejects) with the cause when not. */
+  /**
+   * Resolves when healthy; throws (or rejects) with the cause when not. The signal aborts when the
+   * run times out; a run that declares no parameter is passed a shared signal that never aborts.
+   */
   readonly run: (signal: AbortSignal) => unknown;
   readonly timeoutMs: number;
   readonly refresh: Refresh;
@@ -126,6 +129,9 @@ interface Entry {
     Pick<CheckDefinition, 'maxAgeMs' | 'failureGraceMs'>;
   readonly state: MutableState;
 }
+
+/** What a check that declares no signal parameter is passed: it never reads it, so it is never aborted. */
+const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 
 export function createHealthRegistry(
   definitions: readonly CheckDefinition[],
@@ -237,7 +243,9 @@ export function createHealthRegistry(
       return Promise.resolve();
     }
     const startedAt = clock.now();
-    const controller = new AbortController();
+    // A controller only for a check that takes the signal: on Node 20 making one costs ~10 µs, more
+    // than the rest of what the registry does for a /health request, and flag checks take none.
+    const controller = def.run.length > 0 ? new AbortController() : undefined;
     const run = new Promise<void>((resolve) => {
       let settled = false;
       const finish = (ok: boolean, cause?: string): void => {
@@ -250,12 +258,12 @@ export function createHealthRegistry(
       };
       const timer = clock.setTimeout(() => {
         state.stuckSince = startedAt;
-        controller.abort();
+        controller?.abort();
         finish(false, `timed out after ${def.timeoutMs} ms`);
       }, def.timeoutMs);
       let outcome: Promise<unknown>;
       try {
-        outcome = Promise.resolve(def.run(controller.signal));
+        outcome = Promise.resolve(def.run(controller?.signal ?? NEVER_ABORTED));
       } catch (error) {
         outcome = Promise.reject(error);
       }
