@@ -55,7 +55,8 @@ try {
           rps: requests / list.reduce((sum, run) => sum + run.durationS, 0),
           cpuUsPerRequest: (list.reduce((sum, run) => sum + run.serverCpuS, 0) * 1e6) / requests,
           medianRoundRps: median(list.map((run) => run.rps)),
-          errors: list.reduce((sum, run) => sum + run.errors, 0),
+          non2xx: list.reduce((sum, run) => sum + run.non2xx, 0),
+          socketErrors: list.reduce((sum, run) => sum + run.socketErrors, 0),
         },
       ];
     }),
@@ -63,12 +64,25 @@ try {
   for (const [name, figure] of Object.entries(summary)) {
     process.stdout.write(
       `${name} ${builds[name]}: ${Math.round(figure.rps)} req/s (median round ${Math.round(figure.medianRoundRps)}), ` +
-        `${figure.cpuUsPerRequest.toFixed(1)} CPU µs/req, ${figure.errors} errors\n`,
+        `${figure.cpuUsPerRequest.toFixed(1)} CPU µs/req, ${figure.non2xx} non-2xx, ${figure.socketErrors} socket errors\n`,
     );
   }
+  for (const [name, figure] of Object.entries(summary)) {
+    // Non-2xx answers from /health are the service saying it is unhealthy: show its own account of why.
+    if (figure.non2xx > 0) process.stdout.write(`${name} answered ${figure.non2xx} non-2xx; its last output:\n${services[name].output().slice(-3000)}\n`);
+  }
+  // Each round's B against the same round's A: the median and the middle half of these ratios say
+  // how steady the difference is, which the totals alone hide on a noisy machine.
+  const pairs = runs.A.map((a, i) => ({ rps: runs.B[i].rps / a.rps, cpu: runs.B[i].serverCpuS / runs.B[i].requests / (a.serverCpuS / a.requests) }));
+  const spread = (values) => {
+    const sorted = [...values].sort((x, y) => x - y);
+    const at = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+    return `median ${median(values).toFixed(3)} (middle half ${at(0.25).toFixed(3)}-${at(0.75).toFixed(3)})`;
+  };
   process.stdout.write(
     `B/A ${endpoint}: req/s ${(summary.B.rps / summary.A.rps).toFixed(3)}, ` +
-      `CPU per request ${(summary.B.cpuUsPerRequest / summary.A.cpuUsPerRequest).toFixed(3)} (${rounds} rounds of ${seconds} s each)\n`,
+      `CPU per request ${(summary.B.cpuUsPerRequest / summary.A.cpuUsPerRequest).toFixed(3)} (${rounds} rounds of ${seconds} s each)\n` +
+      `  per round: req/s ${spread(pairs.map((p) => p.rps))}; CPU per request ${spread(pairs.map((p) => p.cpu))}\n`,
   );
 } finally {
   await group.stopAll();

@@ -58,6 +58,13 @@ export function createPinning(cores) {
 /** Every process the bench starts, so each one is stopped by its PID, whatever happens. */
 export class ProcessGroup {
   #children = new Set();
+  #cleanups = new Set();
+
+  /** Runs fn once the processes are stopped (temp dirs), unless forget() is called first. */
+  onStopped(fn) {
+    this.#cleanups.add(fn);
+    return () => this.#cleanups.delete(fn);
+  }
 
   /** spawn(), remembered until it exits. taskset execs its command, so the PID is the command's. */
   spawn(command, args, options) {
@@ -86,6 +93,8 @@ export class ProcessGroup {
 
   async stopAll() {
     await Promise.all([...this.#children].map(({ child, exited }) => this.stop(child, exited)));
+    for (const fn of this.#cleanups) fn();
+    this.#cleanups.clear();
   }
 }
 
@@ -156,6 +165,8 @@ export function collect(stream, maxChars = 20_000) {
  */
 export async function startService(group, pinning, { env = {}, label = 'service', nodeArgs = [], main = SERVICE_MAIN } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'accountservice-bench-'));
+  const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });
+  const forget = group.onStopped(removeDataDir);
   const port = await freePort();
   const [command, args] = pinning.command(SERVICE_CORE, process.execPath, [...nodeArgs, main]);
   const startedAt = process.hrtime.bigint();
@@ -185,7 +196,8 @@ export async function startService(group, pinning, { env = {}, label = 'service'
     output: () => `${stdout()}${stderr()}`.trim(),
     async stop() {
       const code = await group.stop(child, exited);
-      rmSync(dataDir, { recursive: true, force: true });
+      removeDataDir();
+      forget();
       return code;
     },
   };

@@ -180,6 +180,20 @@ function otherRows(results) {
     '0',
     resultOf(results, 'health-failures-under-load'),
   ]);
+  const transitions = results.healthTransitions ?? [];
+  rows.push([
+    'health checks leaving UP during the run (the services\' own warn log)',
+    transitions.length === 0
+      ? 'none'
+      : transitions
+          .slice(0, 5)
+          .map((t) => `${t.service}: ${t.check} ${t.from} to ${t.to}${t.cause ? ` (${t.cause})` : ''}`)
+          .join('; ') + (transitions.length > 5 ? `; and ${transitions.length - 5} more` : ''),
+    '',
+    '',
+    '',
+    '',
+  ]);
   rows.push([
     '/accounts during that saturation',
     `${rps(underLoad.accounts.rps)} req/s, p99 ${ms(underLoad.accounts.p99Ms)} ms, ${underLoad.accounts.errors} errors`,

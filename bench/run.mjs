@@ -262,6 +262,23 @@ async function metricsSwitch(group, pinning, serviceOn, warmPaths, settleMs) {
   return { honoured: false, reason, metricsOn: on, metricsOff: offStatus };
 }
 
+/** The health transitions a service logged (warn and above: the checks that left UP), from its output. */
+function loggedTransitions(service) {
+  const transitions = [];
+  for (const line of service.output().split('\n')) {
+    let entry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof entry.check === 'string' && typeof entry.to === 'string') {
+      transitions.push({ service: service.label, check: entry.check, from: entry.from, to: entry.to, cause: entry.cause ?? null, time: entry.time });
+    }
+  }
+  return transitions;
+}
+
 async function settle(ms) {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -335,7 +352,11 @@ async function main() {
       accountTargets.push({ key: 'serviceMetricsOff', label: 'service METRICS=off', url: metrics.instance.url, pid: metrics.instance.pid });
     }
     const accounts = await compareThroughput(tool, accountTargets, accountPaths, mode);
-    if (metrics.honoured) await metrics.instance.stop();
+    const transitions = [];
+    if (metrics.honoured) {
+      transitions.push(...loggedTransitions(metrics.instance));
+      await metrics.instance.stop();
+    }
     else accounts.serviceMetricsOff = metrics.reason;
 
     const health = await compareThroughput(
@@ -354,6 +375,7 @@ async function main() {
     const underLoad = await healthUnderLoad(group, pinning, tool, service, accountPaths, mode);
     const afterLoad = memoryOf(service.pid);
     const probes = timeProbeCommands(service, mode);
+    transitions.push(...loggedTransitions(service));
     await service.stop();
 
     log(`start to first 200 from /health, ${mode.startupRuns} starts`);
@@ -379,6 +401,7 @@ async function main() {
         ? { honoured: true, metricsOnStatus: metrics.metricsOn, metricsOffStatus: metrics.metricsOff }
         : { honoured: false, reason: metrics.reason },
       healthUnderLoad: underLoad,
+      healthTransitions: transitions,
       probeCommands: probes,
       startup: { runsMs: startups.map((ms) => Math.round(ms * 10) / 10), medianMs: median(startups), minMs: Math.min(...startups), maxMs: Math.max(...startups) },
       memory: {

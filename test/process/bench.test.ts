@@ -35,6 +35,7 @@ interface Results {
     health: { raw: LoadFigure; service: LoadFigure };
   };
   metricsSwitch: { honoured: boolean; reason?: string };
+  healthTransitions: { service: string; check: string; to: string }[];
   healthUnderLoad: { probes: number; ok: number; failures: number; p50Ms: number; p99Ms: number; maxMs: number; accounts: LoadFigure };
   probeCommands: { method: string; node: ProbeTiming; healthchecker: ProbeTiming | 'missing'; curl: ProbeTiming | 'missing' };
   startup: { runsMs: number[]; medianMs: number };
@@ -115,6 +116,7 @@ test('npm run bench -- --smoke --profile --out DIR writes a complete report with
     assert.equal(underLoad.ok, underLoad.probes);
     assert.ok(underLoad.p50Ms > 0 && underLoad.p50Ms <= underLoad.p99Ms && underLoad.p99Ms <= underLoad.maxMs);
     assertLoadFigure('/accounts under saturation', underLoad.accounts);
+    assert.ok(Array.isArray(results.healthTransitions), 'the health transitions the services logged are reported');
 
     assertTiming('node -e 0', results.probeCommands.node);
     if (existsSync(HEALTHCHECKER)) assertTiming('healthchecker', results.probeCommands.healthchecker);
