@@ -160,21 +160,123 @@ async function startSilentServer(): Promise<SilentServer> {
   };
 }
 
+/** Writes `text` one byte per write, a millisecond apart, so the probe reads it in many pieces. */
+function dribble(socket: Socket, text: string): void {
+  socket.setNoDelay(true);
+  const bytes = Buffer.from(text, 'latin1');
+  let sent = 0;
+  const next = (): void => {
+    if (socket.destroyed || sent === bytes.length) return;
+    socket.write(bytes.subarray(sent, sent + 1));
+    sent++;
+    setTimeout(next, 1);
+  };
+  next();
+}
+
+/** Writes `line` again and again, as fast as the client reads, until it goes away. */
+function repeatForever(socket: Socket, line: string): void {
+  const block = Buffer.from(line.repeat(Math.ceil(16_384 / line.length)), 'latin1');
+  const pump = (): void => {
+    while (!socket.destroyed && socket.write(block));
+  };
+  socket.on('drain', pump);
+  pump();
+}
+
+const COMPACT_DOWN = '{"status":"DOWN","checks":{"database":{"status":"DOWN","error":"LMDB closed"}}}';
+
+/**
+ * Answers that node:http would not write (split anywhere, broken, or not HTTP at all), by path.
+ * Unless a script ends the socket, the connection stays open: the probe must decide without
+ * waiting for it to close.
+ */
+const RAW_SCRIPTS: Readonly<Record<string, (socket: Socket) => void>> = {
+  '/dribbled-200': (socket) =>
+    dribble(socket, 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"status":"UP"}'),
+  '/dribbled-chunked-503': (socket) =>
+    dribble(
+      socket,
+      'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n' +
+        `a\r\n${COMPACT_DOWN.slice(0, 10)}\r\n` +
+        `10;ext=1\r\n${COMPACT_DOWN.slice(10, 26)}\r\n` +
+        `${(COMPACT_DOWN.length - 26).toString(16)}\r\n${COMPACT_DOWN.slice(26)}\r\n` +
+        '0\r\n\r\n',
+    ),
+  '/503-length-kept-open': (socket) =>
+    socket.write('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 17\r\n\r\n{"status":"DOWN"}'),
+  '/early-hints-then-200': (socket) =>
+    socket.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'),
+  '/ssh': (socket) => socket.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n'),
+  '/bad-status': (socket) => socket.write('HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n'),
+  '/bad-header': (socket) => socket.write('HTTP/1.1 200 OK\r\nthis is not a header\r\n\r\n'),
+  '/endless-status-line': (socket) => {
+    socket.write('HTTP/1.1 200 ');
+    repeatForever(socket, 'OK');
+  },
+  '/endless-headers': (socket) => {
+    socket.write('HTTP/1.1 200 OK\r\n');
+    repeatForever(socket, `X-Filler: ${'a'.repeat(100)}\r\n`);
+  },
+  // A 200 status line, then headers that never end: not healthy, however long it waits.
+  '/stalled-headers': (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n'),
+  '/cut-headers': (socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Ty'),
+  '/closed': (socket) => socket.end(),
+};
+
+interface RawServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Reads the request's head, then plays the script for its path. */
+async function startRawServer(): Promise<RawServer> {
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let head = '';
+    const onData = (chunk: Buffer): void => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      const path = /^GET (\S+) HTTP\/1\.1\r\n/.exec(head)?.[1] ?? '';
+      const script = RAW_SCRIPTS[path];
+      if (script === undefined) socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      else script(socket);
+    };
+    socket.on('data', onData);
+  });
+  const port = await listen(server);
+  return {
+    port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await close(server);
+    },
+  };
+}
+
 const http = createServer(route);
 let port = 0;
 let silent: SilentServer | undefined;
 let silentPort = 0;
+let raw: RawServer | undefined;
+let rawPort = 0;
 
 before(async () => {
   assert.ok(existsSync(CLI), `${CLI} is missing: run npm run build first`);
   port = await listen(http);
   silent = await startSilentServer();
   silentPort = silent.port;
+  raw = await startRawServer();
+  rawPort = raw.port;
 });
 
 after(async () => {
   http.closeAllConnections();
-  await Promise.all([close(http), silent?.close()]);
+  await Promise.all([close(http), silent?.close(), raw?.close()]);
 });
 
 /** Asserts Docker's "unhealthy" with the one line of stderr it keeps, and returns that line. */
@@ -200,9 +302,10 @@ function assertBadUsage(run: Run, problem: RegExp): void {
 describe('healthchecker probing a server', { concurrency: true }, () => {
   test('HTTP 200 on /health exits 0 and prints nothing', async () => {
     // A server of its own, so the paths it saw are this run's alone.
-    const paths: string[] = [];
+    const requests: { path: string; version: string; headers: Record<string, string | undefined> }[] = [];
     const server = createServer((req, res) => {
-      paths.push(req.url ?? '');
+      const { host, 'user-agent': userAgent, connection } = req.headers;
+      requests.push({ path: req.url ?? '', version: req.httpVersion, headers: { host, userAgent, connection } });
       res.end('{"status":"UP"}');
     });
     const ownPort = await listen(server);
@@ -211,7 +314,14 @@ describe('healthchecker probing a server', { concurrency: true }, () => {
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stderr, '');
       assert.equal(run.stdout, '');
-      assert.deepEqual(paths, ['/health']);
+      // What the service's access log shows for each probe.
+      assert.deepEqual(requests, [
+        {
+          path: '/health',
+          version: '1.1',
+          headers: { host: `127.0.0.1:${ownPort}`, userAgent: 'healthchecker', connection: 'close' },
+        },
+      ]);
     } finally {
       await close(server);
     }
@@ -298,6 +408,94 @@ describe('healthchecker probing a server', { concurrency: true }, () => {
     const run = await runCli(['-host=healthchecker-test.invalid.']);
     assert.equal(run.code, 1, run.stderr);
     assert.ok(run.stderr.includes('http://healthchecker-test.invalid.:80/health:'), run.stderr);
+  });
+});
+
+describe('healthchecker reading what a server sends', { concurrency: true }, () => {
+  /** Runs the probe against a raw script; every outcome here is the server's, never the deadline's. */
+  const probeRaw = (path: string, ...args: string[]): Promise<Run> => runCli([`-port=${rawPort}`, `-path=${path}`, PATIENT, ...args]);
+  const rawUrl = (path: string): string => `http://127.0.0.1:${rawPort}${path}`;
+
+  test('a 200 that arrives one byte at a time is healthy, without waiting for the connection to close', async () => {
+    const run = await probeRaw('/dribbled-200');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, '');
+  });
+
+  test('a chunked 503 that arrives one byte at a time shows its body without the chunk framing', async () => {
+    const run = await probeRaw('/dribbled-chunked-503');
+    const line = assertUnhealthy(run, rawUrl('/dribbled-chunked-503'));
+    // Reported at the last chunk: the connection stays open, so no deadline note either.
+    assert.ok(line.endsWith(`: HTTP 503: ${COMPACT_DOWN}`), line);
+  });
+
+  test('a 503 with a Content-Length is reported once that many bytes arrived', async () => {
+    const run = await probeRaw('/503-length-kept-open');
+    const line = assertUnhealthy(run, rawUrl('/503-length-kept-open'));
+    assert.ok(line.endsWith(': HTTP 503: {"status":"DOWN"}'), line);
+  });
+
+  test('an informational 103 before the 200 is skipped', async () => {
+    const run = await probeRaw('/early-hints-then-200');
+    assert.equal(run.code, 0, run.stderr);
+  });
+
+  test('a server that speaks something else fails at once, showing what it sent', async () => {
+    const run = await probeRaw('/ssh');
+    const line = assertUnhealthy(run, rawUrl('/ssh'));
+    assert.ok(line.endsWith(': not an HTTP response (it began "SSH-2.0-OpenSSH_9.2p1 Debian-2\\r\\n")'), line);
+  });
+
+  test('a malformed status line or header line is a failure, not a 200', { concurrency: true }, async (t) => {
+    const cases: [string, string][] = [
+      ['/bad-status', ': not a valid HTTP response (bad status line "HTTP/1.1 2OO OK")'],
+      ['/bad-header', ': not a valid HTTP response (bad header line "this is not a header")'],
+    ];
+    await Promise.all(
+      cases.map(([path, ending]) =>
+        t.test(path, async () => {
+          const line = assertUnhealthy(await probeRaw(path), rawUrl(path));
+          assert.ok(line.endsWith(ending), line);
+        }),
+      ),
+    );
+  });
+
+  test('a status line or header block that never ends fails at a size limit, not at the deadline', { concurrency: true }, async (t) => {
+    const cases: [string, string][] = [
+      ['/endless-status-line', ': not an HTTP response (no end of the status line in its first 4096 bytes)'],
+      ['/endless-headers', ': not a valid HTTP response (the header block is longer than 16384 bytes)'],
+    ];
+    await Promise.all(
+      cases.map(([path, ending]) =>
+        t.test(path, async () => {
+          const line = assertUnhealthy(await probeRaw(path), rawUrl(path));
+          assert.ok(line.endsWith(ending), line);
+        }),
+      ),
+    );
+  });
+
+  test('a 200 whose header block stalls is unhealthy at the deadline', async () => {
+    // The status line says 200, but a response cut short in its headers is not an answer.
+    const run = await runCli([`-port=${rawPort}`, '-path=/stalled-headers', '-timeout=1s']);
+    const line = assertUnhealthy(run, rawUrl('/stalled-headers'));
+    assert.ok(line.endsWith(': timed out after 1000 ms'), line);
+  });
+
+  test('a connection closed inside the header block or before any answer says so', { concurrency: true }, async (t) => {
+    const cases: [string, string][] = [
+      ['/cut-headers', ': not a valid HTTP response (the connection closed inside the header block, after 27 bytes)'],
+      ['/closed', ': the server closed the connection without answering'],
+    ];
+    await Promise.all(
+      cases.map(([path, ending]) =>
+        t.test(path, async () => {
+          const line = assertUnhealthy(await probeRaw(path), rawUrl(path));
+          assert.ok(line.endsWith(ending), line);
+        }),
+      ),
+    );
   });
 });
 
