@@ -164,11 +164,12 @@ function otherRows(results) {
     '',
     '',
   ]);
+  const rawUnderLoad = results.healthUnderLoadRaw;
   rows.push([
     `/health latency while /accounts is saturated (probe every ${underLoad.intervalMs} ms, new connection each)`,
     `p50 ${ms(underLoad.p50Ms)} ms, p99 ${ms(underLoad.p99Ms)} ms, max ${ms(underLoad.maxMs)} ms`,
-    '',
-    '',
+    `raw node:http, same probing and load: p50 ${ms(rawUnderLoad.p50Ms)} ms, p99 ${ms(rawUnderLoad.p99Ms)} ms, max ${ms(rawUnderLoad.maxMs)} ms, ${rawUnderLoad.failures} failures`,
+    `p99 ${ratio(underLoad.p99Ms / rawUnderLoad.p99Ms)}`,
     `p99 < ${TARGETS.healthP99UnderLoadMs} ms`,
     resultOf(results, 'health-p99-under-load'),
   ]);
@@ -325,7 +326,8 @@ How these are measured:
 - /health under load: the load tool saturates GET /accounts/{id} for ${settings.saturationS} s while
   bench/health-prober.mjs sends GET /health every ${settings.probeIntervalMs} ms on a new connection (as Docker and
   Kubernetes probes do), not waiting for the previous answer; a failure is a non-200, a socket error
-  or no answer within 2 s.
+  or no answer within 2 s. The same is done to the raw server first: its figures are the floor that
+  queueing behind ${settings.connections} busy connections on one core, and this machine, set.
 - Probe wall times: ${results.probeCommands.method}, each command ${settings.startCommandRuns} runs after ${settings.startCommandWarmup} warm-up runs,
   against the idle service, without NODE_EXTRA_CA_CERTS (a container has no such variable).
 - Start to healthy: from spawning \`node dist/src/main.js\` (fresh temp database each time) to its
@@ -459,15 +461,17 @@ export function renderSvg(results) {
   });
 
   // Right: p50 and p99 latency of every measured load, with /health under saturation last.
+  // Each bar pair's label, one line per word, short enough for a slot.
   const latencies = [
-    ['/accounts raw', accounts.raw],
-    ['/accounts Fastify', accounts.fastify],
-    ['/accounts service', accounts.service],
-    ...(isMeasured(accounts.serviceMetricsOff) ? [['/accounts METRICS=off', accounts.serviceMetricsOff]] : []),
-    ['/health raw', health.raw],
-    ['/health Fastify', health.fastify],
-    ['/health service', health.service],
-    ['/health probe, /accounts saturated', underLoad],
+    [['/accounts', 'raw'], accounts.raw],
+    [['/accounts', 'Fastify'], accounts.fastify],
+    [['/accounts', 'service'], accounts.service],
+    ...(isMeasured(accounts.serviceMetricsOff) ? [[['/accounts', 'METRICS', '=off'], accounts.serviceMetricsOff]] : []),
+    [['/health', 'raw'], health.raw],
+    [['/health', 'Fastify'], health.fastify],
+    [['/health', 'service'], health.service],
+    [['probe', 'raw', 'busy'], results.healthUnderLoadRaw],
+    [['probe', 'service', 'busy'], underLoad],
   ];
   const maxMs = niceMax(Math.max(TARGETS.healthP99UnderLoadMs, ...latencies.flatMap(([, f]) => [f.p50Ms, f.p99Ms])) * 1.1);
   const right = { x: 580, y: top, width: 440, height: plotH };
@@ -480,20 +484,19 @@ export function renderSvg(results) {
       const value = figure[key[0]];
       const bx = cx - lw - 1 + k * (lw + 2);
       const by = yMs(value);
-      parts.push(`<rect x="${bx}" y="${by}" width="${lw}" height="${right.y + right.height - by}" fill="${COLORS[key[1]]}"><title>${esc(`${name} ${key[1]}: ${ms(value)} ms`)}</title></rect>`);
+      parts.push(`<rect x="${bx}" y="${by}" width="${lw}" height="${right.y + right.height - by}" fill="${COLORS[key[1]]}"><title>${esc(`${name.join(' ')} ${key[1]}: ${ms(value)} ms`)}</title></rect>`);
       parts.push(`<text x="${bx + lw / 2}" y="${by - 4}" class="tiny" text-anchor="middle">${ms(value)}</text>`);
     }
-    const words = name.split(' ');
-    words.forEach((word, w) => {
-      parts.push(`<text x="${cx}" y="${right.y + right.height + 14 + w * 12}" class="small" text-anchor="middle">${esc(word)}</text>`);
+    name.forEach((word, w) => {
+      parts.push(`<text x="${cx}" y="${right.y + right.height + 13 + w * 11}" class="tiny" text-anchor="middle">${esc(word)}</text>`);
     });
   });
   const ty = yMs(TARGETS.healthP99UnderLoadMs);
   parts.push(`<line x1="${right.x + right.width - slot}" y1="${ty}" x2="${right.x + right.width}" y2="${ty}" class="target"/>`);
-  parts.push(`<text x="${right.x + right.width}" y="${ty - 4}" class="small target-text" text-anchor="end">${TARGETS.healthP99UnderLoadMs} ms target</text>`);
+  parts.push(`<text x="${right.x + right.width}" y="${ty - 4}" class="tiny target-text" text-anchor="end">target ${TARGETS.healthP99UnderLoadMs} ms</text>`);
   parts.push(`<rect x="${left.x}" y="${H - 52}" width="10" height="10" fill="${COLORS.raw}"/><text x="${left.x + 14}" y="${H - 43}" class="small">raw = node:http answering the same bytes from memory; Fastify = bare Fastify, same bytes</text>`);
   parts.push(`<rect x="${right.x}" y="${H - 30}" width="10" height="10" fill="${COLORS.p50}"/><text x="${right.x + 14}" y="${H - 21}" class="small">p50</text>`);
-  parts.push(`<rect x="${right.x + 50}" y="${H - 30}" width="10" height="10" fill="${COLORS.p99}"/><text x="${right.x + 64}" y="${H - 21}" class="small">p99</text>`);
+  parts.push(`<rect x="${right.x + 50}" y="${H - 30}" width="10" height="10" fill="${COLORS.p99}"/><text x="${right.x + 64}" y="${H - 21}" class="small">p99; probe busy = /health probed while /accounts is saturated</text>`);
 
   const { meta } = results;
   const footer = `${meta.date.slice(0, 10)} · ${meta.nproc} cores · Node ${meta.node} · ${meta.loadTool} · ${meta.mode} run`;

@@ -128,7 +128,7 @@ function combine(runs) {
 
 /** /accounts saturated by the load tool while a light prober asks /health every PROBE_INTERVAL_MS. */
 async function healthUnderLoad(group, pinning, tool, service, paths, mode) {
-  log(`/health prober every ${PROBE_INTERVAL_MS} ms while /accounts is saturated, ${mode.saturationS}s`);
+  log(`/health prober every ${PROBE_INTERVAL_MS} ms while /accounts is saturated on ${service.label}, ${mode.saturationS}s`);
   // The prober starts a little after the load and stops a little before it, so every probe meets a busy service.
   const marginMs = Math.min(500, (mode.saturationS * 1000) / 4);
   const [command, args] = pinning.command(LOAD_CORE, process.execPath, [
@@ -369,9 +369,12 @@ async function main() {
       ['/health'],
       mode,
     );
-    await raw.stop();
     await fastify.stop();
 
+    // The same probing of the raw server under the same load: what a Node process that does nothing
+    // else shows on this machine right now, the anchor for the service's figures.
+    const underLoadRaw = await healthUnderLoad(group, pinning, tool, raw, accountPaths, mode);
+    await raw.stop();
     const underLoad = await healthUnderLoad(group, pinning, tool, service, accountPaths, mode);
     const afterLoad = memoryOf(service.pid);
     const probes = timeProbeCommands(service, mode);
@@ -401,6 +404,7 @@ async function main() {
         ? { honoured: true, metricsOnStatus: metrics.metricsOn, metricsOffStatus: metrics.metricsOff }
         : { honoured: false, reason: metrics.reason },
       healthUnderLoad: underLoad,
+      healthUnderLoadRaw: underLoadRaw,
       healthTransitions: transitions,
       probeCommands: probes,
       startup: { runsMs: startups.map((ms) => Math.round(ms * 10) / 10), medianMs: median(startups), minMs: Math.min(...startups), maxMs: Math.max(...startups) },
