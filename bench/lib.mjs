@@ -2,7 +2,7 @@
 // also on failure), pinning them to cores, running the load tool, and small statistics.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,15 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SERVICE_MAIN = join(ROOT, 'dist/src/main.js');
-export const HEALTHCHECKER = join(ROOT, 'dist/healthchecker/healthchecker.js');
+/** The built probe CLI: healthchecker.js, or .cjs when it is compiled as CommonJS (faster to start). */
+export const HEALTHCHECKER_CANDIDATES = ['dist/healthchecker/healthchecker.js', 'dist/healthchecker/healthchecker.cjs'];
+
+/** The built healthchecker's path (the newest build when both are there), or undefined when there is none. */
+export function findHealthchecker() {
+  return HEALTHCHECKER_CANDIDATES.map((path) => join(ROOT, path))
+    .filter((path) => existsSync(path))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+}
 export const BENCH_DIR = join(ROOT, 'bench');
 
 /** The service's core and the load generator's, when there are two cores to split. */

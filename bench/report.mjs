@@ -206,7 +206,7 @@ function otherRows(results) {
   const timing = (figure) => `${ms(figure.medianMs)} ms median (mean ${ms(figure.meanMs)}, ${figure.runs} runs${figure.failures > 0 ? `, ${figure.failures} failed` : ''})`;
   rows.push(['`node -e 0` wall time', timing(probes.node), 'anchor', '1.00', '', '']);
   rows.push([
-    'healthchecker wall time (`node dist/healthchecker/healthchecker.js -port=PORT`)',
+    `healthchecker wall time (\`node ${probes.healthcheckerPath ?? 'dist/healthchecker/healthchecker.js'} -port=PORT\`)`,
     isMeasured(probes.healthchecker) ? timing(probes.healthchecker) : 'missing',
     '`node -e 0`',
     isMeasured(probes.healthchecker) ? ratio(probes.healthchecker.medianMs / probes.node.medianMs) : 'n/a',

@@ -12,10 +12,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import {
   BENCH_DIR,
-  HEALTHCHECKER,
   LOAD_CORE,
   ProcessGroup,
   ROOT,
@@ -25,6 +24,7 @@ import {
   createLoadTool,
   createPinning,
   findExecutable,
+  findHealthchecker,
   httpGet,
   median,
   memoryOf,
@@ -171,8 +171,8 @@ async function healthUnderLoad(group, pinning, tool, service, paths, mode) {
 function timeProbeCommands(service, mode) {
   const node = process.execPath;
   const commands = [{ key: 'node', label: 'node -e 0', argv: [node, '-e', '0'] }];
-  const healthchecker = existsSync(HEALTHCHECKER);
-  if (healthchecker) commands.push({ key: 'healthchecker', label: 'healthchecker', argv: [node, HEALTHCHECKER, `-port=${service.port}`] });
+  const healthchecker = findHealthchecker();
+  if (healthchecker) commands.push({ key: 'healthchecker', label: 'healthchecker', argv: [node, healthchecker, `-port=${service.port}`] });
   const curl = findExecutable('curl');
   if (curl) commands.push({ key: 'curl', label: 'curl', argv: [curl, '-sf', '-o', '/dev/null', `${service.url}/health`] });
 
@@ -235,6 +235,7 @@ function timeProbeCommands(service, mode) {
     method: hyperfine ? `hyperfine ${/hyperfine (\S+)/.exec(spawnSync(hyperfine, ['--version'], { encoding: 'utf8' }).stdout)?.[1] ?? ''} -N`.trim() : 'timed spawnSync',
     node: timings.node,
     healthchecker: healthchecker ? timings.healthchecker : 'missing',
+    healthcheckerPath: healthchecker ? relative(ROOT, healthchecker) : null,
     curl: curl ? timings.curl : 'missing',
   };
 }
