@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The benchmark: how close the built service comes to a raw node:http server (and to bare Fastify)
-// on the same machine, in the same run (so the ratios hold on a noisy machine), and whether a service saturated with
-// /accounts traffic still answers /health quickly. Writes REPORT.md, results.json and
-// throughput.svg; every process it starts is stopped by its PID, also on failure.
+// The benchmark: how close the built service comes to a raw node:http server (and to bare
+// Fastify) on the same machine, in the same run (so the ratios hold on a noisy machine), and
+// whether a service saturated with /accounts traffic still answers /health quickly. Writes
+// REPORT.md, results.json and throughput.svg; every process it starts is stopped by its PID,
+// also on failure.
 //
 //   npm run bench                      the full run (a few minutes), report in bench/
 //   npm run bench -- --quick           a few seconds per step (or BENCH_QUICK=1)
@@ -357,8 +358,9 @@ async function main() {
     if (metrics.honoured) {
       transitions.push(...loggedTransitions(metrics.instance));
       await metrics.instance.stop();
+    } else {
+      accounts.serviceMetricsOff = metrics.reason;
     }
-    else accounts.serviceMetricsOff = metrics.reason;
 
     const health = await compareThroughput(
       tool,
