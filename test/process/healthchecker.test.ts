@@ -12,7 +12,7 @@ import type { AddressInfo, Server as TcpServer, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../../dist/healthchecker/healthchecker.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/healthchecker/healthchecker.cjs', import.meta.url));
 /**
  * For runs whose outcome is the server's answer: a deadline they never reach, so a loaded machine
  * (slow child start, busy test process) cannot turn that answer into a timeout.

@@ -3,11 +3,13 @@
 // article's Go healthchecker. The image is distroless (no shell, no curl), so Node itself GETs
 // /health and turns the answer into Docker's contract: exit 0 healthy, 1 unhealthy (2 is reserved).
 // It runs every few seconds in every container, so its start-up is its cost: it speaks the little
-// HTTP/1.1 it needs over node:net (loading node:http costs ~20 ms per probe, fetch even more),
-// decides as soon as it can and exits at once. One file, no dependencies, so the image can copy it
+// HTTP/1.1 it needs over node:net (node:http's client cost ~9 ms of CPU per probe, fetch more),
+// decides as soon as it can and exits at once. It is CommonJS (.cts, built to .cjs) because Node's
+// ESM loader costs another ~8-11 ms per start. One file, no dependencies, so the image can copy it
 // alone.
 
-import { connect, isIP } from 'node:net';
+// The CommonJS spelling: under verbatimModuleSyntax a .cts file may not use ESM import syntax.
+import net = require('node:net');
 
 const USAGE = `Usage: healthchecker [-port=N] [-host=ADDRESS] [-path=/PATH] [-timeout=DURATION]
 
@@ -97,7 +99,7 @@ function validate(raw: ReadonlyMap<ValueFlag, string>): Command {
   // Brackets are URL syntax; accept them from people who paste "[::1]".
   const host = (raw.get('host') ?? '127.0.0.1').replace(/^\[(.*)\]$/s, '$1');
   const isHostName = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(host);
-  if (!isHostName && isIP(host) === 0) return bad('host', 'want a host name or an IPv4 or IPv6 address');
+  if (!isHostName && net.isIP(host) === 0) return bad('host', 'want a host name or an IPv4 or IPv6 address');
 
   const path = raw.get('path') ?? '/health';
   // It goes into the request line as Latin-1: a space or line break there would break the request.
@@ -395,7 +397,7 @@ function probe(options: ProbeOptions, finish: Finish): void {
     }
   };
 
-  const socket = connect({ host, port });
+  const socket = net.connect({ host, port });
   socket.on('data', onData);
   socket.on('end', () => {
     if (decided) return;
