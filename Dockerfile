@@ -4,7 +4,7 @@
 #   deploy/docker/build-image.sh                          (here: no registry, local stand-ins)
 #
 # The runtime image has no shell, no package manager and no curl, which is why the HEALTHCHECK
-# runs our own probe (/app/healthchecker.js, node: modules only) through node, the way the
+# runs our own probe (/app/healthchecker.cjs, node: modules only) through node, the way the
 # original article shipped a Go healthchecker binary next to the service.
 
 # The defaults are the real public images; deploy/docker/make-base-images.sh builds look-alikes
@@ -45,7 +45,7 @@ WORKDIR /app
 COPY --from=build /build/package.json ./package.json
 COPY --from=build /build/node_modules ./node_modules
 COPY --from=build /build/dist/src ./dist/src
-COPY --from=build /build/dist/healthchecker/healthchecker.js ./healthchecker.js
+COPY --from=build /build/dist/healthchecker/healthchecker.cjs ./healthchecker.cjs
 
 # The database is the only thing the service writes, so the root filesystem can be read-only
 # (docker run --read-only, Kubernetes readOnlyRootFilesystem) with /data a volume or tmpfs.
@@ -63,7 +63,7 @@ EXPOSE 6767
 # /health view on the port above; keep -port in step with PORT if you change it.
 # --start-period gives seeding and the first database check time before failures count.
 HEALTHCHECK --interval=3s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["/nodejs/bin/node", "/app/healthchecker.js", "-port=6767"]
+    CMD ["/nodejs/bin/node", "/app/healthchecker.cjs", "-port=6767"]
 
 # node is PID 1 and receives SIGTERM itself: the service drains (readiness 503), closes and
 # exits 0. Absolute path because distroless has no shell to search PATH with.

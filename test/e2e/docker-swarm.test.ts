@@ -24,7 +24,7 @@ const RUN = `accountservice-e2e-${process.pid}`;
 /** The image build-image.sh produces; the test runs it under a tag of its own. */
 const BUILT_IMAGE = '127.0.0.1:5000/accountservice:dev';
 const TEST_IMAGE = `127.0.0.1:5000/accountservice:${RUN}`;
-const IMAGE_HEALTHCHECK = ['CMD', '/nodejs/bin/node', '/app/healthchecker.js', `-port=${PORT}`];
+const IMAGE_HEALTHCHECK = ['CMD', '/nodejs/bin/node', '/app/healthchecker.cjs', `-port=${PORT}`];
 /** Faster than the image's 3 s x 3, so the whole test takes a minute or two, not five. */
 const FAST_HEALTH = { interval: '1s', retries: '2', timeout: '3s', startPeriod: '10s' };
 const HOST_ENV = {
