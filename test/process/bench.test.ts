@@ -49,7 +49,7 @@ interface Results {
   healthUnderLoad: ProbeFigure;
   healthUnderLoadRaw: ProbeFigure;
   probeCommands: { method: string; node: ProbeTiming; healthchecker: ProbeTiming | 'missing'; curl: ProbeTiming | 'missing' };
-  startup: { runsMs: number[]; medianMs: number };
+  startup: { runsMs: number[]; medianMs: number; failures: string[] };
   memory: { idleRssMb: number; afterLoadRssMb: number; peakRssMb: number };
   targets: { id: string; name: string; shown: string; target: string; result: string }[];
   profile?: Record<'accounts' | 'health', { rps: number; topFunctions: { name: string; percent: number }[] }>;
@@ -134,6 +134,7 @@ test('npm run bench -- --smoke --profile --out DIR writes a complete report with
     if (HEALTHCHECKERS.some((path) => existsSync(path))) assertTiming('healthchecker', results.probeCommands.healthchecker);
     else assert.equal(results.probeCommands.healthchecker, 'missing');
 
+    assert.deepEqual(results.startup.failures, [], 'every timed start reached its first 200');
     assert.ok(results.startup.runsMs.length > 0 && results.startup.runsMs.every((ms) => ms > 0));
     assert.ok(results.memory.idleRssMb > 0 && results.memory.peakRssMb >= results.memory.afterLoadRssMb);
     for (const fact of ['date', 'nproc', 'node', 'loadTool']) assert.ok(results.meta[fact], `machine fact ${fact} missing`);
