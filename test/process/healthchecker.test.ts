@@ -205,6 +205,9 @@ const RAW_SCRIPTS: Readonly<Record<string, (socket: Socket) => void>> = {
     ),
   '/503-length-kept-open': (socket) =>
     socket.write('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 17\r\n\r\n{"status":"DOWN"}'),
+  '/chunked-malformed': (socket) =>
+    socket.write('HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nLMDB \r\nzz\r\nclosed\r\n'),
+  '/503-length-cut': (socket) => socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\n{"status":"DO'),
   '/early-hints-then-200': (socket) =>
     socket.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'),
   '/ssh': (socket) => socket.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n'),
@@ -433,6 +436,21 @@ describe('healthchecker reading what a server sends', { concurrency: true }, () 
     const run = await probeRaw('/503-length-kept-open');
     const line = assertUnhealthy(run, rawUrl('/503-length-kept-open'));
     assert.ok(line.endsWith(': HTTP 503: {"status":"DOWN"}'), line);
+  });
+
+  test('a 503 whose body framing breaks or is cut short shows what arrived and says so', { concurrency: true }, async (t) => {
+    const cases: [string, string][] = [
+      ['/chunked-malformed', ': HTTP 503: LMDB (malformed chunked body)'],
+      ['/503-length-cut', ': HTTP 503: {"status":"DO (connection lost while reading the body)'],
+    ];
+    await Promise.all(
+      cases.map(([path, ending]) =>
+        t.test(path, async () => {
+          const line = assertUnhealthy(await probeRaw(path), rawUrl(path));
+          assert.ok(line.endsWith(ending), line);
+        }),
+      ),
+    );
   });
 
   test('an informational 103 before the 200 is skipped', async () => {
