@@ -34,6 +34,18 @@ interface RoutePolicy {
 
 const MAX_LOGGED_URL = 200;
 
+/** One access log line's fields (besides the request id, which the request's logger carries). */
+interface AccessLogFields {
+  readonly method: string;
+  /** The route template, or "unmatched". */
+  readonly route: string;
+  /** The URL as requested, cut at 200 characters. */
+  readonly url: string;
+  readonly statusCode: number;
+  readonly durationMs: number;
+  err?: Error;
+}
+
 export class RequestObserver extends LogController {
   private readonly accessLog: boolean;
   private readonly onCompleted: RequestObserverOptions['onCompleted'];
@@ -66,6 +78,7 @@ export class RequestObserver extends LogController {
   }
 
   private completed(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, durationMs: number): void {
+    if (!this.accessLog && this.onCompleted === undefined) return; // METRICS=off and ACCESS_LOG=off: nothing to do
     const route = request.is404 ? UNMATCHED : (request.routeOptions.url ?? UNMATCHED);
     const policy = this.policyOf(route);
     const statusCode = reply.statusCode;
@@ -75,17 +88,13 @@ export class RequestObserver extends LogController {
     if (!log.isLevelEnabled(policy.level)) return;
     const url = request.url.length > MAX_LOGGED_URL ? `${request.url.slice(0, MAX_LOGGED_URL)}...` : request.url;
     const rounded = Math.round(durationMs * 100) / 100;
-    log[policy.level](
-      {
-        method: request.method,
-        route,
-        url,
-        statusCode,
-        durationMs: rounded,
-        ...(error ? { err: error } : {}),
-      },
-      `${request.method} ${url} ${statusCode} ${rounded} ms${error ? `: response failed: ${error.message}` : ''}`,
-    );
+    const fields: AccessLogFields = { method: request.method, route, url, statusCode, durationMs: rounded };
+    if (error) {
+      fields.err = error;
+      log[policy.level](fields, `${request.method} ${url} ${statusCode} ${rounded} ms: response failed: ${error.message}`);
+      return;
+    }
+    log[policy.level](fields, `${request.method} ${url} ${statusCode} ${rounded} ms`);
   }
 
   private policyOf(route: string): RoutePolicy {
