@@ -166,7 +166,7 @@ function otherRows(results) {
   ]);
   const rawUnderLoad = results.healthUnderLoadRaw;
   rows.push([
-    `/health latency while /accounts is saturated (probe every ${underLoad.intervalMs} ms, new connection each)`,
+    `/health latency while /accounts is saturated (one probe at a time, every ${underLoad.intervalMs} ms at most, new connection each)`,
     `p50 ${ms(underLoad.p50Ms)} ms, p99 ${ms(underLoad.p99Ms)} ms, max ${ms(underLoad.maxMs)} ms`,
     `raw node:http, same probing and load: p50 ${ms(rawUnderLoad.p50Ms)} ms, p99 ${ms(rawUnderLoad.p99Ms)} ms, max ${ms(rawUnderLoad.maxMs)} ms, ${rawUnderLoad.failures} failures`,
     `p99 ${ratio(underLoad.p99Ms / rawUnderLoad.p99Ms)}`,
@@ -325,10 +325,13 @@ ${table(OTHER_HEADER, otherRows(results))}
 
 How these are measured:
 - /health under load: the load tool saturates GET /accounts/{id} for ${settings.saturationS} s while
-  bench/health-prober.mjs sends GET /health every ${settings.probeIntervalMs} ms on a new connection (as Docker and
-  Kubernetes probes do), not waiting for the previous answer; a failure is a non-200, a socket error
-  or no answer within 2 s. The same is done to the raw server first: its figures are the floor that
-  queueing behind ${settings.connections} busy connections on one core, and this machine, set.
+  bench/health-prober.mjs sends GET /health on a new connection, one probe at a time (as Docker and
+  Kubernetes probes do), each ${settings.probeIntervalMs} ms after the previous one started or as soon as it ended; a
+  failure is a non-200, a socket error or no answer within 2 s. The same is done to the raw server
+  first: its figures are the floor that queueing behind ${settings.connections} busy connections on one core, and
+  this machine, set. Probes do not overlap on purpose: a saturated Node process accepts one new
+  connection per event-loop turn (libuv >= 1.45), so new connections arriving faster than the turns
+  wait in the kernel's accept queue, and an open-loop prober would measure its own backlog there.
 - Probe wall times: ${results.probeCommands.method}, each command ${settings.startCommandRuns} runs after ${settings.startCommandWarmup} warm-up runs,
   against the idle service, without NODE_EXTRA_CA_CERTS (a container has no such variable).
 - Start to healthy: from spawning \`node dist/src/main.js\` (fresh temp database each time) to its

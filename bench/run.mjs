@@ -42,7 +42,7 @@ const MODES = {
   // profileS: seconds of load under --cpu-prof per endpoint, when a throughput target is missed.
   full: { warmupS: 3, roundS: 5, rounds: 3, saturationS: 15, startCommandRuns: 40, startCommandWarmup: 5, startupRuns: 9, settleMs: 1000, profileS: 8 },
   quick: { warmupS: 1, roundS: 2, rounds: 1, saturationS: 4, startCommandRuns: 10, startCommandWarmup: 2, startupRuns: 3, settleMs: 500, profileS: 3 },
-  smoke: { warmupS: 0, roundS: 1, rounds: 1, saturationS: 2, startCommandRuns: 3, startCommandWarmup: 1, startupRuns: 2, settleMs: 200, profileS: 1 },
+  smoke: { warmupS: 0, roundS: 2, rounds: 1, saturationS: 3, startCommandRuns: 3, startCommandWarmup: 1, startupRuns: 2, settleMs: 200, profileS: 1 },
 };
 const CONNECTIONS = 64;
 const PROBE_INTERVAL_MS = 10;
