@@ -307,7 +307,8 @@ ${noiseWarning(results)}**Targets: ${passed} of ${results.targets.length} PASS${
 
 The ceiling is bench/raw-server.mjs: node:http answering the same bytes with the same headers
 from a Map. bench/fastify-server.mjs is bare Fastify (no logger, hooks or metrics) doing the same:
-the gap from raw to it is Fastify's own, the gap from it to the service is what the service adds. GET /accounts/{id} rotates over the 100 seeded ids. errors = non-2xx answers plus
+the gap from raw to it is Fastify's own, the gap from it to the service is what the service adds.
+GET /accounts/{id} rotates over the 100 seeded ids. errors = non-2xx answers plus
 socket errors (connect, read, write, timeout). server CPU = cores' worth of CPU the server process
 used while loaded (1.00: its core was all its own; less: the machine's other work took some, or the
 load tool could not keep up). CPU µs/req = the server's CPU time (all threads, /proc/PID/stat) per
@@ -332,8 +333,9 @@ How these are measured:
   this machine, set. Probes do not overlap on purpose: a saturated Node process accepts one new
   connection per event-loop turn (libuv >= 1.45), so new connections arriving faster than the turns
   wait in the kernel's accept queue, and an open-loop prober would measure its own backlog there.
-- Probe wall times: ${results.probeCommands.method}, each command ${settings.startCommandRuns} runs after ${settings.startCommandWarmup} warm-up runs,
-  against the idle service, without NODE_EXTRA_CA_CERTS (a container has no such variable).
+- Probe wall times: ${results.probeCommands.method}, each command ${settings.startCommandRuns} runs in up to 4 blocks of alternating
+  order (each block after ${settings.startCommandWarmup} warm-up runs), against the idle service, median shown, without
+  NODE_EXTRA_CA_CERTS (a container has no such variable).
 - Start to healthy: from spawning \`node dist/src/main.js\` (fresh temp database each time) to its
   first 200 from /health, polled every 2 ms; ${settings.startupRuns} starts, median shown.
 - RSS: VmRSS from /proc/PID/status, idle after one request of each kind, and after all the load
@@ -355,9 +357,9 @@ ${table(['Self time', 'Package'], rows(summary.byPackage.slice(0, 10)))}`;
   return `
 ## Where the time goes: CPU profile
 
-The service under \`node --cpu-prof\`, loaded as above after a warm-up; only the samples
-taken during the measured load count, and shares are of those in which the process was busy. \`writev\` is the kernel
-write of each response; "(program)" is V8 and native code without a JavaScript frame.
+The service under \`node --cpu-prof\`, loaded as above after a warm-up; only the samples taken
+during the measured load count, and shares are of those in which the process was busy. \`writev\`
+is the kernel write of each response; "(program)" is V8 and native code without a JavaScript frame.
 
 ${sections.join('\n\n')}
 `;

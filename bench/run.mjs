@@ -180,28 +180,26 @@ function timeProbeCommands(service, mode) {
   const hyperfine = findExecutable('hyperfine');
   let timings;
   if (hyperfine) {
-    log(`hyperfine: ${commands.map((c) => c.label).join(', ')} (${mode.startCommandRuns} runs each)`);
+    // hyperfine runs each command's runs in one block; a few blocks in alternating order keep a
+    // drift in the machine's load from landing on one command only. Their times are pooled.
+    const blocks = Math.max(1, Math.min(4, Math.floor(mode.startCommandRuns / 5)));
+    const runsPerBlock = Math.ceil(mode.startCommandRuns / blocks);
+    log(`hyperfine: ${commands.map((c) => c.label).join(', ')} (${blocks} blocks of ${runsPerBlock} runs each)`);
+    const pooled = Object.fromEntries(commands.map((command) => [command.key, { times: [], failures: 0 }]));
     const scratch = scratchDir();
     try {
       const file = join(scratch.dir, 'hyperfine.json');
-      const args = ['-N', '-i', '--style', 'none', '--warmup', String(mode.startCommandWarmup), '--runs', String(mode.startCommandRuns), '--export-json', file];
-      for (const command of commands) args.push('-n', command.key, command.argv.join(' '));
-      const run = spawnSync(hyperfine, args, { env: cleanEnv(), encoding: 'utf8' });
-      if (run.status !== 0) throw new Error(`hyperfine failed (exit ${run.status}): ${run.stderr}`);
-      const { results } = JSON.parse(readFileSync(file, 'utf8'));
-      timings = Object.fromEntries(
-        results.map((result) => [
-          result.command,
-          {
-            medianMs: result.median * 1000,
-            meanMs: result.mean * 1000,
-            minMs: result.min * 1000,
-            maxMs: result.max * 1000,
-            runs: result.times.length,
-            failures: result.exit_codes.filter((exitCode) => exitCode !== 0).length,
-          },
-        ]),
-      );
+      for (let block = 0; block < blocks; block++) {
+        const args = ['-N', '-i', '--style', 'none', '--warmup', String(mode.startCommandWarmup), '--runs', String(runsPerBlock), '--export-json', file];
+        for (const command of block % 2 === 0 ? commands : [...commands].reverse()) args.push('-n', command.key, command.argv.join(' '));
+        const run = spawnSync(hyperfine, args, { env: cleanEnv(), encoding: 'utf8' });
+        if (run.status !== 0) throw new Error(`hyperfine failed (exit ${run.status}): ${run.stderr}`);
+        for (const result of JSON.parse(readFileSync(file, 'utf8')).results) {
+          pooled[result.command].times.push(...result.times.map((seconds) => seconds * 1000));
+          pooled[result.command].failures += result.exit_codes.filter((exitCode) => exitCode !== 0).length;
+        }
+      }
+      timings = summariseTimes(pooled);
     } finally {
       scratch.remove();
     }
@@ -218,19 +216,7 @@ function timeProbeCommands(service, mode) {
         if (run.status !== 0) samples[command.key].failures++;
       }
     }
-    timings = Object.fromEntries(
-      Object.entries(samples).map(([key, { times, failures }]) => [
-        key,
-        {
-          medianMs: median(times),
-          meanMs: times.reduce((a, b) => a + b, 0) / times.length,
-          minMs: Math.min(...times),
-          maxMs: Math.max(...times),
-          runs: times.length,
-          failures,
-        },
-      ]),
-    );
+    timings = summariseTimes(samples);
   }
   return {
     method: hyperfine ? `hyperfine ${/hyperfine (\S+)/.exec(spawnSync(hyperfine, ['--version'], { encoding: 'utf8' }).stdout)?.[1] ?? ''} -N`.trim() : 'timed spawnSync',
@@ -239,6 +225,23 @@ function timeProbeCommands(service, mode) {
     healthcheckerPath: healthchecker ? relative(ROOT, healthchecker) : null,
     curl: curl ? timings.curl : 'missing',
   };
+}
+
+/** Median, mean, min and max of each command's wall times (ms), with its run and failure counts. */
+function summariseTimes(samples) {
+  return Object.fromEntries(
+    Object.entries(samples).map(([key, { times, failures }]) => [
+      key,
+      {
+        medianMs: median(times),
+        meanMs: times.reduce((a, b) => a + b, 0) / times.length,
+        minMs: Math.min(...times),
+        maxMs: Math.max(...times),
+        runs: times.length,
+        failures,
+      },
+    ]),
+  );
 }
 
 /** Whether the service honours METRICS: GET /metrics answers 200 with it on and 404 with it off. */
