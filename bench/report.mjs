@@ -392,10 +392,12 @@ function esc(text) {
   return String(text).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
+/** The top of an axis with 4 gridlines: 4 times a round step, at or above value. */
 function niceMax(value) {
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
-  return 10 * magnitude;
+  const step = value / 4;
+  const magnitude = 10 ** Math.floor(Math.log10(step));
+  for (const nice of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (nice * magnitude >= step) return 4 * nice * magnitude;
+  return 40 * magnitude;
 }
 
 function compact(value) {
