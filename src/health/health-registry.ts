@@ -228,8 +228,12 @@ export function createHealthRegistry(
     if (state.status === 'UNKNOWN' || countReached || graceReached) transition(entry, 'DOWN', result.cause);
   }
 
-  /** Runs the check once, bounded by its timeout; never rejects. */
-  function runOnce(entry: Entry): Promise<void> {
+  /**
+   * Runs the check once, bounded by its timeout; never rejects. A check that answers synchronously
+   * (the flag checks) is recorded at once and returns undefined: no promise, no timer, for a
+   * function a timer could not interrupt anyway. Only a check that returns a promise is raced.
+   */
+  function runOnce(entry: Entry): Promise<void> | undefined {
     const { state, def } = entry;
     if (state.running) return state.running;
     if (state.stuckSince !== undefined) {
@@ -240,20 +244,35 @@ export function createHealthRegistry(
         durationMs: 0,
         at: clock.now(),
       });
-      return Promise.resolve();
+      return undefined;
     }
     const startedAt = clock.now();
+    const done = (ok: boolean, cause?: string): void => {
+      const at = clock.now();
+      record(entry, { ok, ...(cause === undefined ? {} : { cause }), durationMs: at - startedAt, at });
+    };
     // A controller only for a check that takes the signal: on Node 20 making one costs ~10 µs, more
     // than the rest of what the registry does for a /health request, and flag checks take none.
     const controller = def.run.length > 0 ? new AbortController() : undefined;
+    let outcome: unknown;
+    try {
+      outcome = def.run(controller?.signal ?? NEVER_ABORTED);
+    } catch (error) {
+      done(false, causeOf(error));
+      return undefined;
+    }
+    if (!isThenable(outcome)) {
+      done(true);
+      return undefined;
+    }
+    const pending = outcome;
     const run = new Promise<void>((resolve) => {
       let settled = false;
       const finish = (ok: boolean, cause?: string): void => {
         if (settled) return;
         settled = true;
         clock.clearTimeout(timer);
-        const at = clock.now();
-        record(entry, { ok, ...(cause === undefined ? {} : { cause }), durationMs: at - startedAt, at });
+        done(ok, cause);
         resolve();
       };
       const timer = clock.setTimeout(() => {
@@ -261,18 +280,14 @@ export function createHealthRegistry(
         controller?.abort();
         finish(false, `timed out after ${def.timeoutMs} ms`);
       }, def.timeoutMs);
-      let outcome: Promise<unknown>;
-      try {
-        outcome = Promise.resolve(def.run(controller?.signal ?? NEVER_ABORTED));
-      } catch (error) {
-        outcome = Promise.reject(error);
-      }
-      outcome.then(
-        () => finish(true),
-        (error: unknown) => finish(false, causeOf(error)),
-      ).finally(() => {
-        if (state.stuckSince === startedAt) state.stuckSince = undefined;
-      });
+      Promise.resolve(pending)
+        .then(
+          () => finish(true),
+          (error: unknown) => finish(false, causeOf(error)),
+        )
+        .finally(() => {
+          if (state.stuckSince === startedAt) state.stuckSince = undefined;
+        });
     }).finally(() => {
       state.running = undefined;
     });
@@ -285,18 +300,26 @@ export function createHealthRegistry(
     const { intervalMs } = entry.def.refresh;
     entry.state.timer = clock.setTimeout(() => {
       entry.state.timer = undefined;
-      void runOnce(entry).then(() => schedule(entry));
+      const run = runOnce(entry);
+      if (run) void run.then(() => schedule(entry));
+      else schedule(entry);
     }, intervalMs);
   }
 
-  /** Makes the entry's state current: runs an on-demand check if its cache expired, ages stale results. */
-  async function freshen(entry: Entry): Promise<void> {
+  /**
+   * Makes the entry's state current: runs an on-demand check if its cache expired, ages stale
+   * results. Undefined when that was done synchronously, which is the common case.
+   */
+  function freshen(entry: Entry): Promise<void> | undefined {
     const { def, state } = entry;
+    let run: Promise<void> | undefined;
     if (def.refresh.mode === 'on-demand') {
       const age = state.last === undefined ? Infinity : clock.now() - state.last.at;
-      if (age >= def.refresh.cacheMs || state.running) await runOnce(entry);
+      if (age >= def.refresh.cacheMs || state.running) run = runOnce(entry);
     }
+    if (run) return run.then(() => markStale(entry));
     markStale(entry);
+    return undefined;
   }
 
   function markStale(entry: Entry): void {
@@ -323,8 +346,14 @@ export function createHealthRegistry(
     };
   }
 
-  /** Waits for the freshening, but never past the deadline: the report then shows what is known. */
-  async function withinDeadline(work: Promise<unknown>): Promise<void> {
+  /**
+   * Waits for the freshenings still running, but never past the deadline: the report then shows
+   * what is known. Nothing to wait for (answers from cache and flag checks): no timer at all.
+   */
+  async function withinDeadline(runs: ReadonlyArray<Promise<void> | undefined>): Promise<void> {
+    const pending = runs.filter((run): run is Promise<void> => run !== undefined);
+    if (pending.length === 0) return;
+    const work = Promise.all(pending);
     let timer: TimerHandle | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = clock.setTimeout(resolve, deadlineMs);
@@ -359,7 +388,7 @@ export function createHealthRegistry(
         (entry) => entry.def.views.includes(view) && !excluded.has(entry.def.name),
       );
       // All checks of the view freshen in parallel; one deadline bounds the answer.
-      await withinDeadline(Promise.all(selected.map(freshen)));
+      await withinDeadline(selected.map(freshen));
       const checks = selected.map(snapshot);
       return { view, status: aggregate(checks), checks };
     },
@@ -367,7 +396,7 @@ export function createHealthRegistry(
     async evaluateCheck(name) {
       const entry = entries.get(name);
       if (entry === undefined) return undefined;
-      await withinDeadline(freshen(entry));
+      await withinDeadline([freshen(entry)]);
       return snapshot(entry);
     },
 
@@ -395,6 +424,14 @@ export function aggregate(checks: readonly Pick<CheckState, 'status' | 'critical
     overall = 'WARN';
   }
   return overall;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 function causeOf(error: unknown): string {

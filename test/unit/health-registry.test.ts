@@ -102,6 +102,50 @@ describe('health registry', () => {
     assert.equal(report.checks[0]!.cause, 'timed out after 100 ms');
   });
 
+  it('aborts the signal of a check that takes one when it times out', async () => {
+    const clock = new FakeClock();
+    let seen: AbortSignal | undefined;
+    const registry = createHealthRegistry(
+      [
+        {
+          name: 'db',
+          run: (signal: AbortSignal) => {
+            seen = signal;
+            return new Promise(() => {});
+          },
+          timeoutMs: 100,
+          refresh: { mode: 'on-demand', cacheMs: 0 },
+          views: ['health'],
+        },
+      ],
+      { clock },
+    );
+    const pending = registry.evaluate('health');
+    await clock.advance(99);
+    assert.equal(seen?.aborted, false);
+    await clock.advance(1);
+    await pending;
+    assert.equal(seen?.aborted, true, 'the check is told to give up');
+  });
+
+  it('records a synchronous check at once, arming no timer for it', async () => {
+    const clock = new FakeClock();
+    const ok = controllable('flag');
+    const bad = controllable('other');
+    bad.control.ok = false;
+    bad.control.cause = 'switched off';
+    const registry = createHealthRegistry([ok.def, bad.def], { clock });
+    const report = await registry.evaluate('health');
+    assert.equal(clock.pendingTimers(), 0, 'no timeout timer, no deadline timer');
+    assert.deepEqual(
+      report.checks.map((c) => [c.name, c.status, c.cause]),
+      [
+        ['flag', 'UP', undefined],
+        ['other', 'DOWN', 'switched off'],
+      ],
+    );
+  });
+
   it('does not start another run while a timed-out run is still hanging', async () => {
     const clock = new FakeClock();
     const { def, control } = slow(clock, 'db', 10, { timeoutMs: 100 });
