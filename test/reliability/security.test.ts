@@ -187,6 +187,18 @@ describe('safe headers and error bodies, on success and on every kind of error',
     return exchange.responses[0]!;
   }
 
+  /**
+   * For a request whose body is broken: the server may answer the request first (404 for an
+   * unknown route does not wait for the body) and then the broken body with a 400 and a close.
+   * Every answer must pass the checks; the last is returned.
+   */
+  async function viaSocketLast(bytes: string, name: string): Promise<RawResponse> {
+    const exchange = await rawExchange(portOf(service.url), bytes);
+    assert.ok(exchange.responses.length >= 1 && exchange.responses.length <= 2, `${name}: ${exchange.received}`);
+    for (const early of exchange.responses.slice(0, -1)) check(`${name} (answered before the body)`, early, early.status);
+    return exchange.responses[exchange.responses.length - 1]!;
+  }
+
   function check(name: string, answer: RawResponse, expect: number): void {
     assert.equal(answer.status, expect, `${name}: ${answer.body}`);
     assert.equal(answer.headers['x-powered-by'], undefined, `${name}: no X-Powered-By`);
@@ -221,7 +233,7 @@ describe('safe headers and error bodies, on success and on every kind of error',
     },
     { name: 'garbage on the socket', expect: 400, send: () => viaSocket('\x00\x01garbage\r\n\r\n') },
     { name: 'a bad header line', expect: 400, send: () => viaSocket('GET /health HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n') },
-    { name: 'invalid chunked encoding', expect: 400, send: () => viaSocket('POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n') },
+    { name: 'invalid chunked encoding', expect: 400, send: () => viaSocketLast('POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'invalid chunked encoding') },
     { name: 'headers too large', expect: 431, send: () => viaSocket(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`) },
   ];
 
