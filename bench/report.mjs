@@ -303,6 +303,8 @@ Produced by \`npm run bench${meta.mode === 'full' ? '' : ` -- --${meta.mode}`}\`
 
 ${noiseWarning(results)}**Targets: ${passed} of ${results.targets.length} PASS${missed.length > 0 ? `; not met: ${missed.map((t) => `${t.name} (${t.shown}, target ${t.target})`).join('; ')}` : ''}.**
 
+${table(['Target', 'Measured', 'Goal', 'Result'], results.targets.map((t) => [t.name, t.shown, t.target, t.result]))}
+
 ## Throughput: the service against the raw node:http ceiling
 
 The ceiling is bench/raw-server.mjs: node:http answering the same bytes with the same headers

@@ -147,7 +147,8 @@ test('npm run bench -- --smoke --profile --out DIR writes a complete report with
     const report = readFileSync(join(out, 'REPORT.md'), 'utf8');
     for (const target of results.targets) {
       assert.match(target.result, /^(PASS|MISS|MISSING)$/);
-      assert.ok(report.includes(target.name), `REPORT.md does not name the target "${target.name}"`);
+      assert.ok(report.includes(`| ${target.name} | `), `REPORT.md has no row for the target "${target.name}"`);
+      assert.ok(report.includes(` | ${target.result} |`), `REPORT.md does not show the verdict of "${target.name}"`);
     }
     assert.match(report, /\| GET \/accounts\/\{id\} \| service \| [\d,]+ \|/);
     assert.match(report, /\| GET \/health \| raw node:http \| [\d,]+ \|/);
