@@ -59,13 +59,7 @@ async function main(): Promise<void> {
       checkIntervalMs: config.health.checkIntervalMs,
       checkTimeoutMs: config.health.checkTimeoutMs,
       eventLoopDelayLimitMs: config.health.eventLoopDelayLimitMs,
-      database: {
-        failureThreshold: config.health.database.failureThreshold,
-        successThreshold: config.health.database.successThreshold,
-        ...(config.health.database.failureGraceMs === undefined
-          ? {}
-          : { failureGraceMs: config.health.database.failureGraceMs }),
-      },
+      database: config.health.database,
     }),
   );
   logTransitions(registry, logger);
