@@ -242,6 +242,17 @@ describe('safe headers and error bodies, on success and on every kind of error',
     t.diagnostic(`${healthyCases.length} kinds of answer checked`);
   });
 
+  /** /health once the database check has noticed the fault (within one check interval). */
+  async function health503(): Promise<RawResponse> {
+    return waitFor(
+      async () => {
+        const answer = await viaFetch('/health');
+        return answer.status === 503 ? answer : undefined;
+      },
+      { timeoutMs: 2000, what: '/health 503' },
+    );
+  }
+
   async function healthyAgain(): Promise<void> {
     faulty.setMode('ok');
     await waitFor(async () => (await viaFetch('/health')).status === 200, { timeoutMs: 2000, what: '/health 200 again' });
@@ -252,14 +263,7 @@ describe('safe headers and error bodies, on success and on every kind of error',
     faulty.setMode('fail');
     try {
       check('a lookup', await viaFetch('/accounts/10000'), 503);
-      const health = await waitFor(
-        async () => {
-          const answer = await viaFetch('/health');
-          return answer.status === 503 ? answer : undefined;
-        },
-        { timeoutMs: 2000, what: '/health 503' },
-      );
-      check('/health', health, 503);
+      check('/health', await health503(), 503);
     } finally {
       await healthyAgain();
     }
@@ -272,14 +276,7 @@ describe('safe headers and error bodies, on success and on every kind of error',
       const lookup = await viaFetch('/accounts/10000');
       check('a lookup', lookup, 500);
       assert.deepEqual(JSON.parse(lookup.body), { statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
-      const health = await waitFor(
-        async () => {
-          const answer = await viaFetch('/health');
-          return answer.status === 503 ? answer : undefined;
-        },
-        { timeoutMs: 2000, what: '/health 503' },
-      );
-      check('/health', health, 503);
+      check('/health', await health503(), 503);
     } finally {
       await healthyAgain();
     }
