@@ -9,7 +9,7 @@
 
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ProcessGroup, createLoadTool, createPinning, median, startService } from './lib.mjs';
+import { ProcessGroup, createLoadTool, createPinning, endpointPaths, median, startService } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -31,8 +31,7 @@ const pinning = createPinning(availableParallelism());
 pinning.pinSelf();
 const group = new ProcessGroup();
 try {
-  const { seedAccounts } = await import('../dist/src/accounts/seed.js');
-  const paths = endpoint === 'health' ? ['/health'] : seedAccounts(100).map((account) => `/accounts/${account.id}`);
+  const paths = await endpointPaths(endpoint);
   const tool = createLoadTool(undefined, pinning, group);
   const services = {};
   for (const [name, dir] of Object.entries(builds)) {

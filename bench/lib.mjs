@@ -2,7 +2,7 @@
 // also on failure), pinning them to cores, running the load tool, and small statistics.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,15 +11,22 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SERVICE_MAIN = join(ROOT, 'dist/src/main.js');
-/** The built probe CLI: healthchecker.js, or .cjs when it is compiled as CommonJS (faster to start). */
-export const HEALTHCHECKER_CANDIDATES = ['dist/healthchecker/healthchecker.js', 'dist/healthchecker/healthchecker.cjs'];
+/** The built probe CLI (CommonJS: it starts faster than an ES module). */
+export const HEALTHCHECKER = join(ROOT, 'dist/healthchecker/healthchecker.cjs');
 
-/** The built healthchecker's path (the newest build when both are there), or undefined when there is none. */
+/** The built healthchecker's path, or undefined when it is not built. */
 export function findHealthchecker() {
-  return HEALTHCHECKER_CANDIDATES.map((path) => join(ROOT, path))
-    .filter((path) => existsSync(path))
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  return existsSync(HEALTHCHECKER) ? HEALTHCHECKER : undefined;
 }
+
+/** What an endpoint's load asks for: all 100 seeded accounts in turn, or /health. */
+export async function endpointPaths(endpoint) {
+  if (endpoint === 'health') return ['/health'];
+  // The service's own seed, so the ids asked for are the ids stored.
+  const { seedAccounts } = await import('../dist/src/accounts/seed.js');
+  return seedAccounts(100).map((account) => `/accounts/${account.id}`);
+}
+
 export const BENCH_DIR = join(ROOT, 'bench');
 
 /** The service's core and the load generator's, when there are two cores to split. */

@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ProcessGroup, ROOT, createLoadTool, createPinning, scratchDir, startService } from './lib.mjs';
+import { ProcessGroup, ROOT, createLoadTool, createPinning, endpointPaths, scratchDir, startService } from './lib.mjs';
 
 /**
  * Profiles the service under `seconds` of load on paths, after a warm-up. Resolves with req/s
@@ -99,8 +99,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   pinning.pinSelf();
   const group = new ProcessGroup();
   try {
-    const { seedAccounts } = await import('../dist/src/accounts/seed.js');
-    const paths = endpoint === 'health' ? ['/health'] : seedAccounts(100).map((account) => `/accounts/${account.id}`);
+    const paths = await endpointPaths(endpoint);
     const tool = createLoadTool(undefined, pinning, group);
     const seconds = Number(option('seconds', '10'));
     const summary = await profileEndpoint(group, pinning, tool, {

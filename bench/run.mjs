@@ -24,6 +24,7 @@ import {
   collect,
   createLoadTool,
   createPinning,
+  endpointPaths,
   findExecutable,
   findHealthchecker,
   httpGet,
@@ -322,9 +323,7 @@ async function main() {
   const tool = createLoadTool(options.tool, pinning, group);
   const meta = machineFacts(tool, pinning, options.mode, cores);
   log(`${options.mode} run; ${meta.loadTool}; ${meta.pinning}; node ${meta.node}; ${meta.nproc} cores`);
-  // The service's own seed, so the ids asked for are the ids stored (after the dist check above).
-  const { seedAccounts } = await import('../dist/src/accounts/seed.js');
-  const accountPaths = seedAccounts(100).map((account) => `/accounts/${account.id}`);
+  const accountPaths = await endpointPaths('accounts'); // after the dist check above
   const results = {
     meta,
     settings: {
