@@ -1,4 +1,4 @@
-// The Account type, the rule for a valid id, and the JSON schema the HTTP layer validates against.
+// The Account type, the rule for a valid id, and the bytes an account is stored and answered as.
 
 export interface Account {
   readonly id: string;
@@ -12,17 +12,6 @@ export const ACCOUNT_ID_RULE = 'accountId must be 1 to 20 decimal digits, for ex
 export function isValidAccountId(id: string): boolean {
   return ACCOUNT_ID_PATTERN.test(id);
 }
-
-export const accountJsonSchema = {
-  $id: 'Account',
-  type: 'object',
-  required: ['id', 'name'],
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string', pattern: ACCOUNT_ID_PATTERN.source },
-    name: { type: 'string' },
-  },
-} as const;
 
 /** The exact bytes a lookup answers with: serialised once, when the account is stored. */
 export function encodeAccount(account: Account): Buffer {

@@ -14,6 +14,7 @@ import { pino, type Logger } from 'pino';
 import { StoreUnavailableError, type AccountStore } from '../../src/accounts/account-store.js';
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { seedAccounts } from '../../src/accounts/seed.js';
+import { buildApp } from '../../src/app.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -325,4 +326,25 @@ describe('store failures seen over HTTP', () => {
       }
     });
   }
+});
+
+describe('JSON schemas', () => {
+  test('the app loads no schema compiler: a route that declares a schema fails at start, saying why', async () => {
+    const app = await startTestApp();
+    try {
+      // The running app's parts, in a second app that has not started yet, so a route can still be added.
+      const second = await buildApp({
+        logger: pino({ level: 'silent' }),
+        store: app.store,
+        health: app.registry,
+        detailsAllowed: () => false,
+        lifecycle: app.lifecycle,
+      });
+      second.get('/with-schema', { schema: { querystring: { type: 'object', properties: { q: { type: 'string' } } } } }, async () => 'x');
+      await assert.rejects(second.ready(), /JSON schema validation is not loaded in this service/);
+      await second.close().catch(() => {});
+    } finally {
+      await app.close();
+    }
+  });
 });
