@@ -341,7 +341,7 @@ describe('JSON schemas', () => {
         lifecycle: app.lifecycle,
       });
       second.get('/with-schema', { schema: { querystring: { type: 'object', properties: { q: { type: 'string' } } } } }, async () => 'x');
-      await assert.rejects(second.ready(), /JSON schema validation is not loaded in this service/);
+      await assert.rejects(async () => second.ready(), /JSON schema validation is not loaded in this service/);
       await second.close().catch(() => {});
     } finally {
       await app.close();
