@@ -23,6 +23,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY healthchecker ./healthchecker
+COPY scripts/bundle.mjs ./scripts/bundle.mjs
 RUN npm run build
 
 # Drop devDependencies (typescript, tsx, types): the runtime gets production node_modules only.
@@ -40,11 +41,12 @@ FROM ${RUNTIME_IMAGE}
 USER 65532:65532
 WORKDIR /app
 
-# Only what runs: package.json ("type": "module"), production dependencies, compiled service,
-# and the probe. Files stay owned by root and read-only to the service user.
+# Only what runs: the bundled service (one file: it starts in about half the time of ~400 modules),
+# the production dependencies (lmdb loads from there: it has a native addon; the rest are what the
+# bundle was made from) and the probe. Files stay owned by root and read-only to the service user.
 COPY --from=build /build/package.json ./package.json
 COPY --from=build /build/node_modules ./node_modules
-COPY --from=build /build/dist/src ./dist/src
+COPY --from=build /build/dist/accountservice.cjs ./accountservice.cjs
 COPY --from=build /build/dist/healthchecker/healthchecker.cjs ./healthchecker.cjs
 
 # The database is the only thing the service writes, so the root filesystem can be read-only
@@ -52,9 +54,12 @@ COPY --from=build /build/dist/healthchecker/healthchecker.cjs ./healthchecker.cj
 COPY --from=build --chown=65532:65532 /staging/data /data
 VOLUME ["/data"]
 
+# LIBC: lmdb's addon loader otherwise works out the C library at every start, and the image has no
+# ldd to read it from, so it falls back to slower ways; distroless debian12 is glibc.
 ENV NODE_ENV=production \
     PORT=6767 \
-    DB_PATH=/data/accounts.mdb
+    DB_PATH=/data/accounts.mdb \
+    LIBC=glibc
 
 EXPOSE 6767
 
@@ -67,4 +72,4 @@ HEALTHCHECK --interval=3s --timeout=3s --start-period=10s --retries=3 \
 
 # node is PID 1 and receives SIGTERM itself: the service drains (readiness 503), closes and
 # exits 0. Absolute path because distroless has no shell to search PATH with.
-ENTRYPOINT ["/nodejs/bin/node", "dist/src/main.js"]
+ENTRYPOINT ["/nodejs/bin/node", "accountservice.cjs"]

@@ -7,6 +7,7 @@
 //   (make the change, npm run build)
 //   node bench/compare-builds.mjs --a /tmp/before --b . [--endpoint accounts|health] [--rounds 6] [--seconds 5]
 
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ProcessGroup, createLoadTool, createPinning, endpointPaths, median, startService } from './lib.mjs';
@@ -35,7 +36,9 @@ try {
   const tool = createLoadTool(undefined, pinning, group);
   const services = {};
   for (const [name, dir] of Object.entries(builds)) {
-    services[name] = await startService(group, pinning, { main: join(dir, 'dist/src/main.js'), label: `build ${name}`, env });
+    // The bundle when the build has one (builds from before it run the tsc output).
+    const main = [join(dir, 'dist/accountservice.cjs'), join(dir, 'dist/src/main.js')].find((file) => existsSync(file));
+    services[name] = await startService(group, pinning, { main, label: `build ${name}`, env });
   }
   for (const service of Object.values(services)) await tool.run({ baseUrl: service.url, paths, durationS: 2, connections: 64 });
   const runs = { A: [], B: [] };

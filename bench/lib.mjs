@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const SERVICE_MAIN = join(ROOT, 'dist/src/main.js');
+/** What npm start and the image run: the bundle of the service and its JavaScript dependencies. */
+export const SERVICE_MAIN = join(ROOT, 'dist/accountservice.cjs');
+/** The same code unbundled (tsc's output), for profiles that attribute time to each package's files. */
+export const SERVICE_MAIN_UNBUNDLED = join(ROOT, 'dist/src/main.js');
 /** The built probe CLI (CommonJS: it starts faster than an ES module). */
 export const HEALTHCHECKER = join(ROOT, 'dist/healthchecker/healthchecker.cjs');
 

@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ProcessGroup, ROOT, createLoadTool, createPinning, endpointPaths, scratchDir, startService } from './lib.mjs';
+import { ProcessGroup, ROOT, SERVICE_MAIN_UNBUNDLED, createLoadTool, createPinning, endpointPaths, scratchDir, startService } from './lib.mjs';
 
 /**
  * Profiles the service under `seconds` of load on paths, after a warm-up. Resolves with req/s
@@ -20,7 +20,12 @@ export async function profileEndpoint(group, pinning, tool, { paths, seconds, wa
   const scratch = dir === undefined ? scratchDir() : { dir, remove: () => {} };
   mkdirSync(scratch.dir, { recursive: true });
   try {
-    const service = await startService(group, pinning, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', scratch.dir], label: 'profiled service' });
+    // The unbundled build: the same code as the bundle, in files that say which package each function is from.
+    const service = await startService(group, pinning, {
+      main: SERVICE_MAIN_UNBUNDLED,
+      nodeArgs: ['--cpu-prof', '--cpu-prof-dir', scratch.dir],
+      label: 'profiled service',
+    });
     await tool.run({ baseUrl: service.url, paths, durationS: warmupS, connections: 64 });
     // V8's profile clock is the system's monotonic clock in µs, as process.hrtime is in ns: only the
     // samples taken during the measured load count (not start-up, warm-up or shutdown).

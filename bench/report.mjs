@@ -298,7 +298,7 @@ Produced by \`npm run bench${meta.mode === 'full' ? '' : ` -- --${meta.mode}`}\`
 - Load tool: ${meta.loadTool}, 1 thread, ${settings.connections} keep-alive connections, loopback only
 - Pinning: ${meta.pinning}
 - Load average at start ${meta.loadAverageAtStart.join(' ')}, at end ${meta.loadAverageAtEnd.join(' ')} (other work on the machine shows here)
-- Service: the production build (\`node dist/src/main.js\`) with ${settings.serviceEnv}
+- Service: the production build (\`node dist/accountservice.cjs\`, the bundle that \`npm start\` and the image run) with ${settings.serviceEnv}
 - Per target: ${perTarget}; req/s is total requests over total time, p50 the median of the rounds, p99 and max the worst
 
 ${noiseWarning(results)}**Targets: ${passed} of ${results.targets.length} PASS${missed.length > 0 ? `; not met: ${missed.map((t) => `${t.name} (${t.shown}, target ${t.target})`).join('; ')}` : ''}.**
@@ -338,7 +338,7 @@ How these are measured:
 - Probe wall times: ${results.probeCommands.method}, each command ${settings.startCommandRuns} runs in up to 4 blocks of alternating
   order (each block after ${settings.startCommandWarmup} warm-up runs), against the idle service, median shown, without
   NODE_EXTRA_CA_CERTS (a container has no such variable).
-- Start to healthy: from spawning \`node dist/src/main.js\` (fresh temp database each time) to its
+- Start to healthy: from spawning \`node dist/accountservice.cjs\` (fresh temp database each time) to its
   first 200 from /health, polled every 2 ms; ${settings.startupRuns} starts, median shown.
 - RSS: VmRSS from /proc/PID/status, idle after one request of each kind, and after all the load
   (peak is VmHWM).
@@ -359,8 +359,10 @@ ${table(['Self time', 'Package'], rows(summary.byPackage.slice(0, 10)))}`;
   return `
 ## Where the time goes: CPU profile
 
-The service under \`node --cpu-prof\`, loaded as above after a warm-up; only the samples taken
-during the measured load count, and shares are of those in which the process was busy. \`writev\`
+The service under \`node --cpu-prof\`, loaded as above after a warm-up. It runs tsc's unbundled
+output (\`dist/src/main.js\`: the same code as the bundle, in files that show each function's
+package). Only the samples taken during the measured load count, and shares are of those in
+which the process was busy. \`writev\`
 is the kernel write of each response; "(program)" is V8 and native code without a JavaScript frame.
 
 ${sections.join('\n\n')}

@@ -1,4 +1,4 @@
-// Runs the built service (dist/src/main.js) as a child process on a free port with its own data dir.
+// Runs the built service (dist/accountservice.cjs, what npm start and the image run) as a child process on a free port with its own data dir.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const MAIN = join(ROOT, 'dist/src/main.js');
+export const MAIN = join(ROOT, 'dist/accountservice.cjs');
 
 export interface ServiceProcess {
   readonly child: ChildProcess;

@@ -1,4 +1,4 @@
-// The built service (dist/src/main.js) as a child process: it starts on a free port, serves
+// The built service (dist/accountservice.cjs) as a child process: it starts on a free port, serves
 // accounts, logs as the original does, stops with exit 0 on SIGTERM, keeps exactly its accounts
 // across restarts on the same data, and refuses a missing data directory or a bad configuration
 // with exit 1 and a message that says what is wrong.
