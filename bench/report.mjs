@@ -389,8 +389,8 @@ ${table(['Self time', 'Package'], rows(summary.byPackage.slice(0, 10)))}`;
 The service under \`node --cpu-prof\`, loaded as above after a warm-up. It runs tsc's unbundled
 output (\`dist/src/main.js\`: the same code as the bundle, in files that show each function's
 package). Only the samples taken during the measured load count, and shares are of those in
-which the process was busy. \`writev\`
-is the kernel write of each response; "(program)" is V8 and native code without a JavaScript frame.
+which the process was busy. \`writev\` is the kernel write of each response; "(program)" is V8
+and native code without a JavaScript frame.
 
 ${sections.join('\n\n')}
 `;
