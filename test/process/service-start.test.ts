@@ -1,6 +1,7 @@
 // The built service (dist/accountservice.cjs) as a child process: it starts on a free port, serves
 // accounts, logs as the original does, stops with exit 0 on SIGTERM, keeps exactly its accounts
-// across restarts on the same data, and refuses a missing data directory or a bad configuration
+// across restarts on the same data, logs readable lines with LOG_PRETTY, and refuses a missing
+// data directory or a bad configuration
 // with exit 1 and a message that says what is wrong.
 
 import { after, describe, test } from 'node:test';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { startService, startServiceRaw, type ServiceProcess } from '../helpers/service-process.js';
+import { waitFor } from '../helpers/wait.js';
 
 const running: Array<{ cleanup(): Promise<void> }> = [];
 const tempDirs: string[] = [];
@@ -85,6 +87,24 @@ describe('the service process', { concurrency: true }, () => {
     assert.equal(service.logs[seeded]!.total, 100);
     assert.deepEqual(service.logs.filter((line) => 'raw' in line), [], 'every stdout line is pino JSON');
 
+    assert.equal(await service.stop('SIGTERM'), 0);
+    assert.equal(service.stderr(), '');
+  });
+
+  test('LOG_PRETTY=true: readable lines instead of JSON, and it serves and stops with 0 as usual', async () => {
+    // pino-pretty formats in this thread: a pino transport would look for a worker file beside
+    // pino's own, which the bundle does not have.
+    const service = startServiceRaw({ env: { LOG_PRETTY: 'true' } });
+    running.push(service);
+    const rawLines = (): string[] => service.logs.map((line) => String(line.raw ?? ''));
+    const url = await waitFor(() => rawLines().map((line) => /Starting HTTP service at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1]).find(Boolean), {
+      timeoutMs: 15_000,
+      what: `a readable listen line in ${JSON.stringify(service.logs)}`,
+    });
+    const res = await fetch(`${url}/accounts/10000`, { headers: { connection: 'close' } });
+    assert.equal(res.status, 200);
+    assert.ok(rawLines().some((line) => /INFO.*Seeded 100 fake accounts/.test(line)), JSON.stringify(rawLines()));
+    assert.deepEqual(service.logs.filter((line) => !('raw' in line)), [], 'no JSON line');
     assert.equal(await service.stop('SIGTERM'), 0);
     assert.equal(service.stderr(), '');
   });
