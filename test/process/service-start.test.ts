@@ -1,8 +1,7 @@
 // The built service (dist/accountservice.cjs) as a child process: it starts on a free port, serves
 // accounts, logs as the original does, stops with exit 0 on SIGTERM, keeps exactly its accounts
 // across restarts on the same data, logs readable lines with LOG_PRETTY, and refuses a missing
-// data directory or a bad configuration
-// with exit 1 and a message that says what is wrong.
+// data directory or a bad configuration with exit 1 and a message that says what is wrong.
 
 import { after, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
