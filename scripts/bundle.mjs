@@ -24,7 +24,8 @@ await build({
   // lmdb: a native addon found relative to its package. pino-pretty: a development dependency,
   // required at run time only when LOG_PRETTY asks for it (and absent from the image). Fastify's
   // two schema compilers: never loaded (app.ts gives it none), so they need not weigh on every
-  // start; should a schema be wanted one day, Fastify still finds them in node_modules.
+  // start; should a schema be wanted one day, Fastify finds them in node_modules (add them to
+  // RUNTIME_PACKAGES in runtime-modules.mjs for the image). Every other external: add it there too.
   external: ['lmdb', 'pino-pretty', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'],
   // import.meta does not exist in CommonJS: logger.ts's createRequire(import.meta.url) gets this file's URL.
   define: { 'import.meta.url': '__bundleUrl' },
