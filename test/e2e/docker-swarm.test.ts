@@ -189,6 +189,9 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     };
     assert.equal(config.User, '65532:65532');
     assert.deepEqual(config.Healthcheck.Test, IMAGE_HEALTHCHECK);
+    // The runtime the real distroless base has, not this machine's node (make-base-images.sh).
+    const nodeVersion = await docker(['run', '--rm', '--pull', 'never', '--network', 'none', '--entrypoint', '/nodejs/bin/node', TEST_IMAGE, '--version']);
+    assert.match(nodeVersion.trim(), /^v24\./);
     built = true;
   });
 
