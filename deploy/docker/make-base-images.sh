@@ -53,7 +53,7 @@ official_node() { # prints the path of the cached official node binary, fetching
     aarch64) arch=arm64 ;;
     *) die "no official node package for $(uname -m); set ACCOUNTSERVICE_BASE_NODE to a node binary" ;;
   esac
-  cache=${XDG_CACHE_HOME:-$HOME/.cache}/accountservice/node-v$NODE_VERSION-linux-$arch
+  cache=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/accountservice/node-v$NODE_VERSION-linux-$arch
   if [[ ! -x $cache/package/bin/node ]]; then
     say "fetching node v$NODE_VERSION (node-linux-$arch) from the npm registry"
     rm -rf "$cache" && mkdir -p "$cache"
