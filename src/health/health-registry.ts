@@ -176,6 +176,11 @@ export function createHealthRegistry(
   }
   const deadlineMs =
     options.deadlineMs ?? Math.max(1, ...[...entries.values()].map((entry) => entry.def.timeoutMs));
+  // Checks never change after creation: each view's list is made once, not on every probe.
+  const byView = new Map<HealthView, readonly Entry[]>();
+  for (const view of ['health', 'live', 'ready', 'started'] as const) {
+    byView.set(view, [...entries.values()].filter((entry) => entry.def.views.includes(view)));
+  }
 
   function transition(entry: Entry, to: CheckStatus, cause: string | undefined): void {
     const { state } = entry;
@@ -383,10 +388,10 @@ export function createHealthRegistry(
     },
 
     async evaluate(view, options = {}) {
-      const excluded = new Set(options.exclude ?? []);
-      const selected = [...entries.values()].filter(
-        (entry) => entry.def.views.includes(view) && !excluded.has(entry.def.name),
-      );
+      const inView = byView.get(view) ?? [];
+      const { exclude } = options;
+      const selected =
+        exclude === undefined || exclude.length === 0 ? inView : inView.filter((entry) => !exclude.includes(entry.def.name));
       // All checks of the view freshen in parallel; one deadline bounds the answer.
       await withinDeadline(selected.map(freshen));
       const checks = selected.map(snapshot);
