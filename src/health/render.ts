@@ -74,7 +74,8 @@ function renderJson(report: Renderable, options: RenderOptions): object {
   };
 }
 
-function renderTransition(t: Transition): object {
+/** A transition as JSON: in /health's details history and in /health/watch's transition events. */
+export function renderTransition(t: Transition): object {
   return {
     check: t.check,
     from: t.from,

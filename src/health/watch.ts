@@ -1,7 +1,8 @@
 // Fans health transitions out to live watchers (/health/watch): bounded, with heartbeats, and
 // closed cleanly on shutdown. Framework-free: a watcher is anything that can take text and end.
 
-import type { HealthRegistry, Transition } from './health-registry.js';
+import type { HealthRegistry } from './health-registry.js';
+import { renderTransition } from './render.js';
 
 export interface WatchSink {
   write(chunk: string): void;
@@ -26,17 +27,6 @@ export function sseEvent(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export function transitionEventData(t: Transition): object {
-  return {
-    check: t.check,
-    from: t.from,
-    to: t.to,
-    ...(t.cause === undefined ? {} : { cause: t.cause }),
-    at: new Date(t.at).toISOString(),
-    previousLastedMs: t.previousLastedMs,
-  };
-}
-
 export function createWatchHub(registry: HealthRegistry, options: WatchHubOptions): WatchHub {
   const sinks = new Set<WatchSink>();
   let closed = false;
@@ -54,7 +44,7 @@ export function createWatchHub(registry: HealthRegistry, options: WatchHubOption
   }
 
   function startFeeding(): void {
-    unsubscribe = registry.onTransition((t) => broadcast(sseEvent('transition', transitionEventData(t))));
+    unsubscribe = registry.onTransition((t) => broadcast(sseEvent('transition', renderTransition(t))));
     // A comment line keeps proxies from timing the stream out and shows the watcher it is alive.
     heartbeat = setInterval(() => broadcast(': heartbeat\n\n'), options.heartbeatMs).unref();
   }
