@@ -1,6 +1,7 @@
 // The HTTP face of the health registry: /health and its live, ready and started views,
 // and /health/checks/:name for one check alone.
 
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { httpError } from '../http-errors.js';
 import type { HealthRegistry, HealthView, Transition } from './health-registry.js';
@@ -75,10 +76,12 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
       const unsubscribe = watch.subscribe({ write: (chunk) => raw.write(chunk), end: () => raw.end() });
       if (unsubscribe === undefined) throw httpError(503, 'too many health watchers right now; try again later');
       reply.hijack();
+      // A hijacked reply writes nothing itself: carry over what the app's hooks set on it
+      // (nosniff, the request id), then the stream's own headers.
       raw.writeHead(200, {
+        ...(reply.getHeaders() as OutgoingHttpHeaders),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
-        'x-content-type-options': 'nosniff',
         'x-accel-buffering': 'no',
       });
       raw.write(sseEvent('snapshot', { status: report.status, checks: report.checks }));

@@ -39,11 +39,14 @@ function events(text: string, name: string): unknown[] {
 describe('/health/watch', () => {
   it('streams a snapshot, then each transition with its cause, with heartbeats between', async () => {
     const service = await startTestApp({ testability: true, watch: { maxSubscribers: 4, heartbeatMs: 100 } });
-    const stream = await watch(service.url);
+    const stream = await watch(service.url, { 'x-request-id': 'watch-1' });
     try {
       assert.equal(stream.response.statusCode, 200);
       assert.equal(stream.response.headers['content-type'], 'text/event-stream; charset=utf-8');
       assert.equal(stream.response.headers['cache-control'], 'no-store');
+      // The headers every answer carries, though this one is written past Fastify.
+      assert.equal(stream.response.headers['x-content-type-options'], 'nosniff');
+      assert.equal(stream.response.headers['x-request-id'], 'watch-1');
       const snapshot = (await waitFor(() => events(stream.text(), 'snapshot')[0], {
         what: 'the snapshot event',
       })) as { status: string; checks: Array<{ name: string; status: string }> };
