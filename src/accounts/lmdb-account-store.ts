@@ -86,17 +86,10 @@ export class LmdbAccountStore implements AccountStore {
 
   async check(): Promise<void> {
     this.assertOpen();
-    let marker: SeedMarker | undefined;
-    let has: (id: string) => boolean;
     try {
-      marker = this.meta.get(SEED_MARKER_KEY);
-      has = (id) => this.accounts.getBinary(id) !== undefined;
+      verifySeedMarker(this.meta.get(SEED_MARKER_KEY), (id) => this.accounts.getBinary(id) !== undefined);
     } catch (error) {
-      throw unavailable(error);
-    }
-    try {
-      verifySeedMarker(marker, has);
-    } catch (error) {
+      // verifySeedMarker's own verdicts pass as they are; a failed read is wrapped like any other.
       throw error instanceof StoreUnavailableError ? error : unavailable(error);
     }
   }
