@@ -10,23 +10,46 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ProcessGroup, createLoadTool, createPinning, endpointPaths, median, startService } from './lib.mjs';
+import { ENDPOINTS, ProcessGroup, createLoadTool, createPinning, endpointPaths, median, parseCliOptions, startService } from './lib.mjs';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const index = args.indexOf(`--${name}`);
-  return index >= 0 && args[index + 1] !== undefined ? args[index + 1] : fallback;
-};
-const builds = { A: resolve(option('a', '.')), B: resolve(option('b', '.')) };
-const endpoint = option('endpoint', 'accounts');
-const rounds = Number(option('rounds', '6'));
-const seconds = Number(option('seconds', '5'));
-const env = Object.fromEntries(
-  option('env', '')
-    .split(',')
-    .filter((pair) => pair.includes('='))
-    .map((pair) => pair.split('=', 2)),
+const USAGE =
+  'node bench/compare-builds.mjs --a DIR --b DIR [--endpoint accounts|health] [--rounds 6] [--seconds 5] [--env NAME=VALUE,...]';
+const options = parseCliOptions(
+  process.argv.slice(2),
+  {
+    a: { fallback: '.' },
+    b: { fallback: '.' },
+    endpoint: { fallback: 'accounts', oneOf: ENDPOINTS },
+    rounds: { fallback: 6, whole: true },
+    seconds: { fallback: 5, whole: true },
+    env: { fallback: '' },
+  },
+  USAGE,
 );
+const { endpoint, rounds, seconds } = options;
+const builds = { A: resolve(options.a), B: resolve(options.b) };
+// The bundle when the build has one (builds from before it run the tsc output); never this
+// checkout's build in place of a missing one.
+const mains = Object.fromEntries(
+  Object.entries(builds).map(([name, dir]) => {
+    const main = [join(dir, 'dist/accountservice.cjs'), join(dir, 'dist/src/main.js')].find((file) => existsSync(file));
+    if (main === undefined) {
+      process.stderr.write(`build ${name}: ${dir} has neither dist/accountservice.cjs nor dist/src/main.js (build it first)\nusage: ${USAGE}\n`);
+      process.exit(2);
+    }
+    return [name, main];
+  }),
+);
+// NAME=VALUE pairs, split at the first "=" (a value may hold more).
+const env = {};
+for (const pair of options.env.split(',').filter((item) => item !== '')) {
+  const at = pair.indexOf('=');
+  if (at < 1) {
+    process.stderr.write(`--env wants NAME=VALUE pairs separated by commas (got ${pair})\nusage: ${USAGE}\n`);
+    process.exit(2);
+  }
+  env[pair.slice(0, at)] = pair.slice(at + 1);
+}
 
 const pinning = createPinning(availableParallelism());
 pinning.pinSelf();
@@ -35,9 +58,7 @@ try {
   const paths = await endpointPaths(endpoint);
   const tool = createLoadTool(undefined, pinning, group);
   const services = {};
-  for (const [name, dir] of Object.entries(builds)) {
-    // The bundle when the build has one (builds from before it run the tsc output).
-    const main = [join(dir, 'dist/accountservice.cjs'), join(dir, 'dist/src/main.js')].find((file) => existsSync(file));
+  for (const [name, main] of Object.entries(mains)) {
     services[name] = await startService(group, pinning, { main, label: `build ${name}`, env });
   }
   for (const service of Object.values(services)) await tool.run({ baseUrl: service.url, paths, durationS: 2, connections: 64 });

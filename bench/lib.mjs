@@ -23,7 +23,10 @@ export function findHealthchecker() {
 }
 
 /** What an endpoint's load asks for: all 100 seeded accounts in turn, or /health. */
+export const ENDPOINTS = ['accounts', 'health'];
+
 export async function endpointPaths(endpoint) {
+  if (!ENDPOINTS.includes(endpoint)) throw new Error(`unknown endpoint ${JSON.stringify(endpoint)}: use ${ENDPOINTS.join(' or ')}`);
   if (endpoint === 'health') return ['/health'];
   // The service's own seed, so the ids asked for are the ids stored.
   const { seedAccounts } = await import('../dist/src/accounts/seed.js');
@@ -31,6 +34,35 @@ export async function endpointPaths(endpoint) {
 }
 
 export const BENCH_DIR = join(ROOT, 'bench');
+
+/**
+ * `--name value` options of the bench's small scripts, checked against spec ({ name: { fallback,
+ * whole: true for a whole number >= 1, oneOf: [...] } }). An unknown name, a missing value or a bad
+ * one ends the script with the problem and its usage, exit 2: a typo must not measure something else.
+ */
+export function parseCliOptions(argv, spec, usage) {
+  const fail = (problem) => {
+    process.stderr.write(`${problem}\nusage: ${usage}\n`);
+    process.exit(2);
+  };
+  const options = Object.fromEntries(Object.entries(spec).map(([name, rule]) => [name, rule.fallback]));
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = /^--(.+)$/.exec(argv[i])?.[1];
+    if (name === undefined || !(name in spec)) fail(`unknown argument ${argv[i]}`);
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith('--')) fail(`--${name} needs a value`);
+    const rule = spec[name];
+    if (rule.whole) {
+      if (!/^[1-9][0-9]*$/.test(value)) fail(`--${name} must be a whole number from 1 (got ${value})`);
+      options[name] = Number(value);
+    } else if (rule.oneOf !== undefined && !rule.oneOf.includes(value)) {
+      fail(`--${name} must be one of ${rule.oneOf.join(', ')} (got ${value})`);
+    } else {
+      options[name] = value;
+    }
+  }
+  return options;
+}
 
 /** The service's core and the load generator's, when there are two cores to split. */
 export const SERVICE_CORE = 0;

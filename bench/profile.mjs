@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ProcessGroup, ROOT, SERVICE_MAIN_UNBUNDLED, createLoadTool, createPinning, endpointPaths, scratchDir, startService } from './lib.mjs';
+import { ENDPOINTS, ProcessGroup, ROOT, SERVICE_MAIN_UNBUNDLED, createLoadTool, createPinning, endpointPaths, parseCliOptions, scratchDir, startService } from './lib.mjs';
 
 /**
  * Profiles the service under `seconds` of load on paths, after a warm-up. Resolves with req/s
@@ -93,24 +93,21 @@ export function formatSummary(summary) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const args = process.argv.slice(2);
-  const option = (name, fallback) => {
-    const index = args.indexOf(`--${name}`);
-    return index >= 0 && args[index + 1] !== undefined ? args[index + 1] : fallback;
-  };
-  const endpoint = option('endpoint', 'accounts');
-  const keep = option('keep', undefined);
+  const { endpoint, seconds, top, keep } = parseCliOptions(
+    process.argv.slice(2),
+    { endpoint: { fallback: 'accounts', oneOf: ENDPOINTS }, seconds: { fallback: 10, whole: true }, top: { fallback: 25, whole: true }, keep: { fallback: undefined } },
+    'node bench/profile.mjs [--endpoint accounts|health] [--seconds 10] [--top 25] [--keep DIR]',
+  );
   const pinning = createPinning(availableParallelism());
   pinning.pinSelf();
   const group = new ProcessGroup();
   try {
     const paths = await endpointPaths(endpoint);
     const tool = createLoadTool(undefined, pinning, group);
-    const seconds = Number(option('seconds', '10'));
     const summary = await profileEndpoint(group, pinning, tool, {
       paths,
       seconds,
-      top: Number(option('top', '25')),
+      top,
       dir: keep === undefined ? undefined : resolve(keep),
     });
     process.stdout.write(`${endpoint}: ${Math.round(summary.rps)} req/s under the profiler (${tool.name}, ${seconds} s)\n\n`);
