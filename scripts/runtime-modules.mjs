@@ -10,7 +10,7 @@
 // Each package's dependencies and the optional ones that are installed (lmdb's prebuilt addon
 // for this platform) are found the way Node finds them: in the nearest node_modules upwards.
 
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -56,6 +56,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const out = process.argv[2];
   if (out === undefined) {
     process.stderr.write('usage: node scripts/runtime-modules.mjs OUT\n');
+    process.exit(2);
+  }
+  if (existsSync(out) && !statSync(out).isDirectory()) {
+    process.stderr.write(`runtime-modules: ${out} exists and is not a directory\n`);
     process.exit(2);
   }
   const packages = closure();
