@@ -190,14 +190,13 @@ export function createHealth(options: HealthOptions): Health {
     }
     if (!changed) return;
     for (const view of entry.views) {
-      const status = statusOf(view);
-      view.plain = renderPlain(view);
-      if (status === view.status) continue;
       const from = view.status;
+      view.status = statusOf(view);
+      view.plain = renderPlain(view);
+      if (view.status === from) continue;
       const lasted = now - view.since;
-      view.status = status;
       view.since = now;
-      emit({ type: 'view', view: view.name, from, to: status, at: iso(now), previousLastedMs: lasted });
+      emit({ type: 'view', view: view.name, from, to: view.status, at: iso(now), previousLastedMs: lasted });
     }
   }
 
