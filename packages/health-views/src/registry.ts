@@ -8,7 +8,15 @@ import { createPolling, type Polling } from './scheduler.js';
 import { createRunner, type Runner } from './runner.js';
 import { JSON_TYPE, renderJson, statusCodeOf } from './render.js';
 import { createRoutes, type PlainAnswer } from './routes.js';
-import { aggregate, initialState, nextState, resolvePolicy, type CheckState, type Observation, type ResolvedPolicy } from './state.js';
+import {
+  aggregate,
+  initialState,
+  nextState,
+  resolvePolicy,
+  type CheckState,
+  type Observation,
+  type ResolvedPolicy,
+} from './state.js';
 import { validateOptions } from './validate.js';
 import { createWatchHub } from './watch.js';
 import type { CheckReport, Flag, Health, HealthEvent, HealthOptions, ViewReport, ViewStatus } from './types.js';
@@ -56,7 +64,11 @@ export function createHealth(options: HealthOptions): Health {
   const history: HealthEvent[] = [];
   const watchOptions = options.watch === false ? undefined : (options.watch ?? {});
   const hub = watchOptions
-    ? createWatchHub({ clock, maxSubscribers: watchOptions.maxSubscribers ?? 10, heartbeatMs: watchOptions.heartbeatMs ?? 15_000 })
+    ? createWatchHub({
+        clock,
+        maxSubscribers: watchOptions.maxSubscribers ?? 10,
+        heartbeatMs: watchOptions.heartbeatMs ?? 15_000,
+      })
     : undefined;
   let closed = false;
 
@@ -125,7 +137,10 @@ export function createHealth(options: HealthOptions): Health {
       }
       return { entry, tracker, critical: overrides?.critical ?? entry.critical };
     });
-    const view: ViewEntry = { name: def.name, path: def.path, members, status: 'DOWN', since: clock.now(), plain: EMPTY };
+    const view: ViewEntry = {
+      name: def.name, path: def.path, members, status: 'DOWN', since: clock.now(),
+      plain: EMPTY,
+    };
     view.status = statusOf(view);
     view.plain = renderPlain(view);
     for (const member of members) if (!member.entry.views.includes(view)) member.entry.views.push(view);
@@ -134,7 +149,8 @@ export function createHealth(options: HealthOptions): Health {
   const viewsByName = new Map(views.map((view) => [view.name, view]));
 
   function statusOf(view: ViewEntry): ViewStatus {
-    return aggregate(view.members.map((member) => ({ status: member.tracker.state.status, critical: member.critical })));
+    const statuses = view.members.map((member) => ({ status: member.tracker.state.status, critical: member.critical }));
+    return aggregate(statuses);
   }
 
   function renderPlain(view: ViewEntry): PlainAnswer {

@@ -47,7 +47,10 @@ describe('fastify plugin', () => {
       h.flag('shutdown').set(false);
       const down = await get(`${base}/health/ready`);
       assert.equal(down.status, 503);
-      assert.deepEqual(down.json(), { status: 'DOWN', checks: { shutdown: { status: 'DOWN', cause: 'shutting down' } } });
+      assert.deepEqual(down.json(), {
+        status: 'DOWN',
+        checks: { shutdown: { status: 'DOWN', cause: 'shutting down' } },
+      });
       const post = await get(`${base}/health/ready`, { method: 'DELETE' });
       assert.equal(post.status, 405);
       assert.equal(post.headers.get('allow'), 'GET, HEAD');
@@ -74,7 +77,8 @@ describe('node:http adapter under Fastify (serverFactory)', () => {
     await h.start();
     const seenByFastify: string[] = [];
     const app = Fastify({
-      serverFactory: (handler) => createServer(withHealth(h, handler, { headers: () => ({ 'x-served-by': 'health' }) })),
+      serverFactory: (handler) =>
+        createServer(withHealth(h, handler, { headers: () => ({ 'x-served-by': 'health' }) })),
     });
     app.addHook('onRequest', async (request) => {
       seenByFastify.push(request.url);
