@@ -147,6 +147,18 @@ describe('registry', () => {
     health.close();
   });
 
+  it('a view can make a check non-critical for itself alone', async () => {
+    const { health: other } = setup({
+      checks: [{ name: 'x', kind: 'flag', initial: false }],
+      views: [
+        { name: 'strict', path: '/strict', checks: ['x'] },
+        { name: 'lenient', path: '/lenient', checks: [{ check: 'x', critical: false }] },
+      ],
+    });
+    assert.equal(other.view('strict')!.status, 'DOWN');
+    assert.equal(other.view('lenient')!.status, 'WARN');
+  });
+
   it('history is a bounded ring of events, oldest first', () => {
     const { health } = setup({ historySize: 3 });
     for (let i = 0; i < 4; i++) health.flag('cache').set(i % 2 === 1);
