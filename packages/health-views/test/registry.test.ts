@@ -77,6 +77,47 @@ describe('registry', () => {
     health.close();
   });
 
+  it('maxAgeMs defaults to three intervals plus the timeout', async () => {
+    const { clock, health } = setup({
+      checks: [{ name: 'queue', intervalMs: 1000, timeoutMs: 100, run: () => true }],
+      views: [{ name: 'live', path: '/live', checks: ['queue'] }],
+    });
+    // No interval timer ever fires, the staleness timer does: a loop that died looks exactly like this.
+    const realSetTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (fn, ms) => (ms === 1000 ? undefined : realSetTimeout(fn, ms));
+    await health.start();
+    await clock.advance(3099);
+    assert.equal(health.check('queue')!.status, 'UP');
+    await clock.advance(1);
+    assert.equal(health.check('queue')!.status, 'UNKNOWN');
+    health.close();
+  });
+
+  it('stays fresh while the loop runs, and probes never run a check', async () => {
+    const { clock, db, health } = setup();
+    await health.start();
+    for (let second = 0; second < 60; second++) {
+      for (let i = 0; i < 5; i++) health.answer({ method: 'GET', url: '/health/ready?verbose', headers: {} });
+      await clock.advance(1000);
+    }
+    assert.equal(health.check('database')!.status, 'UP');
+    assert.equal(db.runs, 61, 'one run at start, then one a second: 300 probes ran none');
+    health.close();
+  });
+
+  it('events say how long the previous status lasted; unsubscribed listeners hear nothing', async () => {
+    const { clock, health, events } = setup();
+    const late: HealthEvent[] = [];
+    const unsubscribe = health.on((event) => late.push(event));
+    await clock.advance(5000);
+    health.flag('shutdown').set(false);
+    assert.equal(events[0]!.previousLastedMs, 5000);
+    unsubscribe();
+    health.flag('shutdown').set(true);
+    assert.equal(late.length, 1);
+    assert.equal(events.length, 2);
+  });
+
   it('a flag change is an event at that moment, and its views change with it', () => {
     const { health, events } = setup();
     health.flag('shutdown').set(false, 'SIGTERM received');
