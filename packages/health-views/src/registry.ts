@@ -163,6 +163,8 @@ export function createHealth(options: HealthOptions): Health {
       serviceId,
     });
     return {
+      kind: 'answer',
+      route: view.path,
       statusCode: statusCodeOf(view.status),
       headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store', 'content-length': String(body.length) },
       body,
@@ -302,4 +304,4 @@ export function createHealth(options: HealthOptions): Health {
   return { ...health, answer: routes.answer, routes: routes.templates };
 }
 
-const EMPTY: PlainAnswer = { statusCode: 503, headers: {}, body: Buffer.alloc(0) };
+const EMPTY: PlainAnswer = { kind: 'answer', route: '', statusCode: 503, headers: {}, body: Buffer.alloc(0) };

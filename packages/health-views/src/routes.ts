@@ -19,11 +19,7 @@ import { sseEvent, type WatchHub } from './watch.js';
 import type { CheckReport, HealthAnswer, HealthEvent, HealthRequest, HealthStream, ViewReport } from './types.js';
 
 /** A view's plain answer, rendered when the view changes, written as is by every plain probe. */
-export interface PlainAnswer {
-  readonly statusCode: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: Buffer;
-}
+export type PlainAnswer = HealthAnswer;
 
 interface RoutedView {
   readonly name: string;
@@ -66,7 +62,7 @@ export function createRoutes(options: RoutesOptions) {
       if (request.method !== 'GET' && request.method !== 'HEAD') return notAllowed(path);
       // The plain probe: bytes rendered when the view last changed, nothing computed here.
       if (queryAt < 0 && preferredFormat(request.headers.accept) === 'json') {
-        return { kind: 'answer', route: path, ...view.plain };
+        return view.plain;
       }
       return answerView(request, view, queryAt < 0 ? '' : url.slice(queryAt + 1));
     }
