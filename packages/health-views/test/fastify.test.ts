@@ -57,6 +57,8 @@ describe('fastify plugin', () => {
       assert.equal((await get(`${base}/health/checks/database`)).status, 403);
       const head = await get(`${base}/health/ready`, { method: 'HEAD' });
       assert.equal(head.status, 503);
+      assert.equal(head.text, '');
+      assert.equal(head.headers.get('content-length'), String(Buffer.byteLength(down.text)), 'HEAD: the GET length');
       const stream = await fetch(`${base}/health/watch`, {
         headers: { authorization: `Bearer ${TOKEN}` },
         signal: AbortSignal.timeout(5000),

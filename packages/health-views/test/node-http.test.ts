@@ -166,6 +166,7 @@ describe('node:http adapter', () => {
     const head = await get(`${f.base}/health/live`, { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.text, '');
+    assert.equal(head.headers.get('content-length'), String('{"status":"UP"}'.length));
   });
 
   it('Accept honours q-values: health+json;q=0 gets the plain JSON', async () => {
