@@ -4,6 +4,7 @@
 
 import { iso, systemClock } from './clock.js';
 import { createDisclosureGate } from './disclosure.js';
+import { createEventLog } from './events.js';
 import { createPolling, type Polling } from './scheduler.js';
 import { createRunner, type Runner } from './runner.js';
 import { JSON_TYPE, renderJson, statusCodeOf } from './render.js';
@@ -60,8 +61,6 @@ export function createHealth(options: HealthOptions): Health {
   const clock = options.clock ?? systemClock;
   const historySize = options.historySize ?? 100;
   const serviceId = options.serviceId ?? 'service';
-  const listeners = new Set<(event: HealthEvent) => void>();
-  const history: HealthEvent[] = [];
   const watchOptions = options.watch === false ? undefined : (options.watch ?? {});
   const hub = watchOptions
     ? createWatchHub({
@@ -70,6 +69,8 @@ export function createHealth(options: HealthOptions): Health {
         heartbeatMs: watchOptions.heartbeatMs ?? 15_000,
       })
     : undefined;
+  const events = createEventLog(historySize, hub);
+  const emit = events.emit;
   let closed = false;
 
   const checks = new Map<string, CheckEntry>();
@@ -171,19 +172,6 @@ export function createHealth(options: HealthOptions): Health {
     };
   }
 
-  function emit(event: HealthEvent): void {
-    history.push(event);
-    if (history.length > historySize) history.splice(0, history.length - historySize);
-    hub?.broadcast(event.type, event);
-    for (const listener of listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's failure must not change what the registry reports.
-      }
-    }
-  }
-
   /** The only place states change: every policy watching the check sees the observation. */
   function observe(entry: CheckEntry, observation: Observation): void {
     if (closed && observation.kind === 'stale') return;
@@ -274,13 +262,8 @@ export function createHealth(options: HealthOptions): Health {
     check: checkReport,
     checkNames: [...checks.keys()],
     viewNames: views.map((view) => view.name),
-    on(listener) {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
-    history: () => [...history],
+    on: events.on,
+    history: events.history,
     answer: () => undefined,
     routes: [],
   };
