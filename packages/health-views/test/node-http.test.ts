@@ -237,3 +237,18 @@ describe('node:http adapter: the watch stream', () => {
     }
   });
 });
+
+describe('node:http adapter: a fault inside the package', () => {
+  it('answers a plain 503 instead of throwing out of the request listener', async () => {
+    const broken = { answer: () => { throw new Error('bug'); } } as unknown as Health;
+    const server = createServer(withHealth(broken, (_request, response) => response.end('app')));
+    const base = await listen(server);
+    try {
+      const answer = await get(`${base}/health`);
+      assert.equal(answer.status, 503);
+      assert.equal(answer.json().message, 'the health answer could not be made');
+    } finally {
+      await close(server);
+    }
+  });
+});
