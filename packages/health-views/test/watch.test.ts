@@ -28,7 +28,8 @@ describe('watch hub', () => {
     hub.subscribe(watcher, 'first');
     hub.broadcast('check', { a: 1 });
     await clock.advance(2000);
-    assert.deepEqual(watcher.chunks, ['first', 'event: check\ndata: {"a":1}\n\n', ': heartbeat\n\n', ': heartbeat\n\n']);
+    const beat = ': heartbeat\n\n';
+    assert.deepEqual(watcher.chunks, ['first', 'event: check\ndata: {"a":1}\n\n', beat, beat]);
   });
 
   it('refuses a watcher beyond maxSubscribers, and takes one again when a slot frees', () => {
