@@ -140,6 +140,7 @@ function quote(text: string): string {
 
 /** Docker's health log shows the output as one string: keep every message on one line. */
 function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this escapes
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';

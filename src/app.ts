@@ -93,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     unobservedRoutes: [METRICS_PATH],
   });
   const app: FastifyInstance = Fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it picks the instance's logger type
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: observer,
     genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),

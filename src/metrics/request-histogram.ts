@@ -32,9 +32,9 @@ export function createRequestHistogram(name: string, help: string, bounds: reado
 
   function seriesOf(method: string, route: string, statusCode: number): Series {
     let byMethod = byRoute.get(route);
-    if (byMethod === undefined) byRoute.set(route, (byMethod = new Map()));
+    if (byMethod === undefined) byRoute.set(route, (byMethod = new Map<string, Map<number, Series>>()));
     let byStatus = byMethod.get(method);
-    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map<number, Series>()));
     let series = byStatus.get(statusCode);
     if (series === undefined) {
       const labels = `method="${escapeLabel(method)}",route="${escapeLabel(route)}",status_code="${statusCode}"`;

@@ -305,7 +305,8 @@ describe('store failures seen over HTTP', () => {
       throw new TypeError("Cannot read properties of undefined (reading 'secret')");
     }],
     ['throws a string', () => {
-      throw 'secret string'; // eslint-disable-line no-throw-literal
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test: a non-Error thrown
+      throw 'secret string';
     }],
   ] as ReadonlyArray<readonly [string, () => never]>) {
     test(`a store that ${what} answers 500 "internal error" and logs the cause`, async () => {

@@ -39,7 +39,7 @@ async function get(service: ServiceProcess, path: string): Promise<{ status: num
 
 function logIndex(service: Pick<ServiceProcess, 'logs'>, msg: string | RegExp): number {
   return service.logs.findIndex((line) =>
-    typeof msg === 'string' ? line.msg === msg : msg.test(String(line.msg ?? '')),
+    typeof msg === 'string' ? line.msg === msg : msg.test(line.msg ?? ''),
   );
 }
 
@@ -95,7 +95,7 @@ describe('the service process', { concurrency: true }, () => {
     // pino's own, which the bundle does not have.
     const service = startServiceRaw({ env: { LOG_PRETTY: 'true' } });
     running.push(service);
-    const rawLines = (): string[] => service.logs.map((line) => String(line.raw ?? ''));
+    const rawLines = (): string[] => service.logs.map((line) => line.raw ?? '');
     const url = await waitFor(() => rawLines().map((line) => /Starting HTTP service at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1]).find(Boolean), {
       timeoutMs: 15_000,
       what: `a readable listen line in ${JSON.stringify(service.logs)}`,

@@ -3,7 +3,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { startService, type ServiceProcess } from '../helpers/service-process.js';
+import { startService, type LogLine, type ServiceProcess } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 const running: ServiceProcess[] = [];
@@ -17,8 +17,8 @@ async function start(env: Record<string, string> = {}): Promise<ServiceProcess> 
   return service;
 }
 
-function logged(service: ServiceProcess, pattern: RegExp): Record<string, unknown> | undefined {
-  return service.logs.find((line) => pattern.test(String(line.msg ?? '')));
+function logged(service: ServiceProcess, pattern: RegExp): LogLine | undefined {
+  return service.logs.find((line) => pattern.test(line.msg ?? ''));
 }
 
 async function exitWithin(service: ServiceProcess, timeoutMs: number): Promise<number | string> {

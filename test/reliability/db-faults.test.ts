@@ -39,7 +39,7 @@ async function get(url: string, limitMs: number): Promise<Answer> {
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(limitMs) });
   } catch (error) {
-    throw new Error(`GET ${url} got no answer within ${limitMs} ms: ${(error as Error).message}`);
+    throw new Error(`GET ${url} got no answer within ${limitMs} ms: ${(error as Error).message}`, { cause: error });
   }
   return { status: response.status, headers: response.headers, text: await response.text(), ms: Date.now() - started };
 }
@@ -187,7 +187,7 @@ describe('the data directory missing or unusable at start (child process)', () =
       assert.equal(code, 1, 'exit code 1');
       assert.equal(service.url(), undefined, 'it never listened');
       assert.ok(
-        !service.logs.some((line) => /Starting HTTP service|Seeded/.test(String(line.msg ?? ''))),
+        !service.logs.some((line) => /Starting HTTP service|Seeded/.test(line.msg ?? '')),
         'nothing half-started: no seed, no listener',
       );
       const fatal = service.logs.find((line) => line.level === 60);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { FIRST_SEED_ID } from '../../src/accounts/seed.js';
-import { startService, startServiceRaw } from '../helpers/service-process.js';
+import { startService, startServiceRaw, type LogLine } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/wait.js';
 import { seededRandom, within } from './support.js';
 
@@ -25,8 +25,8 @@ interface Timing {
 
 type Phase = 'before seeding' | 'during seeding' | 'after seeding';
 
-function logged(logs: readonly Record<string, unknown>[], pattern: RegExp): boolean {
-  return logs.some((line) => pattern.test(String(line.msg ?? '')));
+function logged(logs: readonly LogLine[], pattern: RegExp): boolean {
+  return logs.some((line) => pattern.test(line.msg ?? ''));
 }
 
 /** One normal start on a scratch directory, to learn when seeding begins and ends on this machine. */
@@ -122,7 +122,7 @@ async function killDuringSeeding(
 
     const final = await startService({ env, dataDir });
     try {
-      const seededLine = final.logs.find((line) => /^Seeded /.test(String(line.msg ?? '')));
+      const seededLine = final.logs.find((line) => /^Seeded /.test(line.msg ?? ''));
       assert.equal(seededLine?.total, accounts, 'the final start logs exactly the seeded total');
       const last = FIRST_SEED_ID + accounts - 1;
       assert.equal(await (await fetch(`${final.url}/accounts/${FIRST_SEED_ID}`)).text(), `{"id":"${FIRST_SEED_ID}","name":"Person_0"}`);
