@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withDeadline } from './deadline.js';
 import { waitFor } from './wait.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,6 +22,8 @@ export interface ServiceProcess {
   readonly stderr: () => string;
   /** Resolves with the exit code (or the signal name) once the process has exited. */
   readonly exited: Promise<number | string>;
+  /** The exit code (or signal name), or a rejection once timeoutMs pass without an exit. */
+  exitedWithin(timeoutMs: number): Promise<number | string>;
   /** Sends the signal and waits for the exit, bounded by timeoutMs. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
   /** Kills it if still running and removes the data dir unless it was given. */
@@ -95,10 +98,7 @@ export function startServiceRaw(options: StartOptions = {}): Omit<ServiceProcess
   });
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | string> => {
     if (!done) child.kill(signal);
-    const timer = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`service did not exit within ${timeoutMs} ms of ${signal}`)), timeoutMs).unref(),
-    );
-    return Promise.race([exited, timer]);
+    return withDeadline(exited, timeoutMs, `the service to exit after ${signal}`);
   };
   return {
     child,
@@ -108,11 +108,12 @@ export function startServiceRaw(options: StartOptions = {}): Omit<ServiceProcess
     logs,
     stderr: () => stderr,
     exited,
+    exitedWithin: (timeoutMs) => withDeadline(exited, timeoutMs, 'the service to exit'),
     stop,
     async cleanup() {
       if (!done) {
         child.kill('SIGKILL');
-        await exited;
+        await withDeadline(exited, 10_000, 'the service to exit after SIGKILL');
       }
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },

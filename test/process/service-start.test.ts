@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { startService, startServiceRaw, type ServiceProcess } from '../helpers/service-process.js';
+import { withDeadline } from '../helpers/deadline.js';
 import { waitFor } from '../helpers/wait.js';
 
 const running: Array<{ cleanup(): Promise<void> }> = [];
@@ -146,8 +147,8 @@ describe('the service process', { concurrency: true }, () => {
         const service = startServiceRaw({ env: { DB_PATH: dbPath } });
         running.push(service);
         const closed = once(service.child, 'close'); // after exit and all of stdout and stderr
-        assert.equal(await service.exited, 1, dbPath);
-        await closed;
+        assert.equal(await service.exitedWithin(15_000), 1, dbPath);
+        await withDeadline(closed, 5000, 'stdout and stderr to close');
         const fatal = service.logs.find((line) => line.level === 60);
         assert.ok(fatal, `no fatal log line in ${JSON.stringify(service.logs)}`);
         assert.match(String(fatal.msg), /^cannot open the database at /);
@@ -180,8 +181,9 @@ describe('the service process with an invalid configuration', { concurrency: tru
       const service = startServiceRaw({ env });
       running.push(service);
       const closed = once(service.child, 'close'); // after exit and all of stdout and stderr
-      assert.equal(await service.exited, 1);
-      await closed;
+      // Bounded: were the refusal broken, the service would listen and never exit.
+      assert.equal(await service.exitedWithin(15_000), 1);
+      await withDeadline(closed, 5000, 'stdout and stderr to close');
       const stderr = service.stderr();
       assert.ok(stderr.endsWith('\n'), JSON.stringify(stderr));
       const lines = stderr.slice(0, -1).split('\n');

@@ -15,7 +15,7 @@ import { FaultyStore, type FaultMode } from '../helpers/faulty-store.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startServiceRaw } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/wait.js';
-import { within } from './support.js';
+import { withDeadline } from '../helpers/deadline.js';
 
 const CHECK_INTERVAL_MS = 100;
 const CHECK_TIMEOUT_MS = 200;
@@ -183,7 +183,7 @@ describe('the data directory missing or unusable at start (child process)', () =
   async function refusesToStart(dbPath: string): Promise<string> {
     const service = startServiceRaw({ env: { DB_PATH: dbPath }, dataDir: scratch });
     try {
-      const code = await within(service.exited, 15_000, 'the service to exit');
+      const code = await withDeadline(service.exited, 15_000, 'the service to exit');
       assert.equal(code, 1, 'exit code 1');
       assert.equal(service.url(), undefined, 'it never listened');
       assert.ok(

@@ -12,7 +12,8 @@ import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { FIRST_SEED_ID } from '../../src/accounts/seed.js';
 import { startService, startServiceRaw, type LogLine } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/wait.js';
-import { seededRandom, within } from './support.js';
+import { seededRandom } from './support.js';
+import { withDeadline } from '../helpers/deadline.js';
 
 const SEED = 8_2026;
 
@@ -94,7 +95,7 @@ async function killDuringSeeding(
       try {
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         service.child.kill('SIGKILL');
-        assert.equal(await within(service.exited, 10_000, 'the killed service to exit'), 'SIGKILL', `kill ${i + 1} at ${delayMs} ms`);
+        assert.equal(await withDeadline(service.exited, 10_000, 'the killed service to exit'), 'SIGKILL', `kill ${i + 1} at ${delayMs} ms`);
       } finally {
         await service.cleanup();
       }

@@ -1,14 +1,5 @@
 // Small tools shared by the reliability tests (not a test file itself).
 
-/** Resolves as promise does, or rejects once ms have passed: a wait that cannot hang a test. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
 /** The resident set size of a process in kB, from /proc/PID/status (Linux). */
 export async function rssKb(pid: number): Promise<number> {
   const { readFile } = await import('node:fs/promises');
