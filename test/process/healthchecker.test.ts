@@ -124,6 +124,12 @@ function route(req: IncomingMessage, res: ServerResponse): void {
       res.writeHead(200, { 'content-type': 'text/plain' });
       writeForever(res);
       return;
+    case '/no-content':
+      res.writeHead(204).end();
+      return;
+    case '/created':
+      res.writeHead(201, { 'content-type': 'application/json' }).end('{"status":"UP"}');
+      return;
     case '/moved':
       res.writeHead(302, { location: '/moved-target' }).end();
       return;
@@ -335,6 +341,17 @@ describe('healthchecker probing a server', { concurrency: true }, () => {
     const line = assertUnhealthy(run, `http://127.0.0.1:${port}/down`);
     assert.ok(line.includes('HTTP 503: {\\n  "status": "DOWN",\\n  "checks": {'), line);
     assert.ok(line.includes('"error": "LMDB closed"'), line);
+  });
+
+  test('any success other than 200 (204, 201) exits 1: only 200 means healthy, as in the article healthchecker', async () => {
+    for (const [path, status] of [
+      ['/no-content', 204],
+      ['/created', 201],
+    ] as const) {
+      const run = await runCli([`-port=${port}`, `-path=${path}`, PATIENT]);
+      const line = assertUnhealthy(run, `http://127.0.0.1:${port}${path}`);
+      assert.ok(line.includes(`HTTP ${status}`), line);
+    }
   });
 
   test('nothing listening exits 1 with "connection refused"', async () => {
