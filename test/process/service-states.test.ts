@@ -75,7 +75,7 @@ describe('the built service in production, without TESTABILITY_ENABLED', { concu
 describe('the built service when its LMDB file loses what was seeded', () => {
   // LMDB is made for several processes on one file: this test is a second one, writing behind the
   // service's back as a damaged or tampered file would look to it.
-  test('/health turns 503 naming database within a bound, and 200 again once the data is back', async () => {
+  test('/health turns 503 naming database within a bound, and 200 again once the data is back', async (t) => {
     const service = await start({ env: { HEALTH_CHECK_INTERVAL_MS: '100' } });
     const health = `${service.url}/health`;
     await answerBecomes(health, (a) => a.status === 200, '/health 200 at start');
@@ -88,6 +88,7 @@ describe('the built service when its LMDB file loses what was seeded', () => {
       const firstAccount = accounts.getBinary('10000');
       assert.ok(firstAccount !== undefined, 'the first seeded account is in the file');
       await accounts.remove('10000');
+      const removedAt = Date.now();
       const lost = await answerBecomes(
         health,
         (a) => a.status === 503,
@@ -97,12 +98,19 @@ describe('the built service when its LMDB file loses what was seeded', () => {
       const down = JSON.parse(lost.body) as { checks: Record<string, { status: string; cause?: string }> };
       assert.equal(down.checks.database?.status, 'DOWN', lost.body);
       assert.match(down.checks.database?.cause ?? '', /10000/, lost.body);
+      const lostMs = Date.now() - removedAt;
       await accounts.put('10000', firstAccount);
+      const restoredAt = Date.now();
       await answerBecomes(health, (a) => a.status === 200, '/health 200 once the account is back', 5000);
+      t.diagnostic(
+        `account 10000 removed: /health 503 within ${lostMs} ms (${lost.body}); ` +
+          `200 within ${Date.now() - restoredAt} ms of putting it back`,
+      );
 
       const marker = meta.get('seed');
       assert.ok(marker !== undefined, 'the seed marker is in the file');
       await meta.remove('seed');
+      const markerRemovedAt = Date.now();
       const unseeded = await answerBecomes(
         health,
         (a) => a.status === 503,
@@ -110,6 +118,7 @@ describe('the built service when its LMDB file loses what was seeded', () => {
         5000,
       );
       assert.match(unseeded.body, /"database":\{"status":"DOWN"/, unseeded.body);
+      t.diagnostic(`seed marker removed: /health 503 within ${Date.now() - markerRemovedAt} ms (${unseeded.body})`);
       await meta.put('seed', marker);
       await answerBecomes(health, (a) => a.status === 200, '/health 200 once the marker is back', 5000);
     } finally {
@@ -119,7 +128,7 @@ describe('the built service when its LMDB file loses what was seeded', () => {
 });
 
 describe('the built service when its event loop stalls', () => {
-  test('/health/live turns 503 with the stall in the cause, then 200 again', async () => {
+  test('/health/live turns 503 with the stall in the cause, then 200 again', async (t) => {
     const limitMs = 500;
     const stallMs = 2000;
     const service = await start({ env: { HEALTH_EVENT_LOOP_LIMIT_MS: String(limitMs) } });
@@ -144,12 +153,16 @@ describe('the built service when its event loop stalls', () => {
       `reported delay ${delayMs} ms for a ${stallMs} ms stall`,
     );
 
+    const resumedAt = Date.now();
     await answerBecomes(live, (a) => a.status === 200, '/health/live 200 again after the stall', 10_000);
+    t.diagnostic(
+      `stopped ${stallMs} ms: /health/live 503 "${cause[0]}"; 200 again within ${Date.now() - resumedAt} ms of SIGCONT`,
+    );
   });
 });
 
 describe('the built service shutting down under lookups', () => {
-  test('every lookup it accepts while draining is answered 200 with the account, none 503 for a closed store', async () => {
+  test('every lookup it accepts while draining is answered 200 with the account, none 503 for a closed store', async (t) => {
     const drainMs = 1000;
     const service = await start({ env: { SHUTDOWN_DRAIN_DELAY_MS: String(drainMs), SHUTDOWN_TIMEOUT_MS: '5000' } });
     let exited = false;
@@ -192,6 +205,11 @@ describe('the built service shutting down under lookups', () => {
         assert.doesNotMatch(answer.body, /database|store/i, `a lookup met a closed store: ${JSON.stringify(answer)}`);
       }
     }
+    const refused = answers.filter((a) => a.afterSignal && a.status !== 200).length;
+    t.diagnostic(
+      `after SIGTERM (drain ${drainMs} ms): ${answers.filter((a) => a.afterSignal && a.status === 200).length} lookups ` +
+        `200 with the account, ${refused} refused with 503, ${failures} not connected; ${answers.length} answers in all`,
+    );
     // Not vacuous: the drain really was served.
     const servedDuringDrain = answers.filter((a) => a.afterSignal && a.status === 200).length;
     assert.ok(servedDuringDrain >= 10, `only ${servedDuringDrain} lookups answered 200 after SIGTERM`);
