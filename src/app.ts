@@ -70,8 +70,8 @@ export const SERVER_TIMEOUTS: ServerTimeouts = {
 /**
  * No route declares a JSON schema: ids are checked by hand (accounts/account.ts) and answers are
  * bytes serialised once, when stored. Saying so keeps Fastify from loading ajv and
- * fast-json-stringify, which it would otherwise do at every start for nothing (about 20 ms of a
- * cold start, and their memory). A route that declares a schema makes startup fail with this message.
+ * fast-json-stringify, which it would otherwise do at every start for nothing (start time and
+ * memory: see bench/REPORT.md). A route that declares a schema makes startup fail with this message.
  */
 const NO_SCHEMA_COMPILERS: FastifyServerOptions['schemaController'] = {
   compilersFactory: {
