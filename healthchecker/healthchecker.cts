@@ -3,9 +3,9 @@
 // article's Go healthchecker. The image is distroless (no shell, no curl), so Node itself GETs
 // /health and turns the answer into Docker's contract: exit 0 healthy, 1 unhealthy (2 is reserved).
 // It runs every few seconds in every container, so its start-up is its cost: it speaks the little
-// HTTP/1.1 it needs over node:net (node:http's client cost ~9 ms of CPU per probe, fetch more),
-// decides as soon as it can and exits at once. It is CommonJS (.cts, built to .cjs) because Node's
-// ESM loader costs another ~8-11 ms per start. One file, no dependencies, so the image can copy it
+// HTTP/1.1 it needs over node:net (loading node:http's client, or fetch, costs a probe more CPU than
+// the whole probe does), decides as soon as it can and exits at once. It is CommonJS (.cts, built to
+// .cjs) because Node's ESM loader adds to every start; bench/REPORT.md has the probe's wall time. One file, no dependencies, so the image can copy it
 // alone.
 
 // The CommonJS spelling: under verbatimModuleSyntax a .cts file may not use ESM import syntax.
@@ -33,7 +33,7 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const GARBAGE_EXCERPT_BYTES = 40;
 /** setTimeout's ceiling; a longer deadline would fire at once. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
-/** The usage's "2s", ready-made: parsing a duration costs a probe ~0.4 ms of regular expressions. */
+/** The usage's "2s", ready-made: the default needs no duration parsing, with its regular expressions. */
 const DEFAULT_TIMEOUT_MS = 2_000;
 
 interface ProbeOptions {
@@ -140,6 +140,7 @@ function quote(text: string): string {
 
 /** Docker's health log shows the output as one string: keep every message on one line. */
 function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this escapes
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
@@ -185,7 +186,10 @@ interface ResponseHead {
   readonly headers: ReadonlyMap<string, string>;
 }
 
-/** A header block (Latin-1, up to its blank line) parsed, or why it is not one. */
+/**
+ * A header block (Latin-1, up to its blank line) parsed, or why it is not one. Exported, with the
+ * chunked decoder, for the tests' raw HTTP client (see the end of the file).
+ */
 function parseHead(text: string): ResponseHead | string {
   const lines = text.split(/\r?\n/);
   const statusLine = lines[0] ?? '';
@@ -212,9 +216,14 @@ function parseHead(text: string): ResponseHead | string {
 
 /**
  * The payload of a chunked body, handed to `keep` as it arrives; `done` at the last chunk (trailers
- * are not awaited), `malformed` when the framing is broken. Returns the function to feed bytes to.
+ * are not awaited) with the offset just past its size line in the bytes fed last, `malformed` when
+ * the framing is broken. Returns the function to feed bytes to.
  */
-function createChunkedDecoder(keep: (bytes: Buffer) => void, done: () => void, malformed: () => void): (bytes: Buffer) => void {
+function createChunkedDecoder(
+  keep: (bytes: Buffer) => void,
+  done: (endOffset: number) => void,
+  malformed: () => void,
+): (bytes: Buffer) => void {
   let line = '';
   let inData = false;
   let dataLeft = 0;
@@ -249,7 +258,7 @@ function createChunkedDecoder(keep: (bytes: Buffer) => void, done: () => void, m
       const size = CHUNK_SIZE_LINE.exec(text)?.[1];
       if (size === undefined) return malformed();
       dataLeft = Number.parseInt(size, 16);
-      if (dataLeft === 0) return done();
+      if (dataLeft === 0) return done(i);
       inData = true;
     }
   };
@@ -464,9 +473,16 @@ function crash(error: unknown): never {
   }
 }
 
-process.on('uncaughtException', crash);
-try {
-  main();
-} catch (error) {
-  crash(error);
+// Run as a program, not when the tests import its parser.
+if (require.main === module) {
+  process.on('uncaughtException', crash);
+  try {
+    main();
+  } catch (error) {
+    crash(error);
+  }
 }
+
+// For the tests' raw HTTP client: one parser of responses in the repository. The CommonJS
+// spelling of an export under verbatimModuleSyntax.
+export = { parseHead, createChunkedDecoder };

@@ -19,7 +19,12 @@ export const RUNTIME_PACKAGES = ['lmdb'];
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** The folder of package `name` as seen from `from` (a package folder or the root), or undefined. */
+/**
+ * The folder of package `name` as seen from `from` (a package folder or the root), or undefined.
+ * @param {string} name
+ * @param {string} from
+ * @returns {string | undefined}
+ */
 function findPackage(name, from) {
   for (let dir = from; ; dir = dirname(dir)) {
     const candidate = join(dir, 'node_modules', name);
@@ -28,21 +33,31 @@ function findPackage(name, from) {
   }
 }
 
-/** Every package folder the named packages need, themselves included. */
+/**
+ * Every package folder the named packages need, themselves included.
+ * @param {string[]} names
+ * @returns {string[]}
+ */
 export function closure(names = RUNTIME_PACKAGES) {
+  /** @type {Set<string>} */
   const found = new Set();
   const queue = names.map((name) => {
     const dir = findPackage(name, ROOT);
     if (dir === undefined) throw new Error(`${name} is not installed: run npm ci first`);
     return dir;
   });
-  while (queue.length > 0) {
-    const dir = queue.shift();
+  for (let dir = queue.shift(); dir !== undefined; dir = queue.shift()) {
     if (found.has(dir)) continue;
     found.add(dir);
-    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    for (const [field, optional] of [['dependencies', false], ['optionalDependencies', true]]) {
-      for (const name of Object.keys(manifest[field] ?? {})) {
+    /** @type {unknown} */
+    const parsed = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const manifest = /** @type {{ name: string, dependencies?: Record<string, string>, optionalDependencies?: Record<string, string> }} */ (
+      parsed
+    );
+    /** @type {Array<[Record<string, string> | undefined, boolean]>} */
+    const fields = [[manifest.dependencies, false], [manifest.optionalDependencies, true]];
+    for (const [dependencies, optional] of fields) {
+      for (const name of Object.keys(dependencies ?? {})) {
         const dep = findPackage(name, dir);
         if (dep !== undefined) queue.push(dep);
         else if (!optional) throw new Error(`${manifest.name} needs ${name}, which is not installed`);

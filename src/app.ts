@@ -70,8 +70,8 @@ export const SERVER_TIMEOUTS: ServerTimeouts = {
 /**
  * No route declares a JSON schema: ids are checked by hand (accounts/account.ts) and answers are
  * bytes serialised once, when stored. Saying so keeps Fastify from loading ajv and
- * fast-json-stringify, which it would otherwise do at every start for nothing (about 20 ms of a
- * cold start, and their memory). A route that declares a schema makes startup fail with this message.
+ * fast-json-stringify, which it would otherwise do at every start for nothing (start time and
+ * memory: see bench/REPORT.md). A route that declares a schema makes startup fail with this message.
  */
 const NO_SCHEMA_COMPILERS: FastifyServerOptions['schemaController'] = {
   compilersFactory: {
@@ -93,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     unobservedRoutes: [METRICS_PATH],
   });
   const app: FastifyInstance = Fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it picks the instance's logger type
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: observer,
     genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),

@@ -43,7 +43,7 @@ async function withDeadline<T>(lookup: Promise<T>, ms: number): Promise<T> {
     () => {}, // a rejected lookup takes the path below, which rethrows its error
   );
   // One microtask turn: the callback above runs first if the lookup had already settled.
-  await undefined;
+  await Promise.resolve();
   if (answered !== undefined) return answered.value;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {

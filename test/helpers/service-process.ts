@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withDeadline } from './deadline.js';
 import { waitFor } from './wait.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -17,14 +18,24 @@ export interface ServiceProcess {
   readonly url: string;
   readonly dataDir: string;
   /** Parsed pino lines so far (non-JSON stdout lines are kept as { raw }). */
-  readonly logs: Record<string, unknown>[];
+  readonly logs: LogLine[];
   readonly stderr: () => string;
   /** Resolves with the exit code (or the signal name) once the process has exited. */
   readonly exited: Promise<number | string>;
+  /** The exit code (or signal name), or a rejection once timeoutMs pass without an exit. */
+  exitedWithin(timeoutMs: number): Promise<number | string>;
   /** Sends the signal and waits for the exit, bounded by timeoutMs. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
   /** Kills it if still running and removes the data dir unless it was given. */
   cleanup(): Promise<void>;
+}
+
+/** One line of the service's stdout: pino's JSON (msg is always a string there), or { raw } for any other line. */
+export interface LogLine {
+  readonly msg?: string;
+  readonly raw?: string;
+  readonly level?: number;
+  readonly [field: string]: unknown;
 }
 
 export interface StartOptions {
@@ -54,28 +65,28 @@ export function startServiceRaw(options: StartOptions = {}): Omit<ServiceProcess
     ...options.env,
   };
   const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: Record<string, unknown>[] = [];
+  const logs: LogLine[] = [];
   let stderr = '';
   let buffered = '';
   let url: string | undefined;
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     buffered += chunk;
     let newline: number;
     while ((newline = buffered.indexOf('\n')) >= 0) {
       const line = buffered.slice(0, newline);
       buffered = buffered.slice(newline + 1);
-      let parsed: Record<string, unknown>;
+      let parsed: LogLine;
       try {
-        parsed = JSON.parse(line) as Record<string, unknown>;
+        parsed = JSON.parse(line) as LogLine;
       } catch {
         parsed = { raw: line };
       }
       logs.push(parsed);
-      const match = /Starting HTTP service at (http:\/\/\S+)/.exec(String(parsed.msg ?? ''));
+      const match = /Starting HTTP service at (http:\/\/\S+)/.exec(parsed.msg ?? '');
       if (match) url = match[1];
     }
   });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
   const exited = new Promise<number | string>((resolve) => {
@@ -87,10 +98,7 @@ export function startServiceRaw(options: StartOptions = {}): Omit<ServiceProcess
   });
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | string> => {
     if (!done) child.kill(signal);
-    const timer = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`service did not exit within ${timeoutMs} ms of ${signal}`)), timeoutMs).unref(),
-    );
-    return Promise.race([exited, timer]);
+    return withDeadline(exited, timeoutMs, `the service to exit after ${signal}`);
   };
   return {
     child,
@@ -100,11 +108,12 @@ export function startServiceRaw(options: StartOptions = {}): Omit<ServiceProcess
     logs,
     stderr: () => stderr,
     exited,
+    exitedWithin: (timeoutMs) => withDeadline(exited, timeoutMs, 'the service to exit'),
     stop,
     async cleanup() {
       if (!done) {
         child.kill('SIGKILL');
-        await exited;
+        await withDeadline(exited, 10_000, 'the service to exit after SIGKILL');
       }
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },

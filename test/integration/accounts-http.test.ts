@@ -16,6 +16,7 @@ import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { seedAccounts } from '../../src/accounts/seed.js';
 import { buildApp } from '../../src/app.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { withDeadline } from '../helpers/deadline.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const ACCOUNT_10000 = '{"id":"10000","name":"Person_0"}';
@@ -29,7 +30,7 @@ interface RawResponse {
 /** One request with the path sent exactly as given, on its own connection. */
 function send(baseUrl: string, path: string, method = 'GET'): Promise<RawResponse> {
   const { hostname, port } = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
+  const answered = new Promise<RawResponse>((resolve, reject) => {
     const req = request({ host: hostname, port, method, path, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -41,12 +42,13 @@ function send(baseUrl: string, path: string, method = 'GET'): Promise<RawRespons
     req.on('error', reject);
     req.end();
   });
+  return withDeadline(answered, 10_000, `the answer to ${method} ${path}`);
 }
 
 /** Writes raw bytes as a request and answers the status line and body; for bytes node:http refuses to send. */
 function sendRawBytes(baseUrl: string, head: Buffer): Promise<{ statusLine: string; headers: string; body: string }> {
   const { hostname, port } = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
+  const answered = new Promise<{ statusLine: string; headers: string; body: string }>((resolve, reject) => {
     const socket = connect(Number(port), hostname);
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -59,6 +61,7 @@ function sendRawBytes(baseUrl: string, head: Buffer): Promise<{ statusLine: stri
     });
     socket.write(head);
   });
+  return withDeadline(answered, 10_000, 'the answer to raw request bytes');
 }
 
 interface ErrorJson {
@@ -305,7 +308,8 @@ describe('store failures seen over HTTP', () => {
       throw new TypeError("Cannot read properties of undefined (reading 'secret')");
     }],
     ['throws a string', () => {
-      throw 'secret string'; // eslint-disable-line no-throw-literal
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test: a non-Error thrown
+      throw 'secret string';
     }],
   ] as ReadonlyArray<readonly [string, () => never]>) {
     test(`a store that ${what} answers 500 "internal error" and logs the cause`, async () => {

@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { withDeadline } from '../helpers/deadline.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const INFO = 30;
@@ -33,7 +34,7 @@ const accessLines = (lines: readonly LogLine[]) => lines.filter((line) => 'route
 /** One GET with exactly these headers (fetch would refuse some of the odd values sent here). */
 function getWithHeaders(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; requestId: string | undefined }> {
   const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
+  const answered = new Promise<{ status: number; requestId: string | undefined }>((resolve, reject) => {
     const req = request({ host: hostname, port, path, headers, agent: false }, (res) => {
       res.resume();
       res.on('end', () => {
@@ -45,6 +46,7 @@ function getWithHeaders(url: string, path: string, headers: Record<string, strin
     req.on('error', reject);
     req.end();
   });
+  return withDeadline(answered, 10_000, `the answer to GET ${path}`);
 }
 
 async function get(url: string, path: string): Promise<Response> {

@@ -79,7 +79,7 @@ function runBench(args: string[]): Promise<{ code: number | string; stdout: stri
 }
 
 function assertLoadFigure(name: string, figure: LoadFigure | string): asserts figure is LoadFigure {
-  assert.equal(typeof figure, 'object', `${name}: expected a measured figure, got ${String(figure)}`);
+  assert.equal(typeof figure, 'object', `${name}: expected a measured figure, got ${JSON.stringify(figure)}`);
   const f = figure as LoadFigure;
   assert.ok(f.requests > 0 && f.rps > 0, `${name}: no requests completed`);
   for (const key of ['p50Ms', 'p99Ms', 'maxMs'] as const) {

@@ -11,6 +11,7 @@ import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo, Server as TcpServer, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { withDeadline } from '../helpers/deadline.js';
 
 const CLI = fileURLToPath(new URL('../../dist/healthchecker/healthchecker.cjs', import.meta.url));
 /**
@@ -82,7 +83,7 @@ function listen<T extends Server | TcpServer>(server: T, host = '127.0.0.1'): Pr
 }
 
 function close(server: Server | TcpServer): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
+  return withDeadline(new Promise<void>((resolve) => server.close(() => resolve())), 10_000, 'a test server to close');
 }
 
 /** Writes as fast as the client reads, until it goes away. */
@@ -123,6 +124,12 @@ function route(req: IncomingMessage, res: ServerResponse): void {
     case '/up-endless':
       res.writeHead(200, { 'content-type': 'text/plain' });
       writeForever(res);
+      return;
+    case '/no-content':
+      res.writeHead(204).end();
+      return;
+    case '/created':
+      res.writeHead(201, { 'content-type': 'application/json' }).end('{"status":"UP"}');
       return;
     case '/moved':
       res.writeHead(302, { location: '/moved-target' }).end();
@@ -337,6 +344,17 @@ describe('healthchecker probing a server', { concurrency: true }, () => {
     assert.ok(line.includes('"error": "LMDB closed"'), line);
   });
 
+  test('any success other than 200 (204, 201) exits 1: only 200 means healthy, as in the article healthchecker', async () => {
+    for (const [path, status] of [
+      ['/no-content', 204],
+      ['/created', 201],
+    ] as const) {
+      const run = await runCli([`-port=${port}`, `-path=${path}`, PATIENT]);
+      const line = assertUnhealthy(run, `http://127.0.0.1:${port}${path}`);
+      assert.ok(line.includes(`HTTP ${status}`), line);
+    }
+  });
+
   test('nothing listening exits 1 with "connection refused"', async () => {
     const probe = createTcpServer();
     const freePort = await listen(probe);
@@ -354,7 +372,7 @@ describe('healthchecker probing a server', { concurrency: true }, () => {
       assert.ok(line.endsWith(': timed out after 300 ms'), line);
       assert.ok(run.elapsedMs >= 250, `gave up ${run.elapsedMs} ms after it started, before its deadline`);
       // Counted from the connection, not the spawn: how long node takes to start is not the point.
-      const waited = run.endedAt - (await server.firstAccept);
+      const waited = run.endedAt - (await withDeadline(server.firstAccept, 5000, 'the probe to connect'));
       assert.ok(waited < PROMPT_MS, `still connected ${waited} ms later`);
     } finally {
       await server.close();

@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, assertBuilt } from '../helpers/service-process.js';
+import { withDeadline } from '../helpers/deadline.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dirs: string[] = [];
@@ -51,7 +52,7 @@ test('the bundle runs with only the packages runtime-modules.mjs copies (lmdb an
     const health = await fetch(`${url}/health`, { headers: { connection: 'close' } });
     assert.equal(health.status, 200, 'the database check reads the LMDB file');
     child.kill('SIGTERM');
-    assert.equal(await exited, 0);
+    assert.equal(await withDeadline(exited, 10_000, 'the service to exit'), 0);
     assert.equal(stderr, '');
   } finally {
     child.kill('SIGKILL');

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { startService, startServiceRaw, type ServiceProcess } from '../helpers/service-process.js';
+import { withDeadline } from '../helpers/deadline.js';
 import { waitFor } from '../helpers/wait.js';
 
 const running: Array<{ cleanup(): Promise<void> }> = [];
@@ -39,7 +40,7 @@ async function get(service: ServiceProcess, path: string): Promise<{ status: num
 
 function logIndex(service: Pick<ServiceProcess, 'logs'>, msg: string | RegExp): number {
   return service.logs.findIndex((line) =>
-    typeof msg === 'string' ? line.msg === msg : msg.test(String(line.msg ?? '')),
+    typeof msg === 'string' ? line.msg === msg : msg.test(line.msg ?? ''),
   );
 }
 
@@ -95,7 +96,7 @@ describe('the service process', { concurrency: true }, () => {
     // pino's own, which the bundle does not have.
     const service = startServiceRaw({ env: { LOG_PRETTY: 'true' } });
     running.push(service);
-    const rawLines = (): string[] => service.logs.map((line) => String(line.raw ?? ''));
+    const rawLines = (): string[] => service.logs.map((line) => line.raw ?? '');
     const url = await waitFor(() => rawLines().map((line) => /Starting HTTP service at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1]).find(Boolean), {
       timeoutMs: 15_000,
       what: `a readable listen line in ${JSON.stringify(service.logs)}`,
@@ -146,8 +147,8 @@ describe('the service process', { concurrency: true }, () => {
         const service = startServiceRaw({ env: { DB_PATH: dbPath } });
         running.push(service);
         const closed = once(service.child, 'close'); // after exit and all of stdout and stderr
-        assert.equal(await service.exited, 1, dbPath);
-        await closed;
+        assert.equal(await service.exitedWithin(15_000), 1, dbPath);
+        await withDeadline(closed, 5000, 'stdout and stderr to close');
         const fatal = service.logs.find((line) => line.level === 60);
         assert.ok(fatal, `no fatal log line in ${JSON.stringify(service.logs)}`);
         assert.match(String(fatal.msg), /^cannot open the database at /);
@@ -180,8 +181,9 @@ describe('the service process with an invalid configuration', { concurrency: tru
       const service = startServiceRaw({ env });
       running.push(service);
       const closed = once(service.child, 'close'); // after exit and all of stdout and stderr
-      assert.equal(await service.exited, 1);
-      await closed;
+      // Bounded: were the refusal broken, the service would listen and never exit.
+      assert.equal(await service.exitedWithin(15_000), 1);
+      await withDeadline(closed, 5000, 'stdout and stderr to close');
       const stderr = service.stderr();
       assert.ok(stderr.endsWith('\n'), JSON.stringify(stderr));
       const lines = stderr.slice(0, -1).split('\n');

@@ -3,7 +3,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { startService, type ServiceProcess } from '../helpers/service-process.js';
+import { startService, type LogLine, type ServiceProcess } from '../helpers/service-process.js';
+import { withDeadline } from '../helpers/deadline.js';
 import { waitFor } from '../helpers/wait.js';
 
 const running: ServiceProcess[] = [];
@@ -17,27 +18,19 @@ async function start(env: Record<string, string> = {}): Promise<ServiceProcess> 
   return service;
 }
 
-function logged(service: ServiceProcess, pattern: RegExp): Record<string, unknown> | undefined {
-  return service.logs.find((line) => pattern.test(String(line.msg ?? '')));
-}
-
-async function exitWithin(service: ServiceProcess, timeoutMs: number): Promise<number | string> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no exit within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([service.exited, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+function logged(service: ServiceProcess, pattern: RegExp): LogLine | undefined {
+  return service.logs.find((line) => pattern.test(line.msg ?? ''));
 }
 
 /** Opens a request whose body is only half sent: in flight until finish() sends the rest. */
 async function halfSentRequest(url: string): Promise<{ finish: () => void; response: Promise<string>; socket: Socket }> {
   const { hostname, port } = new URL(url);
   const socket = connect(Number(port), hostname);
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  await withDeadline(
+    new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject)),
+    5000,
+    'the connection',
+  );
   let received = '';
   socket.setEncoding('utf8').on('data', (chunk: string) => {
     received += chunk;
@@ -82,10 +75,10 @@ describe('graceful shutdown', () => {
     service.child.kill('SIGTERM');
     await waitFor(() => logged(service, /^shutting down/), { what: 'the shutdown log line' });
     inFlight.finish();
-    const response = await inFlight.response;
+    const response = await withDeadline(inFlight.response, 10_000, 'the in-flight response');
     assert.match(response, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(response, /\{"healthy":true\}$/);
-    assert.equal(await service.exited, 0);
+    assert.equal(await service.exitedWithin(10_000), 0);
   });
 
   it('closes an idle keep-alive connection cleanly (FIN, no reset) when it shuts down', async () => {
@@ -104,9 +97,9 @@ describe('graceful shutdown', () => {
     socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n');
     await waitFor(() => received.endsWith('{"status":"UP"}'), { what: 'the keep-alive response' });
     service.child.kill('SIGTERM');
-    await ended;
+    await withDeadline(ended, 10_000, 'the server to end the idle connection');
     assert.equal(failure, undefined, 'the pooled connection saw no ECONNRESET');
-    assert.equal(await service.exited, 0);
+    assert.equal(await service.exitedWithin(10_000), 0);
     socket.destroy();
   });
 
@@ -136,7 +129,7 @@ describe('graceful shutdown', () => {
     assert.equal((await fetch(`${service.url}/health`)).status, 200);
     service.child.kill('SIGTERM');
     // One signal only: a second would end it too, and this test is about the deadline.
-    assert.equal(await exitWithin(service, 10_000), 1);
+    assert.equal(await service.exitedWithin(10_000), 1);
     assert.ok(logged(service, /^shutdown did not finish within 500 ms; exiting now$/));
     assert.equal(logged(service, /received again/), undefined);
     stuck.socket.destroy();

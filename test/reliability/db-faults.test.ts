@@ -15,7 +15,7 @@ import { FaultyStore, type FaultMode } from '../helpers/faulty-store.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startServiceRaw } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/wait.js';
-import { within } from './support.js';
+import { withDeadline } from '../helpers/deadline.js';
 
 const CHECK_INTERVAL_MS = 100;
 const CHECK_TIMEOUT_MS = 200;
@@ -39,7 +39,7 @@ async function get(url: string, limitMs: number): Promise<Answer> {
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(limitMs) });
   } catch (error) {
-    throw new Error(`GET ${url} got no answer within ${limitMs} ms: ${(error as Error).message}`);
+    throw new Error(`GET ${url} got no answer within ${limitMs} ms: ${(error as Error).message}`, { cause: error });
   }
   return { status: response.status, headers: response.headers, text: await response.text(), ms: Date.now() - started };
 }
@@ -183,11 +183,11 @@ describe('the data directory missing or unusable at start (child process)', () =
   async function refusesToStart(dbPath: string): Promise<string> {
     const service = startServiceRaw({ env: { DB_PATH: dbPath }, dataDir: scratch });
     try {
-      const code = await within(service.exited, 15_000, 'the service to exit');
+      const code = await withDeadline(service.exited, 15_000, 'the service to exit');
       assert.equal(code, 1, 'exit code 1');
       assert.equal(service.url(), undefined, 'it never listened');
       assert.ok(
-        !service.logs.some((line) => /Starting HTTP service|Seeded/.test(String(line.msg ?? ''))),
+        !service.logs.some((line) => /Starting HTTP service|Seeded/.test(line.msg ?? '')),
         'nothing half-started: no seed, no listener',
       );
       const fatal = service.logs.find((line) => line.level === 60);

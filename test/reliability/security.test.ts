@@ -16,7 +16,8 @@ import { FaultyStore, INTERNAL_PATH } from '../helpers/faulty-store.js';
 import { startService, startServiceRaw, type ServiceProcess } from '../helpers/service-process.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
-import { leaksIn, rawExchange, within, type RawResponse } from './support.js';
+import { leaksIn, rawExchange, type RawResponse } from './support.js';
+import { withDeadline } from '../helpers/deadline.js';
 
 const running: ServiceProcess[] = [];
 after(async () => {
@@ -55,7 +56,7 @@ describe('the testability routes', () => {
   it('cannot be enabled with NODE_ENV=production without the override: exit 1 with a clear message, nothing listening', async () => {
     const service = startServiceRaw({ env: { NODE_ENV: 'production', TESTABILITY_ENABLED: 'true' } });
     try {
-      assert.equal(await within(service.exited, 15_000, 'the refused service to exit'), 1);
+      assert.equal(await withDeadline(service.exited, 15_000, 'the refused service to exit'), 1);
       assert.equal(service.url(), undefined, 'it never listened');
       assert.match(service.stderr(), /TESTABILITY_ENABLED=true is refused with NODE_ENV=production/);
       assert.match(service.stderr(), new RegExp(`Set ${TESTABILITY_PRODUCTION_OVERRIDE}=true`));

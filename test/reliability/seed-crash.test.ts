@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { FIRST_SEED_ID } from '../../src/accounts/seed.js';
-import { startService, startServiceRaw } from '../helpers/service-process.js';
+import { startService, startServiceRaw, type LogLine } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/wait.js';
-import { seededRandom, within } from './support.js';
+import { seededRandom } from './support.js';
+import { withDeadline } from '../helpers/deadline.js';
 
 const SEED = 8_2026;
 
@@ -25,8 +26,8 @@ interface Timing {
 
 type Phase = 'before seeding' | 'during seeding' | 'after seeding';
 
-function logged(logs: readonly Record<string, unknown>[], pattern: RegExp): boolean {
-  return logs.some((line) => pattern.test(String(line.msg ?? '')));
+function logged(logs: readonly LogLine[], pattern: RegExp): boolean {
+  return logs.some((line) => pattern.test(line.msg ?? ''));
 }
 
 /** One normal start on a scratch directory, to learn when seeding begins and ends on this machine. */
@@ -94,7 +95,7 @@ async function killDuringSeeding(
       try {
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         service.child.kill('SIGKILL');
-        assert.equal(await within(service.exited, 10_000, 'the killed service to exit'), 'SIGKILL', `kill ${i + 1} at ${delayMs} ms`);
+        assert.equal(await withDeadline(service.exited, 10_000, 'the killed service to exit'), 'SIGKILL', `kill ${i + 1} at ${delayMs} ms`);
       } finally {
         await service.cleanup();
       }
@@ -122,7 +123,7 @@ async function killDuringSeeding(
 
     const final = await startService({ env, dataDir });
     try {
-      const seededLine = final.logs.find((line) => /^Seeded /.test(String(line.msg ?? '')));
+      const seededLine = final.logs.find((line) => /^Seeded /.test(line.msg ?? ''));
       assert.equal(seededLine?.total, accounts, 'the final start logs exactly the seeded total');
       const last = FIRST_SEED_ID + accounts - 1;
       assert.equal(await (await fetch(`${final.url}/accounts/${FIRST_SEED_ID}`)).text(), `{"id":"${FIRST_SEED_ID}","name":"Person_0"}`);

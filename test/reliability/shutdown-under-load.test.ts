@@ -14,7 +14,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
-import { within } from './support.js';
+import { withDeadline } from '../helpers/deadline.js';
 
 const DRAIN_DELAY_MS = 1000;
 const SHUTDOWN_TIMEOUT_MS = 5000;
@@ -102,7 +102,7 @@ async function shutDownUnderLoad(label: string, respectReadiness: boolean) {
     readyPolls.push(answer.result);
     if (answer.result === 503) readyDownAt = answer.doneAt;
   }
-  const code = await within(service.exited, DRAIN_DELAY_MS + SHUTDOWN_TIMEOUT_MS + 2000, 'the service to exit');
+  const code = await withDeadline(service.exited, DRAIN_DELAY_MS + SHUTDOWN_TIMEOUT_MS + 2000, 'the service to exit');
   await load.stop();
 
   assert.ok(readyDownAt !== undefined, `readiness turned 503 during the drain; polls: ${readyPolls.join(' ')}`);
@@ -180,7 +180,7 @@ describe('shutdown under load (built service, real signals)', () => {
     }
     const secondAt = Date.now();
     service.child.kill('SIGTERM');
-    const code = await within(service.exited, 3000, 'the service to exit on the second SIGTERM');
+    const code = await withDeadline(service.exited, 3000, 'the service to exit on the second SIGTERM');
     assert.equal(code, 1);
     assert.ok(service.logs.some((line) => /received again during shutdown; exiting at once/.test(String(line.msg))));
     t.diagnostic(`exit 1 ${Date.now() - secondAt} ms after the second SIGTERM (the drain alone would have taken 30 s)`);

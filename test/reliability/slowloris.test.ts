@@ -16,7 +16,7 @@ import { createHealthRegistry } from '../../src/health/health-registry.js';
 import { createDetailsPolicy } from '../../src/health/render.js';
 import { createLifecycle } from '../../src/lifecycle.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
-import { within } from './support.js';
+import { withDeadline } from '../helpers/deadline.js';
 
 interface SlowClient {
   /** Resolves when the server closes the connection: what it sent, and how long after connecting. */
@@ -183,7 +183,7 @@ describe('slow clients against short server timeouts (in-process app)', () => {
     const results = await Promise.all(
       clients.map(async ({ kind, client }) => ({
         kind,
-        ...(await within(client.closed, limits[kind]!, `the server to close a ${kind} connection`)),
+        ...(await withDeadline(client.closed, limits[kind]!, `the server to close a ${kind} connection`)),
       })),
     );
     await poller.stop();
@@ -226,7 +226,7 @@ describe('slow clients against the production defaults (built service, child pro
       ...Array.from({ length: 2 }, () => slowClient(port, 'silent', 200)),
     ];
     const limit = SERVER_TIMEOUTS.headersTimeoutMs + SERVER_TIMEOUTS.connectionsCheckingIntervalMs + 1500;
-    const results = await Promise.all(clients.map((client) => within(client.closed, limit, 'the server to close a slow connection')));
+    const results = await Promise.all(clients.map((client) => withDeadline(client.closed, limit, 'the server to close a slow connection')));
     await poller.stop();
     // Each poll gives up after 2 s (status 0): every one answered 200 within that.
     assert.ok(poller.answers.every((answer) => answer.status === 200), '/health answered 200 within 2 s throughout');

@@ -1,13 +1,8 @@
 // Small tools shared by the reliability tests (not a test file itself).
 
-/** Resolves as promise does, or rejects once ms have passed: a wait that cannot hang a test. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
+import healthchecker from '../../healthchecker/healthchecker.cjs';
+
+const { createChunkedDecoder, parseHead } = healthchecker;
 
 /** The resident set size of a process in kB, from /proc/PID/status (Linux). */
 export async function rssKb(pid: number): Promise<number> {
@@ -96,34 +91,31 @@ export function parseResponses(text: string, headRequests: readonly boolean[] = 
   while (rest.length > 0) {
     const end = rest.indexOf('\r\n\r\n');
     if (end < 0) break;
-    const [statusLine = '', ...lines] = rest.slice(0, end).split('\r\n');
-    const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-    if (match === null) throw new Error(`not an HTTP response: ${JSON.stringify(rest.slice(0, 200))}`);
-    const headers: Record<string, string> = {};
-    for (const line of lines) {
-      const colon = line.indexOf(':');
-      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-    }
-    const status = Number(match[1]);
+    // The healthchecker's own parser: one reading of HTTP in the repository, tested by both.
+    const head = parseHead(rest.slice(0, end));
+    if (typeof head === 'string') throw new Error(`${head}: ${JSON.stringify(rest.slice(0, 200))}`);
+    const { status } = head;
+    const headers = Object.fromEntries(head.headers);
     let bodyStart = end + 4;
     let body = '';
     const noBody = headRequests[responses.length] === true || status === 204 || status === 304 || status < 200;
     if (noBody) {
       // nothing follows the head
     } else if (headers['transfer-encoding']?.toLowerCase() === 'chunked') {
-      let at = bodyStart;
-      for (;;) {
-        const lineEnd = rest.indexOf('\r\n', at);
-        if (lineEnd < 0) return responses;
-        const size = Number.parseInt(rest.slice(at, lineEnd), 16);
-        if (size === 0) {
-          at = lineEnd + 4;
-          break;
-        }
-        body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
-        at = lineEnd + 2 + size + 2;
-      }
-      bodyStart = at;
+      const parts: Buffer[] = [];
+      let endOffset: number | undefined;
+      let malformed = false;
+      const feed = createChunkedDecoder(
+        (bytes) => parts.push(Buffer.from(bytes)),
+        (offset) => (endOffset = offset),
+        () => (malformed = true),
+      );
+      feed(Buffer.from(rest.slice(bodyStart), 'latin1'));
+      if (malformed) throw new Error(`malformed chunked body: ${JSON.stringify(rest.slice(bodyStart, bodyStart + 200))}`);
+      if (endOffset === undefined) return responses;
+      body = Buffer.concat(parts).toString('latin1');
+      // The empty trailer section's CRLF follows the last chunk's size line.
+      bodyStart += endOffset + 2;
     } else if (headers['content-length'] !== undefined) {
       const length = Number(headers['content-length']);
       if (rest.length < bodyStart + length) break;

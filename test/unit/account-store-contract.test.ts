@@ -8,12 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemoryAccountStore, StoreUnavailableError, type AccountStore } from '../../src/accounts/account-store.js';
 import { LmdbAccountStore, StoreOpenError } from '../../src/accounts/lmdb-account-store.js';
+import { open as openLmdb } from 'lmdb';
 import { seedAccounts } from '../../src/accounts/seed.js';
 
 interface StoreKind {
   readonly name: string;
-  /** A fresh, empty store; the returned cleanup closes it and removes anything it left on disk. */
-  create(): { store: AccountStore; cleanup: () => Promise<void> };
+  /**
+   * A fresh, empty store; the returned cleanup closes it and removes anything it left on disk.
+   * loseAccount takes an account away behind the store's back, as a damaged file or a bug would:
+   * the contract has no delete, so each kind does it its own way.
+   */
+  create(): { store: AccountStore; cleanup: () => Promise<void>; loseAccount: (id: string) => Promise<void> };
 }
 
 const kinds: StoreKind[] = [
@@ -21,16 +26,30 @@ const kinds: StoreKind[] = [
     name: 'InMemoryAccountStore',
     create() {
       const store = new InMemoryAccountStore();
-      return { store, cleanup: () => store.close() };
+      const loseAccount = async (id: string): Promise<void> => {
+        // Test-only reach into the private Map: nothing else can lose an account in memory.
+        (store as unknown as { accounts: Map<string, Uint8Array> }).accounts.delete(id);
+      };
+      return { store, cleanup: () => store.close(), loseAccount };
     },
   },
   {
     name: 'LmdbAccountStore',
     create() {
       const dir = mkdtempSync(join(tmpdir(), 'accountstore-contract-'));
-      const store = LmdbAccountStore.open(join(dir, 'accounts.mdb'));
+      const path = join(dir, 'accounts.mdb');
+      const store = LmdbAccountStore.open(path);
       return {
         store,
+        // A second handle on the same file, as another process would write it.
+        async loseAccount(id) {
+          const other = openLmdb({ path, maxDbs: 4, compression: false });
+          try {
+            await other.openDB<Buffer, string>({ name: 'accounts', encoding: 'binary' }).remove(id);
+          } finally {
+            await other.close();
+          }
+        },
         async cleanup() {
           await store.close();
           rmSync(dir, { recursive: true, force: true });
@@ -58,9 +77,10 @@ for (const kind of kinds) {
   describe(`AccountStore contract: ${kind.name}`, () => {
     let store: AccountStore;
     let cleanup: () => Promise<void>;
+    let loseAccount: (id: string) => Promise<void>;
 
     beforeEach(() => {
-      ({ store, cleanup } = kind.create());
+      ({ store, cleanup, loseAccount } = kind.create());
     });
     afterEach(async () => {
       await cleanup();
@@ -123,6 +143,13 @@ for (const kind of kinds) {
     test('check passes after seeding', async () => {
       await store.seed(seedAccounts(100));
       await store.check();
+    });
+
+    test('check reads the first seeded account back: without it, it fails naming the id', async () => {
+      await store.seed(seedAccounts(100));
+      await loseAccount('10000');
+      assert.equal(await store.getAccountJson('10000'), undefined, 'the account is gone for the store too');
+      await assertUnavailable(store.check(), /seeded account 10000 cannot be read back/);
     });
 
     test('after close every read rejects with StoreUnavailableError saying it is closed', async () => {

@@ -269,7 +269,7 @@ describe('loadConfig reports and reads', () => {
 
   test('reads each documented variable from the object it is given', () => {
     const read = new Set<string>();
-    const env = new Proxy({} as Record<string, string | undefined>, {
+    const env = new Proxy<Record<string, string | undefined>>({}, {
       get(_target, name) {
         if (typeof name === 'string') read.add(name);
         return undefined;

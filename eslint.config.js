@@ -1,0 +1,171 @@
+// ESLint: typescript-eslint's type-checked rules on every file, and the import boundaries of
+// README's Layout (see CONTRIBUTING.md). Formatting is Prettier's job: eslint-config-prettier
+// turns off every rule that would fight it.
+import eslint from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import globals from 'globals';
+import { defineConfig } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+
+/**
+ * @typedef {{ name: string, message: string, allowTypeImports?: boolean }} RestrictedPath
+ * @typedef {{ regex: string, message: string, allowTypeImports?: boolean }} RestrictedPattern
+ * @typedef {{ paths?: RestrictedPath[], patterns?: RestrictedPattern[] }} Restriction
+ */
+
+/** @param {string[]} names @param {string} message @returns {Restriction} */
+const modules = (names, message) => ({ paths: names.map((name) => ({ name, message })) });
+
+const fastify = modules(
+  ['fastify'],
+  'only the adapters and the edge files (app.ts, service.ts, routes.ts, http-errors.ts, request-observer.ts) know Fastify',
+);
+/** @type {Restriction} */
+const fastifyPlugins = {
+  patterns: [{ regex: '^@fastify/', message: 'only the adapters and the edge files know Fastify' }],
+};
+const nodeHttp = modules(
+  ['http', 'node:http', 'https', 'node:https', 'http2', 'node:http2', 'undici'],
+  'the stores know no HTTP: they are read by routes, not the other way round',
+);
+/** @type {Restriction} */
+const testOrBench = {
+  patterns: [
+    {
+      regex: String.raw`^(\.\./)+(test|bench)/`,
+      message: 'the service imports nothing of test/ or bench/: they import it',
+    },
+  ],
+};
+/** @type {Restriction} */
+const service = {
+  patterns: [
+    {
+      regex: String.raw`^(\.\./)+src/|^accountservice(/|$)`,
+      message: 'the health package knows nothing of the service that uses it',
+    },
+  ],
+};
+const frameworkNames = ['fastify', 'express', 'koa', '@hapi/hapi', 'pino', 'winston', 'bunyan'];
+/** @type {Restriction} */
+const frameworksAndLoggers = {
+  ...modules(frameworkNames, 'the health package is framework- and logger-free; only its adapters name one, by type'),
+  patterns: [{ regex: '^@fastify/', message: 'the health package is framework-free' }],
+};
+/** @type {Restriction} */
+const frameworkTypesOnly = {
+  paths: (frameworksAndLoggers.paths ?? []).map((path) => ({ ...path, allowTypeImports: true })),
+  patterns: (frameworksAndLoggers.patterns ?? []).map((pattern) => ({ ...pattern, allowTypeImports: true })),
+};
+
+/**
+ * One rule entry from several restrictions: a later config object replaces a rule's options
+ * rather than merging them, so each file group lists every restriction it is under.
+ * @param {Restriction[]} restrictions
+ * @returns {import('eslint').Linter.RulesRecord}
+ */
+function restrict(...restrictions) {
+  return {
+    'no-restricted-imports': [
+      'error',
+      {
+        paths: restrictions.flatMap((r) => r.paths ?? []),
+        patterns: restrictions.flatMap((r) => r.patterns ?? []),
+      },
+    ],
+  };
+}
+
+const healthPackage = 'packages/health-views';
+
+export default defineConfig(
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'data/**',
+      '.tmp/**',
+      // bench/: type-checked once h18-perf's split lands
+      'bench/**',
+    ],
+  },
+  eslint.configs.recommended,
+  tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      globals: globals.node,
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      // `_`-prefixed names document an argument a signature needs but this body does not use.
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Numbers and booleans in template literals read naturally in messages and logs.
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      // node:test's test() and describe() return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] },
+          ],
+        },
+      ],
+      // An async function without await is how a Promise-returning contract (AccountStore, a Fastify
+      // plugin) turns a throw into a rejection: required by design, not a smell.
+      '@typescript-eslint/require-await': 'off',
+      // `import x = require('…')` is how a .cts file imports under verbatimModuleSyntax.
+      '@typescript-eslint/no-require-imports': ['error', { allowAsImport: true }],
+      // Fastify's hooks and Node's listeners take async functions and handle or ignore their promise by design.
+      '@typescript-eslint/no-misused-promises': [
+        'error',
+        { checksVoidReturn: { arguments: false, properties: false } },
+      ],
+    },
+  },
+
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      // Tests assert on parsed JSON and YAML whose shape is what is under test: the assertions check the `any`.
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  {
+    // Being replaced by h15-svc's health package: the lead drops this block at merge.
+    files: ['src/health/health-registry.ts'],
+    rules: {
+      '@typescript-eslint/no-redundant-type-constituents': 'off',
+      '@typescript-eslint/await-thenable': 'off',
+    },
+  },
+
+  // Import boundaries (README's Layout); tests, bench and scripts may import anything.
+  { files: ['src/**/*.ts'], rules: restrict(testOrBench, fastify, fastifyPlugins) },
+  {
+    files: [
+      'src/app.ts',
+      'src/service.ts',
+      'src/**/routes.ts',
+      'src/http-errors.ts',
+      'src/observability/request-observer.ts',
+    ],
+    rules: restrict(testOrBench),
+  },
+  {
+    files: ['src/accounts/*store*.ts', 'src/accounts/account.ts', 'src/accounts/seed.ts'],
+    rules: restrict(testOrBench, fastify, fastifyPlugins, nodeHttp),
+  },
+  { files: [`${healthPackage}/src/**/*.ts`], rules: restrict(service, frameworksAndLoggers, nodeHttp) },
+  {
+    files: [`${healthPackage}/src/fastify.ts`, `${healthPackage}/src/node-http.ts`],
+    rules: restrict(service, frameworkTypesOnly),
+  },
+
+  prettier,
+);

@@ -1,0 +1,82 @@
+// The import boundaries of README's Layout, as eslint.config.js enforces them: each case lints a
+// small snippet as if it lived at a given path, through ESLint's own Node API and the project's config.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
+import { ROOT } from '../helpers/service-process.js';
+
+// Type information is not needed for import rules, and the paths below need not exist.
+const eslint = new ESLint({ cwd: ROOT, overrideConfig: [tseslint.configs.disableTypeChecked] });
+
+async function importErrors(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(`${code}\nexport {};\n`, { filePath, warnIgnored: true });
+  assert.ok(result !== undefined, `no lint result for ${filePath}`);
+  return result.messages
+    .filter((message) => message.ruleId === 'no-restricted-imports' || message.fatal === true)
+    .map((message) => message.message);
+}
+
+const refused: ReadonlyArray<readonly [string, string, string]> = [
+  ['src/accounts/lmdb-account-store.ts', "import { createServer } from 'node:http';", 'a store imports node:http'],
+  ['src/accounts/lmdb-account-store.ts', "import type { FastifyInstance } from 'fastify';", 'a store imports Fastify'],
+  ['src/accounts/account.ts', "import { request } from 'https';", 'the Account imports https'],
+  ['src/accounts/seed.ts', "import Fastify from 'fastify';", 'seeding imports Fastify'],
+  ['src/health/checks.ts', "import Fastify from 'fastify';", 'a non-edge file imports Fastify'],
+  ['src/lifecycle.ts', "import cors from '@fastify/cors';", 'a non-edge file imports a Fastify plugin'],
+  ['src/app.ts', "import { waitFor } from '../test/helpers/wait.js';", 'the service imports test/'],
+  ['src/accounts/routes.ts', "import { median } from '../../bench/lib.mjs';", 'the service imports bench/'],
+  [
+    'packages/health-views/src/registry.ts',
+    "import { loadConfig } from '../../../src/config.js';",
+    'the package imports the service',
+  ],
+  ['packages/health-views/src/registry.ts', "import type { Logger } from 'pino';", 'the package core names a logger'],
+  [
+    'packages/health-views/src/state.ts',
+    "import type { FastifyReply } from 'fastify';",
+    'the package core names Fastify',
+  ],
+  ['packages/health-views/src/render.ts', "import { STATUS_CODES } from 'node:http';", 'the package core knows HTTP'],
+  ['packages/health-views/src/fastify.ts', "import Fastify from 'fastify';", 'an adapter imports Fastify as a value'],
+  [
+    'packages/health-views/src/fastify.ts',
+    "import { relative } from '../../../src/app.js';",
+    'an adapter imports the service',
+  ],
+];
+
+for (const [filePath, code, what] of refused) {
+  test(`lint refuses: ${what} (${filePath})`, async () => {
+    const errors = await importErrors(filePath, code);
+    assert.equal(errors.length, 1, `expected one boundary error, got ${JSON.stringify(errors)}`);
+  });
+}
+
+const allowed: ReadonlyArray<readonly [string, string, string]> = [
+  ['src/accounts/routes.ts', "import type { FastifyPluginAsync } from 'fastify';", 'a routes file imports Fastify'],
+  ['src/app.ts', "import Fastify from 'fastify';", 'app.ts imports Fastify'],
+  ['src/service.ts', "import Fastify from 'fastify';", 'service.ts imports Fastify'],
+  ['src/http-errors.ts', "import type { FastifyError } from 'fastify';", 'the error handler imports Fastify'],
+  ['src/observability/request-observer.ts', "import { LogController } from 'fastify';", 'the request observer'],
+  ['src/accounts/lmdb-account-store.ts', "import { open } from 'lmdb';", 'a store imports lmdb'],
+  ['src/metrics/server.ts', "import { createServer } from 'node:http';", 'the metrics server imports node:http'],
+  [
+    'packages/health-views/src/fastify.ts',
+    "import type { FastifyInstance } from 'fastify';",
+    'an adapter names Fastify by type',
+  ],
+  [
+    'test/unit/anything.test.ts',
+    "import Fastify from 'fastify';\nimport { open } from 'lmdb';",
+    'a test imports anything',
+  ],
+  ['scripts/anything.mjs', "import { loadConfig } from '../src/config.js';", 'a script imports the service'],
+];
+
+for (const [filePath, code, what] of allowed) {
+  test(`lint allows: ${what} (${filePath})`, async () => {
+    assert.deepEqual(await importErrors(filePath, code), []);
+  });
+}
