@@ -125,7 +125,7 @@ export default defineConfig(
   },
 
   {
-    files: ['test/**/*.ts'],
+    files: ['test/**/*.ts', 'packages/*/test/**/*.ts'],
     rules: {
       // Tests assert on parsed JSON and YAML whose shape is what is under test: the assertions check the `any`.
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -20,7 +20,7 @@ import {
 } from './state.js';
 import { validateOptions } from './validate.js';
 import { createWatchHub } from './watch.js';
-import type { CheckReport, Flag, Health, HealthEvent, HealthOptions, ViewReport, ViewStatus } from './types.js';
+import type { CheckReport, Flag, Health, HealthOptions, ViewReport, ViewStatus } from './types.js';
 
 /** A check's state under one policy: its own, or a view's overrides. */
 interface Tracker {
@@ -70,7 +70,7 @@ export function createHealth(options: HealthOptions): Health {
       })
     : undefined;
   const events = createEventLog(historySize, hub);
-  const emit = events.emit;
+  const emit = (event: Parameters<typeof events.emit>[0]): void => events.emit(event);
   let closed = false;
 
   const checks = new Map<string, CheckEntry>();
@@ -237,7 +237,7 @@ export function createHealth(options: HealthOptions): Health {
   const health: Health = {
     async start() {
       const polled = [...checks.values()].filter((entry) => entry.runner !== undefined);
-      await Promise.all(polled.map((entry) => entry.runner!.run()));
+      await Promise.all(polled.map((entry) => entry.runner!.run() ?? Promise.resolve()));
       if (closed) return;
       for (const entry of polled) entry.polling!.start();
     },
@@ -262,8 +262,8 @@ export function createHealth(options: HealthOptions): Health {
     check: checkReport,
     checkNames: [...checks.keys()],
     viewNames: views.map((view) => view.name),
-    on: events.on,
-    history: events.history,
+    on: (listener) => events.on(listener),
+    history: () => events.history(),
     answer: () => undefined,
     routes: [],
   };
@@ -272,7 +272,7 @@ export function createHealth(options: HealthOptions): Health {
     viewReport,
     checkReport,
     checkNames: health.checkNames,
-    history: health.history,
+    history: () => health.history(),
     gate,
     hub,
     watchPath: watchOptions ? (watchOptions.path ?? '/health/watch') : undefined,

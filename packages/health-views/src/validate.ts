@@ -10,14 +10,15 @@ export function validateOptions(options: HealthOptions): void {
   if (!Array.isArray(options.checks)) throw new Error('health-views: options.checks must be an array');
   if (!Array.isArray(options.views)) throw new Error('health-views: options.views must be an array');
   const checks = new Set<string>();
-  for (const check of options.checks) {
+  // Array.isArray narrows a readonly array to any[]: keep the declared element type.
+  for (const check of options.checks as readonly CheckDefinition[]) {
     validateCheck(check);
     if (checks.has(check.name)) throw new Error(`health-views: check "${check.name}" is defined twice`);
     checks.add(check.name);
   }
   const views = new Set<string>();
   const paths = new Set<string>();
-  for (const view of options.views) {
+  for (const view of options.views as readonly ViewDefinition[]) {
     validateView(view, checks);
     if (views.has(view.name)) throw new Error(`health-views: view "${view.name}" is defined twice`);
     if (paths.has(view.path)) throw new Error(`health-views: two views answer on ${view.path}`);

@@ -42,7 +42,7 @@ function setup(overrides: Partial<HealthOptions> = {}) {
 function plain(health: ReturnType<typeof createHealth>, path: string): HealthAnswer {
   const answer = health.answer({ method: 'GET', url: path, headers: {} });
   assert.equal(answer?.kind, 'answer');
-  return answer as HealthAnswer;
+  return answer;
 }
 
 describe('registry', () => {

@@ -15,7 +15,7 @@ describe('runner', () => {
   it('a check that returns false is DOWN; one that returns anything else is UP', () => {
     for (const [value, ok] of [[false, false], [true, true], [undefined, true], [0, true], ['', true]] as const) {
       const { results, runner: r } = runner(() => value);
-      r.run();
+      void r.run();
       assert.equal(results[0]!.ok, ok, `returning ${JSON.stringify(value)}`);
     }
   });
@@ -33,7 +33,7 @@ describe('runner', () => {
     const thrown = runner(() => {
       throw new TypeError('cannot read x of undefined');
     });
-    thrown.runner.run();
+    void thrown.runner.run();
     assert.deepEqual([thrown.results[0]!.ok, thrown.results[0]!.cause], [false, 'cannot read x of undefined']);
     const rejected = runner(() => Promise.reject(new Error('ECONNREFUSED')));
     await rejected.runner.run();
@@ -72,7 +72,7 @@ describe('runner', () => {
     void r.run();
     await clock.advance(100);
     assert.equal(r.hung, true);
-    r.run();
+    void r.run();
     assert.equal(runs, 1, 'no second run while the first hangs');
     assert.equal(results[1]!.ok, false);
     assert.match(results[1]!.cause!, /has not returned/);
