@@ -67,7 +67,10 @@ async function main(): Promise<void> {
   const metrics = config.metrics.enabled ? createMetrics(registry) : undefined;
 
   const seeded = await store.seed(seedAccounts(config.seedAccounts));
-  logger.info({ seeded: seeded.seeded, total: seeded.total }, `Seeded ${seeded.seeded} fake accounts...`);
+  logger.info(
+    { seeded: seeded.seeded, written: seeded.written, total: seeded.total },
+    `Seeded ${seeded.seeded} fake accounts...`,
+  );
   lifecycle.markServing();
   await registry.start();
 

@@ -1,18 +1,20 @@
 // The LMDB-backed AccountStore: the only module that imports lmdb.
 // Accounts are kept as their ready JSON bytes, so a lookup is one memory-mapped read and a copy.
 
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { encodeAccount, type Account } from './account.js';
 import {
+  StoreFullError,
   StoreUnavailableError,
-  seedMarkerOf,
+  seedInBatches,
   verifySeedMarker,
   type AccountStore,
   type SeedMarker,
+  type SeedOptions,
   type SeedResult,
 } from './account-store.js';
+import type { AccountSeed } from './seed.js';
 
 /** The database could not be opened at start: the message says where and why. */
 export class StoreOpenError extends Error {
@@ -27,6 +29,7 @@ export class LmdbAccountStore implements AccountStore {
   private closed = false;
 
   private constructor(
+    private readonly file: string,
     private readonly root: RootDatabase,
     private readonly accounts: Database<Buffer, string>,
     private readonly meta: Database<SeedMarker, string>,
@@ -46,7 +49,7 @@ export class LmdbAccountStore implements AccountStore {
       const root = open({ path: file, compression: false, maxDbs: 4 });
       const accounts = root.openDB<Buffer, string>({ name: 'accounts', encoding: 'binary' });
       const meta = root.openDB<SeedMarker, string>({ name: 'meta', encoding: 'json' });
-      return new LmdbAccountStore(root, accounts, meta);
+      return new LmdbAccountStore(file, root, accounts, meta);
     } catch (error) {
       throw new StoreOpenError(`cannot open the database at ${file}: ${describe(error)}`);
     }
@@ -61,17 +64,32 @@ export class LmdbAccountStore implements AccountStore {
     }
   }
 
-  async seed(accounts: readonly Account[]): Promise<SeedResult> {
+  async seed(seed: AccountSeed, options?: SeedOptions): Promise<SeedResult> {
     this.assertOpen();
     try {
-      // One write transaction: a crash part-way leaves the previous state, never half a seed.
-      this.root.transactionSync(() => {
-        for (const account of accounts) this.accounts.putSync(account.id, encodeAccount(account));
-        this.meta.putSync(SEED_MARKER_KEY, seedMarkerOf(accounts));
-      });
-      return { seeded: accounts.length, total: this.accounts.getCount() };
+      return await seedInBatches(
+        {
+          // assertOpen on every call: the store may be closed while the seed waits between batches.
+          readMarker: () => (this.assertOpen(), this.meta.get(SEED_MARKER_KEY)),
+          read: (id) => (this.assertOpen(), this.accounts.getBinary(id)),
+          write: (entries, marker) => {
+            this.assertOpen();
+            // One write transaction per batch: a crash leaves whole batches, and the marker only
+            // after the last one, so check() tells a complete seed from a part of one.
+            this.root.transactionSync(() => {
+              for (const [id, bytes] of entries) this.accounts.putSync(id, bytes as Buffer);
+              if (marker === null) this.meta.removeSync(SEED_MARKER_KEY);
+              else if (marker !== undefined) this.meta.putSync(SEED_MARKER_KEY, marker);
+            });
+          },
+          count: () => (this.assertOpen(), this.accounts.getCount()),
+        },
+        seed,
+        options,
+      );
     } catch (error) {
-      throw unavailable(error);
+      if (error instanceof StoreUnavailableError || options?.signal?.aborted) throw error;
+      throw this.writeFailure(error);
     }
   }
 
@@ -100,6 +118,13 @@ export class LmdbAccountStore implements AccountStore {
     await this.root.close();
   }
 
+  /** A failed write on a full disk reads as a full disk, not as an I/O error or failing hardware. */
+  private writeFailure(error: unknown): StoreUnavailableError {
+    const full = diskFullCause(error, dirname(this.file));
+    if (full === undefined) return unavailable(error);
+    return new StoreFullError(`the disk is full: cannot write the database at ${this.file} (${full})`, { cause: error });
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new StoreUnavailableError('the account store is closed');
   }
@@ -111,4 +136,32 @@ function describe(error: unknown): string {
 
 function unavailable(error: unknown): StoreUnavailableError {
   return new StoreUnavailableError(`the database cannot be read: ${describe(error)}`, { cause: error });
+}
+
+// errno values as lmdb reports them in error.code, and LMDB's own MDB_MAP_FULL.
+const ENOSPC = 28;
+const EDQUOT = 122;
+const EIO = 5;
+const MDB_MAP_FULL = -30792;
+/** Below this much free space, a short write (which LMDB reports as EIO) is taken for a full disk. */
+const NEARLY_FULL_BYTES = 1024 * 1024;
+
+/**
+ * Why a failed write means a full disk, or undefined when it does not. LMDB reports a write cut short
+ * by a full disk as EIO, the code of failing hardware, so an EIO counts only when the file system
+ * really has (almost) no room left.
+ */
+export function diskFullCause(error: unknown, dir: string): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === ENOSPC || code === 'ENOSPC') return 'ENOSPC: no space left on device';
+  if (code === EDQUOT || code === 'EDQUOT') return 'EDQUOT: disk quota exceeded';
+  if (code === MDB_MAP_FULL) return 'MDB_MAP_FULL: the database reached its map size';
+  if (code !== EIO && code !== 'EIO') return undefined;
+  try {
+    const fs = statfsSync(dir);
+    const free = fs.bavail * fs.bsize;
+    return free < NEARLY_FULL_BYTES ? `a write was cut short with ${free} bytes left on the file system` : undefined;
+  } catch {
+    return undefined;
+  }
 }
