@@ -1,7 +1,7 @@
 // The LMDB-backed AccountStore: the only module that imports lmdb.
 // Accounts are kept as their ready JSON bytes, so a lookup is one memory-mapped read and a copy.
 
-import { existsSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, renameSync, statSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import {
@@ -15,10 +15,36 @@ import {
   type SeedResult,
 } from './account-store.js';
 import type { AccountSeed } from './seed.js';
+import { inspectLmdbFiles, type LmdbDamage } from './lmdb-preflight.js';
+
+/** Why the database could not be opened: a damaged file, a full disk, or anything else. */
+export type StoreOpenFailure = 'damaged' | 'disk-full' | 'other';
 
 /** The database could not be opened at start: the message says where and why. */
 export class StoreOpenError extends Error {
   override readonly name = 'StoreOpenError';
+  constructor(
+    message: string,
+    readonly failure: StoreOpenFailure = 'other',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** What open() does with a damaged data or lock file: refuse to open, or move it aside and start afresh. */
+export type OnDamage = 'fail' | 'rebuild';
+
+export interface LmdbOpenOptions {
+  /** Default 'fail'. 'rebuild' suits data that is all derived from the seed, as here. */
+  readonly onDamage?: OnDamage;
+  /** Told about each damaged file moved aside by 'rebuild', to log it. */
+  readonly onMovedAside?: (moved: MovedAside) => void;
+}
+
+export interface MovedAside extends LmdbDamage {
+  /** Where the damaged file is now: `<file>.damaged-<time>`, beside it. */
+  readonly movedTo: string;
 }
 
 const SEED_MARKER_KEY = 'seed';
@@ -35,8 +61,11 @@ export class LmdbAccountStore implements AccountStore {
     private readonly meta: Database<SeedMarker, string>,
   ) {}
 
-  /** Opens (creating if needed) the database file at path; its directory must already exist. */
-  static open(path: string): LmdbAccountStore {
+  /**
+   * Opens (creating if needed) the database file at path; its directory must already exist. Checks the
+   * files first (see lmdb-preflight.ts): a damaged one is refused, or moved aside with 'rebuild'.
+   */
+  static open(path: string, options: LmdbOpenOptions = {}): LmdbAccountStore {
     const file = resolve(path);
     const dir = dirname(file);
     if (!existsSync(dir)) {
@@ -45,13 +74,18 @@ export class LmdbAccountStore implements AccountStore {
     if (!statSync(dir).isDirectory()) {
       throw new StoreOpenError(`cannot open the database at ${file}: ${dir} is not a directory`);
     }
+    checkFiles(file, options);
     try {
       const root = open({ path: file, compression: false, maxDbs: 4 });
       const accounts = root.openDB<Buffer, string>({ name: 'accounts', encoding: 'binary' });
       const meta = root.openDB<SeedMarker, string>({ name: 'meta', encoding: 'json' });
       return new LmdbAccountStore(file, root, accounts, meta);
     } catch (error) {
-      throw new StoreOpenError(`cannot open the database at ${file}: ${describe(error)}`);
+      const full = diskFullCause(error, dir);
+      if (full !== undefined) {
+        throw new StoreOpenError(`the disk is full: cannot create the database at ${file} (${full})`, 'disk-full', { cause: error });
+      }
+      throw new StoreOpenError(`cannot open the database at ${file}: ${describe(error)}`, 'other', { cause: error });
     }
   }
 
@@ -127,6 +161,29 @@ export class LmdbAccountStore implements AccountStore {
 
   private assertOpen(): void {
     if (this.closed) throw new StoreUnavailableError('the account store is closed');
+  }
+}
+
+/** Runs the preflight; with 'rebuild', moves each damaged file aside until none is left. */
+function checkFiles(file: string, options: LmdbOpenOptions): void {
+  // At most the data file and its lock file can be moved aside; a third finding means moving failed.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let damage: LmdbDamage | undefined;
+    try {
+      damage = inspectLmdbFiles(file);
+    } catch (error) {
+      throw new StoreOpenError(`cannot open the database at ${file}: ${describe(error)}`, 'other', { cause: error });
+    }
+    if (damage === undefined) return;
+    const damaged = `the database ${damage.kind} ${damage.file} is damaged: ${damage.problem}`;
+    if (options.onDamage !== 'rebuild' || attempt === 2) throw new StoreOpenError(damaged, 'damaged');
+    const movedTo = `${damage.file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      renameSync(damage.file, movedTo);
+    } catch (error) {
+      throw new StoreOpenError(`${damaged}; it could not be moved aside: ${describe(error)}`, 'damaged', { cause: error });
+    }
+    options.onMovedAside?.({ ...damage, movedTo });
   }
 }
 
