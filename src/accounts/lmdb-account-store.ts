@@ -75,6 +75,7 @@ export class LmdbAccountStore implements AccountStore {
       throw new StoreOpenError(`cannot open the database at ${file}: ${dir} is not a directory`);
     }
     checkFiles(file, options);
+    checkFreeSpace(file, dir);
     try {
       const root = open({ path: file, compression: false, maxDbs: 4 });
       const accounts = root.openDB<Buffer, string>({ name: 'accounts', encoding: 'binary' });
@@ -164,6 +165,33 @@ export class LmdbAccountStore implements AccountStore {
   }
 }
 
+/**
+ * lmdb maps its lock file and writes into the mapping: on a file system with no room left to back
+ * those pages, the first write is a SIGBUS, not an error. So a (nearly) full one is refused first.
+ */
+function checkFreeSpace(file: string, dir: string): void {
+  const free = freeBytes(dir);
+  if (free !== undefined && free < MIN_FREE_BYTES_TO_OPEN) {
+    throw new StoreOpenError(
+      `the disk is full: cannot open the database at ${file}: ${free} bytes free on its file system, ` +
+        `less than the ${MIN_FREE_BYTES_TO_OPEN} it needs to open`,
+      'disk-full',
+    );
+  }
+}
+
+function freeBytes(dir: string): number | undefined {
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Room for the lock file lmdb creates (a few pages), two new meta pages, and a margin. */
+const MIN_FREE_BYTES_TO_OPEN = 64 * 1024;
+
 /** Runs the preflight; with 'rebuild', moves each damaged file aside until none is left. */
 function checkFiles(file: string, options: LmdbOpenOptions): void {
   // At most the data file and its lock file can be moved aside; a third finding means moving failed.
@@ -214,11 +242,8 @@ export function diskFullCause(error: unknown, dir: string): string | undefined {
   if (code === EDQUOT || code === 'EDQUOT') return 'EDQUOT: disk quota exceeded';
   if (code === MDB_MAP_FULL) return 'MDB_MAP_FULL: the database reached its map size';
   if (code !== EIO && code !== 'EIO') return undefined;
-  try {
-    const fs = statfsSync(dir);
-    const free = fs.bavail * fs.bsize;
-    return free < NEARLY_FULL_BYTES ? `a write was cut short with ${free} bytes left on the file system` : undefined;
-  } catch {
-    return undefined;
-  }
+  const free = freeBytes(dir);
+  return free !== undefined && free < NEARLY_FULL_BYTES
+    ? `a write was cut short with ${free} bytes left on the file system`
+    : undefined;
 }
