@@ -78,6 +78,7 @@ export function inspectLmdbFiles(dataFile: string): LmdbDamage | undefined {
 
 class PageReader {
   private pageSize = 0;
+  private readonly chunks = new Map<number, Buffer>();
 
   constructor(
     private readonly fd: number,
@@ -185,12 +186,24 @@ class PageReader {
     return undefined;
   }
 
+  /** Reads through a few cached chunks: one read per chunk instead of one per page. */
   private read(position: number, length: number): Buffer {
-    const buffer = Buffer.alloc(length);
-    const got = readSync(this.fd, buffer, 0, length, position);
-    return got === length ? buffer : buffer.subarray(0, got);
+    const index = Math.floor(position / CHUNK_SIZE);
+    let chunk = this.chunks.get(index);
+    if (chunk === undefined) {
+      chunk = Buffer.alloc(CHUNK_SIZE);
+      chunk = chunk.subarray(0, readSync(this.fd, chunk, 0, CHUNK_SIZE, index * CHUNK_SIZE));
+      if (this.chunks.size >= CACHED_CHUNKS) this.chunks.delete(this.chunks.keys().next().value!);
+      this.chunks.set(index, chunk);
+    }
+    const start = position - index * CHUNK_SIZE;
+    return chunk.subarray(start, start + length);
   }
 }
+
+// A chunk holds whole pages of any page size (up to 64 KiB); the cache holds 1 MiB at most.
+const CHUNK_SIZE = 256 * 1024;
+const CACHED_CHUNKS = 4;
 
 /** The meta page's fields, or what is wrong with it. */
 function readMeta(page: Buffer, pgno: number): Meta | string {
