@@ -191,9 +191,16 @@ class PageReader {
     const index = Math.floor(position / CHUNK_SIZE);
     let chunk = this.chunks.get(index);
     if (chunk === undefined) {
-      chunk = Buffer.alloc(CHUNK_SIZE);
-      chunk = chunk.subarray(0, readSync(this.fd, chunk, 0, CHUNK_SIZE, index * CHUNK_SIZE));
-      if (this.chunks.size >= CACHED_CHUNKS) this.chunks.delete(this.chunks.keys().next().value!);
+      // The oldest chunk's memory is reused: a walk of a large file allocates no more than the cache.
+      let memory: Buffer;
+      if (this.chunks.size >= CACHED_CHUNKS) {
+        const [oldest, evicted] = this.chunks.entries().next().value!;
+        this.chunks.delete(oldest);
+        memory = Buffer.from(evicted.buffer, evicted.byteOffset, CHUNK_SIZE);
+      } else {
+        memory = Buffer.alloc(CHUNK_SIZE);
+      }
+      chunk = memory.subarray(0, readSync(this.fd, memory, 0, CHUNK_SIZE, index * CHUNK_SIZE));
       this.chunks.set(index, chunk);
     }
     const start = position - index * CHUNK_SIZE;
