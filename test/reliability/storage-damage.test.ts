@@ -23,6 +23,14 @@ function randomBytes(length: number, seed: number): Buffer {
   return bytes;
 }
 
+/** Overwrites bytes start to end of the file with zeros; returns the file. */
+function zero(file: string, start: number, end: number): string {
+  const bytes = readFileSync(file);
+  bytes.fill(0, start, end);
+  writeFileSync(file, bytes);
+  return file;
+}
+
 /** A real database seeded with the default 100 accounts, as a start of the service leaves it. */
 async function seededDatabase(dir: string): Promise<string> {
   mkdirSync(dir);
@@ -58,22 +66,12 @@ const kinds: DamageKind[] = [
   },
   {
     name: 'both meta pages zeroed',
-    damage: (file) => {
-      const bytes = readFileSync(file);
-      bytes.fill(0, 0, 2 * PAGE);
-      writeFileSync(file, bytes);
-      return file;
-    },
+    damage: (file) => zero(file, 0, 2 * PAGE),
     problem: /meta page 0 is damaged/,
   },
   {
     name: 'meta page 1 zeroed',
-    damage: (file) => {
-      const bytes = readFileSync(file);
-      bytes.fill(0, PAGE, 2 * PAGE);
-      writeFileSync(file, bytes);
-      return file;
-    },
+    damage: (file) => zero(file, PAGE, 2 * PAGE),
     problem: /meta page 1 is damaged/,
   },
   {
