@@ -4,8 +4,8 @@
 import { ConfigError, loadConfig, shutdownBudgetWarning, type Config } from './config.js';
 import type { Logger } from 'pino';
 import { createLogger } from './logger.js';
-import { LmdbAccountStore, StoreOpenError, type StoreOpenFailure } from './accounts/lmdb-account-store.js';
-import { StoreFullError, type SeedResult } from './accounts/account-store.js';
+import { LmdbAccountStore, storeStartFailure } from './accounts/lmdb-account-store.js';
+import type { SeedResult } from './accounts/account-store.js';
 import { seedAccounts } from './accounts/seed.js';
 import { createLifecycle } from './lifecycle.js';
 import { createTestabilitySwitch } from './testability/testability-switch.js';
@@ -18,9 +18,6 @@ import { buildApp } from './app.js';
 import { createMetrics } from './metrics/metrics.js';
 import { closeMetricsServer, createMetricsServer, listenMetricsServer } from './metrics/server.js';
 import { createShutdown } from './shutdown.js';
-
-/** Exit codes of a start that cannot open or seed its database (README, docs/reliability.md). */
-const STORE_EXIT_CODES: Record<StoreOpenFailure, number> = { damaged: 3, 'disk-full': 4, other: 1 };
 
 function readConfig(): Config {
   try {
@@ -50,11 +47,12 @@ async function main(): Promise<void> {
         logger.warn(moved, `${moved.file} is damaged (${moved.problem}); moved it aside to ${moved.movedTo} to rebuild it`),
     });
   } catch (error) {
-    if (!(error instanceof StoreOpenError)) throw error;
-    const hint = error.failure === 'damaged' ? '; DB_ON_DAMAGE=rebuild moves it aside and rebuilds it from the seed' : '';
-    logger.fatal(error.message + hint);
-    return exitAfterFlush(logger, STORE_EXIT_CODES[error.failure]);
+    const failure = storeStartFailure(error);
+    if (failure === undefined) throw error;
+    logger.fatal(failure.message);
+    return exitAfterFlush(logger, failure.exitCode);
   }
+
   const lifecycle = createLifecycle();
   const testability = config.testability.enabled ? createTestabilitySwitch() : undefined;
   const eventLoop = createEventLoopMonitor();
@@ -78,9 +76,10 @@ async function main(): Promise<void> {
   try {
     seeded = await store.seed(seedAccounts(config.seedAccounts));
   } catch (error) {
-    if (!(error instanceof StoreFullError)) throw error;
-    logger.fatal(error.message);
-    return exitAfterFlush(logger, STORE_EXIT_CODES['disk-full']);
+    const failure = storeStartFailure(error);
+    if (failure === undefined) throw error;
+    logger.fatal(failure.message);
+    return exitAfterFlush(logger, failure.exitCode);
   }
   logger.info(
     { seeded: seeded.seeded, written: seeded.written, total: seeded.total },

@@ -32,6 +32,20 @@ export class StoreOpenError extends Error {
   }
 }
 
+/** Exit codes of a start that cannot open or seed its database, as README and docs/reliability.md list them. */
+export const STORE_EXIT_CODES: Readonly<Record<StoreOpenFailure, number>> = { damaged: 3, 'disk-full': 4, other: 1 };
+
+/**
+ * How a start that failed opening or seeding the database ends: its one fatal line and exit code, or
+ * undefined for an error that is not about the database.
+ */
+export function storeStartFailure(error: unknown): { message: string; exitCode: number } | undefined {
+  if (error instanceof StoreFullError) return { message: error.message, exitCode: STORE_EXIT_CODES['disk-full'] };
+  if (!(error instanceof StoreOpenError)) return undefined;
+  const hint = error.failure === 'damaged' ? '; DB_ON_DAMAGE=rebuild moves it aside and rebuilds it from the seed' : '';
+  return { message: error.message + hint, exitCode: STORE_EXIT_CODES[error.failure] };
+}
+
 /** What open() does with a damaged data or lock file: refuse to open, or move it aside and start afresh. */
 export type OnDamage = 'fail' | 'rebuild';
 
