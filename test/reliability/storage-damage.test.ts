@@ -161,4 +161,34 @@ describe('a damaged database at start (built service)', () => {
       await service.cleanup();
     }
   });
+
+  it('truncated under the running service: the process dies by a signal (lmdb reads through its map), the next start says why', async (t) => {
+    const dataDir = join(scratch, 'live');
+    mkdirSync(dataDir);
+    const file = join(dataDir, 'accounts.mdb');
+    const service = await startService({ dataDir, env: { HEALTH_CHECK_INTERVAL_MS: '100' } });
+    let ended: number | string;
+    try {
+      assert.equal((await fetch(`${service.url}/health`)).status, 200);
+      truncateSync(file, 8 * 1024);
+      const truncatedAt = Date.now();
+      // Lookups read pages that are gone; the health check reads one every 100 ms as well.
+      void Promise.allSettled(Array.from({ length: 20 }, (_, i) => fetch(`${service.url}/accounts/${10_000 + i * 5}`)));
+      ended = await within(service.exited, 10_000, 'the service to die of the truncated file');
+      t.diagnostic(`the running service ended with ${String(ended)} ${Date.now() - truncatedAt} ms after the truncation`);
+    } finally {
+      await service.cleanup();
+    }
+    assert.ok(ended === 'SIGBUS' || ended === 'SIGSEGV', `documented: a signal, not an exit code (got ${String(ended)})`);
+
+    const next = startServiceRaw({ dataDir });
+    try {
+      assert.equal(await within(next.exited, 15_000, 'the next start to exit'), EXIT_DAMAGED);
+      const fatal = next.logs.filter((line) => line.level === 60);
+      assert.equal(fatal.length, 1);
+      assert.match(String(fatal[0]!.msg), /accounts\.mdb is damaged: it is truncated: 8192 bytes/);
+    } finally {
+      await next.cleanup();
+    }
+  });
 });
