@@ -6,7 +6,7 @@
 // MDB_meta, MDB_db, MDB_node). It reads every page the newest snapshot can reach, one page at a time:
 // one read of the file, no memory that grows with it beyond a bit per page.
 
-import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 
 /** What is wrong, and with which file: the data file or its lock file. */
 export interface LmdbDamage {
@@ -69,7 +69,7 @@ export function inspectLmdbFiles(dataFile: string): LmdbDamage | undefined {
   if (dataStat.size === 0) return undefined; // lmdb writes a new environment into an empty file
   const fd = openSync(dataFile, 'r');
   try {
-    const problem = new PageReader(fd, dataStat.size).inspect();
+    const problem = new PageReader(fd).inspect();
     return problem === undefined ? undefined : { file: dataFile, kind: 'data file', problem };
   } finally {
     closeSync(fd);
@@ -78,18 +78,19 @@ export function inspectLmdbFiles(dataFile: string): LmdbDamage | undefined {
 
 class PageReader {
   private pageSize = 0;
+  private size = 0;
   private readonly chunks = new Map<number, Buffer>();
 
-  constructor(
-    private readonly fd: number,
-    private readonly size: number,
-  ) {}
+  constructor(private readonly fd: number) {}
 
   inspect(): string | undefined {
-    const first = this.read(0, Math.min(this.size, MAX_PAGE_SIZE));
+    const first = this.read(0, MAX_PAGE_SIZE);
     const meta0 = readMeta(first, 0);
     if (typeof meta0 === 'string') return `it is not an LMDB database, or its meta page 0 is damaged: it ${meta0}`;
     this.pageSize = meta0.pageSize;
+    // The size is taken after the meta pages are read: lmdb writes the pages of a commit before its
+    // meta page, so even while another process commits, the file is at least as long as they say.
+    this.size = fstatSync(this.fd).size;
     if (this.size < 2 * this.pageSize) {
       return `it is truncated: ${this.size} bytes, shorter than its two meta pages of ${this.pageSize} bytes`;
     }
