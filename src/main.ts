@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     store = LmdbAccountStore.open(config.dbPath, {
       onDamage: config.dbOnDamage,
       onMovedAside: (moved) =>
-        logger.warn(moved, `${moved.file} is damaged (${moved.problem}); moved it aside to ${moved.movedTo} to rebuild it`),
+        logger.warn(moved, `${moved.file} is damaged (${moved.problem}); moved it aside to ${moved.movedTo}`),
     });
   } catch (error) {
     const failure = storeStartFailure(error);

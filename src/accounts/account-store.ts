@@ -84,14 +84,20 @@ export interface SeedTarget {
 }
 
 /** The seeding both stores run: see AccountStore.seed. */
-export async function seedInBatches(target: SeedTarget, seed: AccountSeed, options: SeedOptions = {}): Promise<SeedResult> {
+export async function seedInBatches(
+  target: SeedTarget,
+  seed: AccountSeed,
+  options: SeedOptions = {},
+): Promise<SeedResult> {
   const { signal, batchSize = SEED_BATCH_SIZE } = options;
   signal?.throwIfAborted();
   const wanted = seedMarkerOf(seed);
   const stored = target.readMarker();
   // The marker is written only once every account of its seed is stored, and nothing else writes
   // accounts: the same marker means nothing is missing, and a restart reads and writes nothing more.
-  if (stored !== undefined && sameSeed(stored, wanted)) return { seeded: seed.count, written: 0, total: target.count() };
+  if (stored !== undefined && sameSeed(stored, wanted)) {
+    return { seeded: seed.count, written: 0, total: target.count() };
+  }
   // Any write means the stored accounts were not this seed yet: a marker must not vouch for them
   // until the last batch is written, so it goes with the first write.
   let markerToRemove = stored !== undefined;

@@ -98,7 +98,8 @@ export class LmdbAccountStore implements AccountStore {
     } catch (error) {
       const full = diskFullCause(error, dir);
       if (full !== undefined) {
-        throw new StoreOpenError(`the disk is full: cannot create the database at ${file} (${full})`, 'disk-full', { cause: error });
+        const message = `the disk is full: cannot create the database at ${file} (${full})`;
+        throw new StoreOpenError(message, 'disk-full', { cause: error });
       }
       throw new StoreOpenError(`cannot open the database at ${file}: ${describe(error)}`, 'other', { cause: error });
     }
@@ -176,7 +177,8 @@ export class LmdbAccountStore implements AccountStore {
   private writeFailure(error: unknown): StoreUnavailableError {
     const full = diskFullCause(error, dirname(this.file));
     if (full === undefined) return unavailable(error);
-    return new StoreFullError(`the disk is full: cannot write the database at ${this.file} (${full})`, { cause: error });
+    const message = `the disk is full: cannot write the database at ${this.file} (${full})`;
+    return new StoreFullError(message, { cause: error });
   }
 
   private assertOpen(): void {
@@ -228,7 +230,8 @@ function checkFiles(file: string, options: LmdbOpenOptions): void {
     try {
       renameSync(damage.file, movedTo);
     } catch (error) {
-      throw new StoreOpenError(`${damaged}; it could not be moved aside: ${describe(error)}`, 'damaged', { cause: error });
+      const message = `${damaged}; it could not be moved aside: ${describe(error)}`;
+      throw new StoreOpenError(message, 'damaged', { cause: error });
     }
     options.onMovedAside?.({ ...damage, movedTo });
   }

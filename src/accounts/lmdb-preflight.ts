@@ -65,7 +65,9 @@ export function inspectLmdbFiles(dataFile: string): LmdbDamage | undefined {
   }
   const dataStat = statIfExists(dataFile);
   if (dataStat === undefined) return undefined;
-  if (!dataStat.isFile()) return { file: dataFile, kind: 'data file', problem: `it is ${kindOf(dataStat)}, not a regular file` };
+  if (!dataStat.isFile()) {
+    return { file: dataFile, kind: 'data file', problem: `it is ${kindOf(dataStat)}, not a regular file` };
+  }
   if (dataStat.size === 0) return undefined; // lmdb writes a new environment into an empty file
   const fd = openSync(dataFile, 'r');
   try {
@@ -120,7 +122,9 @@ class PageReader {
     while (pending.length > 0) {
       const pgno = pending.pop()!;
       const where = `page ${pgno}`;
-      if (pgno < 2n || pgno > BigInt(meta.lastPage)) return `a reference to ${where} points outside its pages 2 to ${meta.lastPage}`;
+      if (pgno < 2n || pgno > BigInt(meta.lastPage)) {
+        return `a reference to ${where} points outside its pages 2 to ${meta.lastPage}`;
+      }
       const n = Number(pgno);
       if ((seen[n >> 3]! & (1 << (n & 7))) !== 0) return `${where} is reached twice: its page tree is damaged`;
       seen[n >> 3]! |= 1 << (n & 7);
@@ -135,7 +139,9 @@ class PageReader {
     if (page.readBigUInt64LE(0) !== pgno) return `is damaged: it says it is page ${page.readBigUInt64LE(0)}`;
     const flags = page.readUInt16LE(18);
     const kind = flags & (P_BRANCH | P_LEAF | P_OVERFLOW | P_META);
-    if (kind !== P_BRANCH && kind !== P_LEAF) return `is damaged: flags 0x${flags.toString(16)} are not a branch or leaf page`;
+    if (kind !== P_BRANCH && kind !== P_LEAF) {
+      return `is damaged: flags 0x${flags.toString(16)} are not a branch or leaf page`;
+    }
     if ((flags & P_LEAF2) !== 0) return undefined; // fixed-size duplicates: no nodes to follow
     const lower = page.readUInt16LE(20);
     const upper = page.readUInt16LE(22);
@@ -144,7 +150,9 @@ class PageReader {
     }
     for (let i = 0; i < lower / 2; i++) {
       const offset = PAGE_HEADER_SIZE + page.readUInt16LE(PAGE_HEADER_SIZE + 2 * i);
-      if (offset < PAGE_HEADER_SIZE + upper || offset + NODE_SIZE > this.pageSize) return `is damaged: node ${i} is outside the page`;
+      if (offset < PAGE_HEADER_SIZE + upper || offset + NODE_SIZE > this.pageSize) {
+        return `is damaged: node ${i} is outside the page`;
+      }
       const lo = page.readUInt16LE(offset);
       const hi = page.readUInt16LE(offset + 2);
       const nodeFlags = page.readUInt16LE(offset + 4);
@@ -218,7 +226,9 @@ function readMeta(page: Buffer, pgno: number): Meta | string {
   if (page.length < META_TXNID + 8) return `is cut short (the file has ${page.length} bytes)`;
   if ((page.readUInt16LE(18) & P_META) === 0 || page.readBigUInt64LE(0) !== BigInt(pgno)) return 'is not a meta page';
   const magic = page.readUInt32LE(META_MAGIC);
-  if (magic !== MDB_MAGIC) return `has the magic number 0x${magic.toString(16)}, not LMDB's 0x${MDB_MAGIC.toString(16)}`;
+  if (magic !== MDB_MAGIC) {
+    return `has the magic number 0x${magic.toString(16)}, not LMDB's 0x${MDB_MAGIC.toString(16)}`;
+  }
   const version = page.readUInt32LE(META_VERSION) & 0xffff;
   if (version !== MDB_DATA_VERSION) return `has data format version ${version}, not ${MDB_DATA_VERSION}`;
   const pageSize = page.readUInt32LE(META_PAGE_SIZE);

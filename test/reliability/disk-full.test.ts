@@ -36,7 +36,10 @@ describe('a full disk (a 1 MiB tmpfs)', () => {
 
   before(() => {
     mountPoint = mkdtempSync(join(tmpdir(), 'accountservice-full-'));
-    const result = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint], { encoding: 'utf8', timeout: 10_000 });
+    const result = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     mounted = result.status === 0;
     mountError = `${result.stderr ?? ''}${result.error?.message ?? ''}`.trim();
   });
@@ -104,7 +107,8 @@ describe('a full disk (a 1 MiB tmpfs)', () => {
         return true;
       });
       // What was seeded before is still there and readable.
-      assert.equal(Buffer.from((await store.getAccountJson('10000')) ?? []).toString(), '{"id":"10000","name":"Person_0"}');
+      const first = Buffer.from((await store.getAccountJson('10000')) ?? []).toString();
+      assert.equal(first, '{"id":"10000","name":"Person_0"}');
     } finally {
       await store.close();
     }

@@ -175,11 +175,13 @@ describe('a damaged database at start (built service)', () => {
       // Lookups read pages that are gone; the health check reads one every 100 ms as well.
       void Promise.allSettled(Array.from({ length: 20 }, (_, i) => fetch(`${service.url}/accounts/${10_000 + i * 5}`)));
       ended = await within(service.exited, 10_000, 'the service to die of the truncated file');
-      t.diagnostic(`the running service ended with ${String(ended)} ${Date.now() - truncatedAt} ms after the truncation`);
+      const afterMs = Date.now() - truncatedAt;
+      t.diagnostic(`the running service ended with ${String(ended)} ${afterMs} ms after the truncation`);
     } finally {
       await service.cleanup();
     }
-    assert.ok(ended === 'SIGBUS' || ended === 'SIGSEGV', `documented: a signal, not an exit code (got ${String(ended)})`);
+    const signalled = ended === 'SIGBUS' || ended === 'SIGSEGV';
+    assert.ok(signalled, `documented: a signal, not an exit code (got ${String(ended)})`);
 
     const next = startServiceRaw({ dataDir });
     try {
