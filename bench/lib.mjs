@@ -30,7 +30,7 @@ export async function endpointPaths(endpoint) {
   if (endpoint === 'health') return ['/health'];
   // The service's own seed, so the ids asked for are the ids stored.
   const { seedAccounts } = await import('../dist/src/accounts/seed.js');
-  return seedAccounts(100).map((account) => `/accounts/${account.id}`);
+  return Array.from(seedAccounts(100), (account) => `/accounts/${account.id}`);
 }
 
 export const BENCH_DIR = join(ROOT, 'bench');

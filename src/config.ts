@@ -7,10 +7,15 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const HEALTH_DETAILS_MODES = ['never', 'always', 'token'] as const;
 export type HealthDetailsMode = (typeof HEALTH_DETAILS_MODES)[number];
 
+export const DB_ON_DAMAGE_MODES = ['fail', 'rebuild'] as const;
+export type DbOnDamage = (typeof DB_ON_DAMAGE_MODES)[number];
+
 export interface Config {
   readonly port: number;
   readonly host: string;
   readonly dbPath: string;
+  /** What start-up does with a damaged database file: exit (fail) or move it aside and reseed (rebuild). */
+  readonly dbOnDamage: DbOnDamage;
   readonly seedAccounts: number;
   readonly logLevel: LogLevel;
   readonly logPretty: boolean;
@@ -101,6 +106,7 @@ export function loadConfig(env: Env): Config {
     port: read.int('PORT', 6767, 0, 65535),
     host: read.string('HOST', '0.0.0.0'),
     dbPath: read.string('DB_PATH', 'data/accounts.mdb'),
+    dbOnDamage: read.oneOf('DB_ON_DAMAGE', DB_ON_DAMAGE_MODES, 'fail'),
     seedAccounts: read.int('SEED_ACCOUNTS', 100, 0, 1_000_000),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     logPretty: read.bool('LOG_PRETTY', false),

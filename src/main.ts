@@ -4,7 +4,8 @@
 import { ConfigError, loadConfig, shutdownBudgetWarning, type Config } from './config.js';
 import type { Logger } from 'pino';
 import { createLogger } from './logger.js';
-import { LmdbAccountStore, StoreOpenError } from './accounts/lmdb-account-store.js';
+import { LmdbAccountStore, storeStartFailure } from './accounts/lmdb-account-store.js';
+import type { SeedResult } from './accounts/account-store.js';
 import { seedAccounts } from './accounts/seed.js';
 import { createLifecycle } from './lifecycle.js';
 import { createTestabilitySwitch } from './testability/testability-switch.js';
@@ -40,11 +41,16 @@ async function main(): Promise<void> {
 
   let store: LmdbAccountStore;
   try {
-    store = LmdbAccountStore.open(config.dbPath);
+    store = LmdbAccountStore.open(config.dbPath, {
+      onDamage: config.dbOnDamage,
+      onMovedAside: (moved) =>
+        logger.warn(moved, `${moved.file} is damaged (${moved.problem}); moved it aside to ${moved.movedTo}`),
+    });
   } catch (error) {
-    if (!(error instanceof StoreOpenError)) throw error;
-    logger.fatal(error.message);
-    return exitAfterFlush(logger, 1);
+    const failure = storeStartFailure(error);
+    if (failure === undefined) throw error;
+    logger.fatal(failure.message);
+    return exitAfterFlush(logger, failure.exitCode);
   }
 
   const lifecycle = createLifecycle();
@@ -66,8 +72,19 @@ async function main(): Promise<void> {
   // Subscribed before the checks first run, so their first transitions are counted too.
   const metrics = config.metrics.enabled ? createMetrics(registry) : undefined;
 
-  const seeded = await store.seed(seedAccounts(config.seedAccounts));
-  logger.info({ seeded: seeded.seeded, total: seeded.total }, `Seeded ${seeded.seeded} fake accounts...`);
+  let seeded: SeedResult;
+  try {
+    seeded = await store.seed(seedAccounts(config.seedAccounts));
+  } catch (error) {
+    const failure = storeStartFailure(error);
+    if (failure === undefined) throw error;
+    logger.fatal(failure.message);
+    return exitAfterFlush(logger, failure.exitCode);
+  }
+  logger.info(
+    { seeded: seeded.seeded, written: seeded.written, total: seeded.total },
+    `Seeded ${seeded.seeded} fake accounts...`,
+  );
   lifecycle.markServing();
   await registry.start();
 

@@ -1,8 +1,13 @@
 // An AccountStore around a real one that a test can switch, while the service runs, to fail,
 // to be slow, to hang, or to throw an unexpected internal error. seed() and close() always pass through.
 
-import { StoreUnavailableError, type AccountStore, type SeedResult } from '../../src/accounts/account-store.js';
-import type { Account } from '../../src/accounts/account.js';
+import {
+  StoreUnavailableError,
+  type AccountStore,
+  type SeedOptions,
+  type SeedResult,
+} from '../../src/accounts/account-store.js';
+import type { AccountSeed } from '../../src/accounts/seed.js';
 
 export type FaultMode =
   /** Every call goes straight to the real store. */
@@ -58,8 +63,8 @@ export class FaultyStore implements AccountStore {
     return this.read(() => this.inner.check());
   }
 
-  seed(accounts: readonly Account[]): Promise<SeedResult> {
-    return this.inner.seed(accounts);
+  seed(seed: AccountSeed, options?: SeedOptions): Promise<SeedResult> {
+    return this.inner.seed(seed, options);
   }
 
   async close(): Promise<void> {

@@ -262,7 +262,7 @@ describe('GET /accounts/:accountId on a real LMDB store', () => {
 function failingStore(fail: () => never): AccountStore {
   return {
     getAccountJson: async () => fail(),
-    seed: async (accounts) => ({ seeded: accounts.length, total: accounts.length }),
+    seed: async (seed) => ({ seeded: seed.count, written: seed.count, total: seed.count }),
     count: async () => 0,
     check: async () => {},
     close: async () => {},

@@ -3,13 +3,13 @@
 
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemoryAccountStore, StoreUnavailableError, type AccountStore } from '../../src/accounts/account-store.js';
 import { LmdbAccountStore, StoreOpenError } from '../../src/accounts/lmdb-account-store.js';
 import { open as openLmdb } from 'lmdb';
-import { seedAccounts } from '../../src/accounts/seed.js';
+import { seedAccounts, seedOf, type AccountSeed } from '../../src/accounts/seed.js';
 
 interface StoreKind {
   readonly name: string;
@@ -73,6 +73,22 @@ async function assertUnavailable(promise: Promise<unknown>, message: RegExp): Pr
   });
 }
 
+/** The same seed, whose iteration aborts the controller as it yields the n-th account. */
+function abortingAt(seed: AccountSeed, n: number, controller: AbortController): AccountSeed {
+  return {
+    count: seed.count,
+    firstId: seed.firstId,
+    contentId: seed.contentId,
+    *[Symbol.iterator]() {
+      let yielded = 0;
+      for (const account of seed) {
+        if (++yielded === n) controller.abort();
+        yield account;
+      }
+    },
+  };
+}
+
 for (const kind of kinds) {
   describe(`AccountStore contract: ${kind.name}`, () => {
     let store: AccountStore;
@@ -111,29 +127,76 @@ for (const kind of kinds) {
 
     test('counts nothing before seeding and 100 after', async () => {
       assert.equal(await store.count(), 0);
-      assert.deepEqual(await store.seed(seedAccounts(100)), { seeded: 100, total: 100 });
+      assert.deepEqual(await store.seed(seedAccounts(100)), { seeded: 100, written: 100, total: 100 });
       assert.equal(await store.count(), 100);
     });
 
-    test('seeding twice rewrites the same accounts: 100, not 200', async () => {
+    test('seeding twice writes nothing the second time: 100, not 200', async () => {
       await store.seed(seedAccounts(100));
-      assert.deepEqual(await store.seed(seedAccounts(100)), { seeded: 100, total: 100 });
+      assert.deepEqual(await store.seed(seedAccounts(100)), { seeded: 100, written: 0, total: 100 });
       assert.equal(await store.count(), 100);
       assert.equal(text(await store.getAccountJson('10099')), '{"id":"10099","name":"Person_99"}');
+      await store.check();
     });
 
-    test('seeding another count adds the missing accounts and deletes none', async () => {
-      assert.deepEqual(await store.seed(seedAccounts(5)), { seeded: 5, total: 5 });
+    test('seeding another count writes only the missing accounts and deletes none', async () => {
+      assert.deepEqual(await store.seed(seedAccounts(5)), { seeded: 5, written: 5, total: 5 });
       assert.equal(text(await store.getAccountJson('10004')), '{"id":"10004","name":"Person_4"}');
       assert.equal(await store.getAccountJson('10005'), undefined);
 
-      assert.deepEqual(await store.seed(seedAccounts(100)), { seeded: 100, total: 100 });
+      assert.deepEqual(await store.seed(seedAccounts(100)), { seeded: 100, written: 95, total: 100 });
       assert.equal(text(await store.getAccountJson('10099')), '{"id":"10099","name":"Person_99"}');
 
-      // A smaller seed later (a restart with SEED_ACCOUNTS=5) rewrites its five and leaves the rest.
-      assert.deepEqual(await store.seed(seedAccounts(5)), { seeded: 5, total: 100 });
+      // A smaller seed later (a restart with SEED_ACCOUNTS=5) finds its five and leaves the rest.
+      assert.deepEqual(await store.seed(seedAccounts(5)), { seeded: 5, written: 0, total: 100 });
       assert.equal(await store.count(), 100);
       await store.check();
+    });
+
+    test('rewrites exactly the accounts whose stored bytes differ from the seed', async () => {
+      await store.seed(seedAccounts(100), { batchSize: 7 });
+      const changed = [...seedAccounts(100)].map((a, i) => (i % 40 === 3 ? { ...a, name: `Renamed_${i}` } : a));
+      assert.deepEqual(await store.seed(seedOf(changed), { batchSize: 7 }), { seeded: 100, written: 3, total: 100 });
+      assert.equal(text(await store.getAccountJson('10043')), '{"id":"10043","name":"Renamed_43"}');
+      assert.equal(text(await store.getAccountJson('10044')), '{"id":"10044","name":"Person_44"}');
+      await store.check();
+    });
+
+    test('an aborted seed stops between batches, says "not seeded", and the next seed completes it', async () => {
+      const controller = new AbortController();
+      const all = seedAccounts(100);
+      const seeding = store.seed(abortingAt(all, 25, controller), { batchSize: 10, signal: controller.signal });
+      await assert.rejects(seeding, { name: 'AbortError' });
+      const partial = await store.count();
+      assert.equal(partial, 30, 'whole batches only: the batch the abort came in is finished, no later one starts');
+      await assertUnavailable(store.check(), /not been seeded/);
+      assert.deepEqual(await store.seed(all, { batchSize: 10 }), { seeded: 100, written: 70, total: 100 });
+      await store.check();
+    });
+
+    test('a seed that changes accounts removes the old seed marker with its first write', async () => {
+      await store.seed(seedAccounts(100));
+      const controller = new AbortController();
+      const renamed = seedOf([...seedAccounts(100)].map((a) => ({ ...a, name: `Other_${a.id}` })));
+      // Same count and first id as the stored seed: the marker must go anyway.
+      const seeding = store.seed(abortingAt(renamed, 15, controller), { batchSize: 10, signal: controller.signal });
+      await assert.rejects(seeding, { name: 'AbortError' });
+      await assertUnavailable(store.check(), /not been seeded/);
+      assert.deepEqual(await store.seed(renamed, { batchSize: 10 }), { seeded: 100, written: 80, total: 100 });
+      await store.check();
+    });
+
+    test('an already aborted signal writes nothing', async () => {
+      const controller = new AbortController();
+      controller.abort();
+      await assert.rejects(store.seed(seedAccounts(100), { signal: controller.signal }), { name: 'AbortError' });
+      assert.equal(await store.count(), 0);
+    });
+
+    test('a store closed while a seed waits between batches ends the seed with "closed"', async () => {
+      const seeding = store.seed(seedAccounts(1000), { batchSize: 10 });
+      await store.close();
+      await assertUnavailable(seeding, /the account store is closed/);
     });
 
     test('check fails before seeding, naming the reason', async () => {
@@ -191,10 +254,32 @@ describe('LmdbAccountStore on disk', () => {
       assert.equal(text(await second.getAccountJson('10099')), '{"id":"10099","name":"Person_99"}');
       assert.equal(await second.getAccountJson('10100'), undefined);
       await second.check(); // the seed marker was persisted too
-      assert.deepEqual(await second.seed(seedAccounts(100)), { seeded: 100, total: 100 });
+      assert.deepEqual(await second.seed(seedAccounts(100)), { seeded: 100, written: 0, total: 100 });
     } finally {
       await second.close();
     }
+  });
+
+  test('a restart on a seeded file writes nothing: the file stays byte for byte the same', async () => {
+    const path = join(dir, 'accounts.mdb');
+    const first = LmdbAccountStore.open(path);
+    await first.seed(seedAccounts(5000), { batchSize: 1000 });
+    await first.close();
+    const before = readFileSync(path);
+
+    for (let restart = 0; restart < 3; restart++) {
+      const again = LmdbAccountStore.open(path);
+      try {
+        const result = await again.seed(seedAccounts(5000), { batchSize: 1000 });
+        assert.deepEqual(result, { seeded: 5000, written: 0, total: 5000 });
+        await again.check();
+      } finally {
+        await again.close();
+      }
+    }
+    const after = readFileSync(path);
+    assert.equal(after.length, before.length, 'the file did not grow');
+    assert.ok(after.equals(before), 'not one byte of the data file changed');
   });
 
   test('refuses to open in a directory that does not exist, naming the path', () => {

@@ -170,6 +170,12 @@ describe('loadConfig refuses invalid values, naming the variable', () => {
     }
   });
 
+  test('DB_ON_DAMAGE is fail by default, accepts rebuild, and refuses anything else', () => {
+    assert.equal(loadConfig({}).dbOnDamage, 'fail');
+    assert.equal(loadConfig({ DB_ON_DAMAGE: 'rebuild' }).dbOnDamage, 'rebuild');
+    assertRefused({ DB_ON_DAMAGE: 'repair' }, 'DB_ON_DAMAGE', /one of fail, rebuild \(got "repair"\)/);
+  });
+
   test('HEALTH_DETAILS must be never, always or token', () => {
     assertRefused({ HEALTH_DETAILS: 'sometimes' }, 'HEALTH_DETAILS', /one of never, always, token/);
   });

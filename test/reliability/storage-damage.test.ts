@@ -1,0 +1,196 @@
+// A damaged database file or lock file at start: the built service checks the files before lmdb maps
+// them, logs one fatal line naming the file and the problem, and exits with code 3 (never a signal:
+// before the check, each of these killed it with SIGSEGV or SIGBUS and no word). With
+// DB_ON_DAMAGE=rebuild it moves the damaged file aside, reseeds, and serves.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
+import { seedAccounts } from '../../src/accounts/seed.js';
+import { startService, startServiceRaw } from '../helpers/service-process.js';
+import { seededRandom, within } from './support.js';
+
+const EXIT_DAMAGED = 3;
+const PAGE = 4096;
+
+function randomBytes(length: number, seed: number): Buffer {
+  const random = seededRandom(seed);
+  const bytes = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) bytes[i] = Math.floor(random() * 256);
+  return bytes;
+}
+
+/** Overwrites bytes start to end of the file with zeros; returns the file. */
+function zero(file: string, start: number, end: number): string {
+  const bytes = readFileSync(file);
+  bytes.fill(0, start, end);
+  writeFileSync(file, bytes);
+  return file;
+}
+
+/** A real database seeded with the default 100 accounts, as a start of the service leaves it. */
+async function seededDatabase(dir: string): Promise<string> {
+  mkdirSync(dir);
+  const file = join(dir, 'accounts.mdb');
+  const store = LmdbAccountStore.open(file);
+  await store.seed(seedAccounts(100));
+  await store.close();
+  return file;
+}
+
+interface DamageKind {
+  readonly name: string;
+  /** Damages the seeded file (or its lock file); returns the path the fatal line must name. */
+  damage(file: string): string;
+  readonly problem: RegExp;
+}
+
+const kinds: DamageKind[] = [
+  {
+    name: 'a file of random bytes',
+    damage: (file) => (writeFileSync(file, randomBytes(64 * 1024, 1901)), file),
+    problem: /is not an LMDB database/,
+  },
+  {
+    name: 'the file truncated to 8 KB',
+    damage: (file) => (truncateSync(file, 8 * 1024), file),
+    problem: /truncated: 8192 bytes/,
+  },
+  {
+    name: 'the file truncated to 12 KB',
+    damage: (file) => (truncateSync(file, 12 * 1024), file),
+    problem: /truncated: 12288 bytes/,
+  },
+  {
+    name: 'both meta pages zeroed',
+    damage: (file) => zero(file, 0, 2 * PAGE),
+    problem: /meta page 0 is damaged/,
+  },
+  {
+    name: 'meta page 1 zeroed',
+    damage: (file) => zero(file, PAGE, 2 * PAGE),
+    problem: /meta page 1 is damaged/,
+  },
+  {
+    name: 'every data page overwritten with random bytes',
+    damage: (file) => {
+      const bytes = readFileSync(file);
+      randomBytes(bytes.length - 2 * PAGE, 1902).copy(bytes, 2 * PAGE);
+      writeFileSync(file, bytes);
+      return file;
+    },
+    problem: /page \d+ is damaged|outside its pages/,
+  },
+  {
+    name: 'the lock file is a directory',
+    damage: (file) => {
+      rmSync(`${file}-lock`, { force: true });
+      mkdirSync(`${file}-lock`);
+      return `${file}-lock`;
+    },
+    problem: /lock file .* is damaged: it is a directory, not a regular file/,
+  },
+  {
+    name: 'the data file is a directory',
+    damage: (file) => {
+      rmSync(file);
+      mkdirSync(file);
+      return file;
+    },
+    problem: /is damaged: it is a directory, not a regular file/,
+  },
+];
+
+describe('a damaged database at start (built service)', () => {
+  let scratch: string;
+  before(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'accountservice-damage-'));
+  });
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  for (const [index, kind] of kinds.entries()) {
+    it(`${kind.name}: one fatal line naming the file and the problem, exit ${EXIT_DAMAGED}, never a signal`, async (t) => {
+      const dataDir = join(scratch, `kind-${index}`);
+      const named = kind.damage(await seededDatabase(dataDir));
+      const service = startServiceRaw({ dataDir });
+      try {
+        const code = await within(service.exited, 15_000, 'the service to exit');
+        assert.equal(code, EXIT_DAMAGED, `exit ${String(code)}; stderr: ${service.stderr()}`);
+        assert.equal(service.url(), undefined, 'it never listened');
+        const fatal = service.logs.filter((line) => line.level === 60);
+        assert.equal(fatal.length, 1, `exactly one fatal line: ${JSON.stringify(service.logs)}`);
+        const message = String(fatal[0]!.msg);
+        assert.ok(message.includes(named), `the line names ${named}: ${message}`);
+        assert.match(message, kind.problem);
+        assert.match(message, /DB_ON_DAMAGE=rebuild/, 'the line says how to rebuild');
+        assert.equal(service.stderr(), '', 'nothing on stderr');
+        t.diagnostic(`exit ${code}: ${message}`);
+      } finally {
+        await service.cleanup();
+      }
+    });
+  }
+
+  it('DB_ON_DAMAGE=rebuild: moves the damaged file aside (kept as it was), reseeds, and serves', async (t) => {
+    const dataDir = join(scratch, 'rebuild');
+    const file = await seededDatabase(dataDir);
+    kinds.find((kind) => kind.name.startsWith('every data page'))!.damage(file);
+    const damagedBytes = readFileSync(file);
+    const service = await startService({ dataDir, env: { DB_ON_DAMAGE: 'rebuild' } });
+    try {
+      const account = await fetch(`${service.url}/accounts/10099`);
+      assert.equal(account.status, 200);
+      assert.equal(await account.text(), '{"id":"10099","name":"Person_99"}');
+      assert.equal((await fetch(`${service.url}/health`)).status, 200);
+
+      const aside = readdirSync(dataDir).filter((name) => /^accounts\.mdb\.damaged-/.test(name));
+      assert.equal(aside.length, 1, `one file moved aside: ${readdirSync(dataDir).join(', ')}`);
+      assert.ok(readFileSync(join(dataDir, aside[0]!)).equals(damagedBytes), 'the damaged file is kept byte for byte');
+      const warning = service.logs.find((line) => line.level === 40 && line.movedTo !== undefined);
+      assert.ok(warning, 'a warning says what was moved where');
+      assert.equal(warning.file, file);
+      assert.equal(warning.movedTo, join(dataDir, aside[0]!));
+      const seeded = service.logs.find((line) => /^Seeded /.test(String(line.msg ?? '')));
+      assert.equal(seeded?.written, 100, 'the new file was seeded from scratch');
+      assert.equal(await service.stop('SIGTERM'), 0);
+      t.diagnostic(`rebuilt: ${String(warning.msg)}`);
+    } finally {
+      await service.cleanup();
+    }
+  });
+
+  it('truncated under the running service: the process dies by a signal (lmdb reads through its map), the next start says why', async (t) => {
+    const dataDir = join(scratch, 'live');
+    mkdirSync(dataDir);
+    const file = join(dataDir, 'accounts.mdb');
+    const service = await startService({ dataDir, env: { HEALTH_CHECK_INTERVAL_MS: '100' } });
+    let ended: number | string;
+    try {
+      assert.equal((await fetch(`${service.url}/health`)).status, 200);
+      truncateSync(file, 8 * 1024);
+      const truncatedAt = Date.now();
+      // Lookups read pages that are gone; the health check reads one every 100 ms as well.
+      void Promise.allSettled(Array.from({ length: 20 }, (_, i) => fetch(`${service.url}/accounts/${10_000 + i * 5}`)));
+      ended = await within(service.exited, 10_000, 'the service to die of the truncated file');
+      const afterMs = Date.now() - truncatedAt;
+      t.diagnostic(`the running service ended with ${String(ended)} ${afterMs} ms after the truncation`);
+    } finally {
+      await service.cleanup();
+    }
+    const signalled = ended === 'SIGBUS' || ended === 'SIGSEGV';
+    assert.ok(signalled, `documented: a signal, not an exit code (got ${String(ended)})`);
+
+    const next = startServiceRaw({ dataDir });
+    try {
+      assert.equal(await within(next.exited, 15_000, 'the next start to exit'), EXIT_DAMAGED);
+      const fatal = next.logs.filter((line) => line.level === 60);
+      assert.equal(fatal.length, 1);
+      assert.match(String(fatal[0]!.msg), /accounts\.mdb is damaged: it is truncated: 8192 bytes/);
+    } finally {
+      await next.cleanup();
+    }
+  });
+});
