@@ -4,6 +4,7 @@
 import { ConfigError, loadConfig, shutdownBudgetWarning, type Config } from './config.js';
 import type { Logger } from 'pino';
 import { createLogger } from './logger.js';
+import { createStdoutDestination } from './log-destination.js';
 import { LmdbAccountStore, StoreOpenError } from './accounts/lmdb-account-store.js';
 import { seedAccounts } from './accounts/seed.js';
 import { createLifecycle } from './lifecycle.js';
@@ -30,7 +31,8 @@ function readConfig(): Config {
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty });
+  const logOutput = createStdoutDestination({ maxBufferBytes: config.log.bufferBytes });
+  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty }, logOutput);
   logger.info('Starting accountservice');
   if (config.testability.enabled) {
     logger.warn('testability routes are enabled: anyone who can reach /testability/healthy/false can make this service unhealthy');
@@ -64,7 +66,9 @@ async function main(): Promise<void> {
   );
   logTransitions(registry, logger);
   // Subscribed before the checks first run, so their first transitions are counted too.
-  const metrics = config.metrics.enabled ? createMetrics(registry) : undefined;
+  const metrics = config.metrics.enabled
+    ? createMetrics(registry, { droppedLogLines: logOutput.droppedLines })
+    : undefined;
 
   const seeded = await store.seed(seedAccounts(config.seedAccounts));
   logger.info({ seeded: seeded.seeded, total: seeded.total }, `Seeded ${seeded.seeded} fake accounts...`);
@@ -78,6 +82,7 @@ async function main(): Promise<void> {
     metrics,
     serveMetrics: config.metrics.port === undefined,
     accessLog: config.log.access,
+    maxQueuedResponses: config.http.maxQueuedResponses,
     detailsAllowed: createDetailsPolicy(config.health.details, config.health.token),
     lifecycle,
     testability,
