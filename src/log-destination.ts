@@ -45,7 +45,10 @@ export function createStdoutDestination(options: LogDestinationOptions = {}): Lo
     }
   });
   const stream = pino.destination({
-    dest: 1,
+    // process.stdout.fd, as pino's default does, not 1: creating process.stdout makes a pipe
+    // non-blocking, so a stalled pipe answers EAGAIN (retried from a timer, and bounded at exit)
+    // instead of blocking a libuv thread, and exit, for good.
+    dest: process.stdout.fd,
     sync: false,
     maxLength: options.maxBufferBytes ?? DEFAULT_LOG_BUFFER_BYTES,
     retryEAGAIN: () => exitFlushDeadline === undefined || Date.now() < exitFlushDeadline,
