@@ -35,8 +35,6 @@ export interface ConnectionGuardOptions {
 export interface ConnectionGuard {
   /** True once beginClosing() was called: the server no longer takes new work. */
   readonly closing: boolean;
-  /** Connections closed so far for queueing more responses than the limit. */
-  readonly overflowed: number;
   /**
    * From now on, a connection whose every request has been answered (ended by the app) but whose
    * client has taken no bytes for closingFlushMs is closed, so server.close() need not wait for a
@@ -59,7 +57,6 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   const closingFlushMs = options.closingFlushMs ?? 1000;
   const connections = new Map<Socket, ConnectionState>();
   let closing = false;
-  let overflowed = 0;
 
   function stateOf(socket: Socket): ConnectionState {
     let state = connections.get(socket);
@@ -83,7 +80,6 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     });
     response.once('close', () => state.queued.delete(response));
     if (state.queued.size <= options.maxQueuedResponses) return true;
-    overflowed += 1;
     options.onOverflow?.(socket, state.queued.size);
     // Nothing to answer: the client does not read.
     socket.destroy();
@@ -117,9 +113,6 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   return {
     get closing() {
       return closing;
-    },
-    get overflowed() {
-      return overflowed;
     },
     beginClosing() {
       if (closing) return;
