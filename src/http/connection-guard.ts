@@ -74,11 +74,11 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     if (socket.destroyed) return false;
     const state = stateOf(socket);
     state.queued.add(response);
+    // A response that never finishes ends with its connection, and so does the state that holds it.
     response.once('finish', () => {
       state.queued.delete(response);
       state.lastProgressAt = Date.now();
     });
-    response.once('close', () => state.queued.delete(response));
     if (state.queued.size <= options.maxQueuedResponses) return true;
     options.onOverflow?.(socket, state.queued.size);
     // Nothing to answer: the client does not read.
