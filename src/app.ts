@@ -127,7 +127,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const connections = guardConnections(app.server, {
     maxQueuedResponses: deps.maxQueuedResponses ?? DEFAULT_MAX_QUEUED_RESPONSES,
     onOverflow: (socket, queued) => {
-      app.log.warn({ remoteAddress: socket.remoteAddress, queued }, 'closed a connection that does not read its answers');
+      const fields = { remoteAddress: socket.remoteAddress, queued };
+      app.log.warn(fields, 'closed a connection that does not read its answers');
     },
   });
   app.server.on('checkExpectation', answerUnsupportedExpectation);

@@ -57,8 +57,10 @@ async function open(port: number): Promise<{ socket: Socket; received: () => str
 
 const GET = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
 
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+
 describe('guardConnections', () => {
-  it('closes a connection with more answers queued than the limit; the requests after it never reach the app', async () => {
+  it('closes a connection with more answers queued than the limit; later requests never reach the app', async () => {
     const { port, seen, overflows } = await startServer(8);
     const client = await open(port);
     client.socket.write(GET.repeat(1000));
@@ -74,18 +76,19 @@ describe('guardConnections', () => {
       client.socket.write(GET.repeat(8));
       await within(
         (async () => {
-          while (parseResponses(client.received()).length < round * 8) await new Promise((resolve) => setTimeout(resolve, 5));
+          while (parseResponses(client.received()).length < round * 8) await tick();
         })(),
         5000,
         `round ${round}`,
       );
     }
     assert.deepEqual(overflows, []);
-    assert.ok(parseResponses(client.received()).every((response) => response.status === 200 && response.body === '{"ok":true}'));
+    const responses = parseResponses(client.received());
+    assert.ok(responses.every((response) => response.status === 200 && response.body === '{"ok":true}'));
     client.socket.destroy();
   });
 
-  it('once closing: closes a connection whose answers are all written and unread, not one with an answer still to come', async () => {
+  it('once closing: closes a connection whose answers are written and unread, not one still answering', async () => {
     let held: ServerResponse | undefined;
     // 2000 answers of 100 KB each: far more than the socket buffers hold, so most stay unread.
     const big = 'x'.repeat(100 * 1024);
@@ -103,7 +106,7 @@ describe('guardConnections', () => {
     busy.socket.write('GET /held HTTP/1.1\r\nHost: x\r\n\r\n');
     await within(
       (async () => {
-        while (held === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+        while (held === undefined) await tick();
       })(),
       5000,
       'the held request',
@@ -112,7 +115,7 @@ describe('guardConnections', () => {
     guard.beginClosing();
     const [unreadOnServer, busyOnServer] = accepted;
     await within(
-      new Promise((resolve) => (unreadOnServer!.destroyed ? resolve(undefined) : unreadOnServer!.once('close', resolve))),
+      new Promise((resolve) => (unreadOnServer!.destroyed ? resolve(null) : unreadOnServer!.once('close', resolve))),
       3000,
       'the unread connection to be closed',
     );
@@ -121,7 +124,7 @@ describe('guardConnections', () => {
     held!.end('late');
     await within(
       (async () => {
-        while (!busy.received().endsWith('late')) await new Promise((resolve) => setTimeout(resolve, 5));
+        while (!busy.received().endsWith('late')) await tick();
       })(),
       5000,
       'the held answer',

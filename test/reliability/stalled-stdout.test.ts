@@ -22,6 +22,8 @@ const LOAD_MS = 6000;
 const WORKERS = 16;
 const RSS_GROWTH_LIMIT_KB = 32 * MB;
 const HEALTH_LIMIT_MS = 2000;
+const ENV = { LOG_BUFFER_BYTES: String(LOG_BUFFER_BYTES), SHUTDOWN_DRAIN_DELAY_MS: '0' };
+const DROPPED_LINE = /^dropped \d+ log lines while stdout was blocked$/;
 
 /** An access log line of about 700 bytes: a 200-character URL (logged twice) and a 128-character request id. */
 const PATH = `/nothing/${'x'.repeat(190)}`;
@@ -29,7 +31,9 @@ const REQUEST_ID = 'r'.repeat(128);
 
 function get(port: number, agent: Agent): Promise<number | string> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: PATH, agent, timeout: 10_000, headers: { 'x-request-id': REQUEST_ID } }, (res) => {
+    const headers = { 'x-request-id': REQUEST_ID };
+    const options = { host: '127.0.0.1', port, path: PATH, agent, timeout: 10_000, headers };
+    const req = request(options, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
@@ -43,7 +47,11 @@ function get(port: number, agent: Agent): Promise<number | string> {
  * WORKERS keep-alive clients sending requests back to back while going() says so; resolves with
  * every status (statuses, if given, is filled as answers come).
  */
-async function load(port: number, going: () => boolean, statuses: (number | string)[] = []): Promise<(number | string)[]> {
+async function load(
+  port: number,
+  going: () => boolean,
+  statuses: (number | string)[] = [],
+): Promise<(number | string)[]> {
   await Promise.all(
     Array.from({ length: WORKERS }, async () => {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -62,8 +70,11 @@ async function droppedTotal(url: string): Promise<number> {
 }
 
 describe('a stdout that nobody reads', () => {
-  it(`under load for ${LOAD_MS} ms: RSS grows less than ${RSS_GROWTH_LIMIT_KB / MB} MB, /health answers within ${HEALTH_LIMIT_MS} ms; then the drops are told and counted`, async (t) => {
-    const service = await startService({ env: { LOG_BUFFER_BYTES: String(LOG_BUFFER_BYTES), SHUTDOWN_DRAIN_DELAY_MS: '0' } });
+  const title =
+    `under load for ${LOAD_MS} ms: RSS grows less than ${RSS_GROWTH_LIMIT_KB / MB} MB, ` +
+    `/health answers within ${HEALTH_LIMIT_MS} ms; then the drops are told and counted`;
+  it(title, async (t) => {
+    const service = await startService({ env: ENV });
     running.push(service);
     const port = Number(new URL(service.url).port);
     const stdout = service.child.stdout!;
@@ -104,7 +115,7 @@ describe('a stdout that nobody reads', () => {
     stdout.resume();
     const told = await waitFor(
       () => {
-        const lines = service.logs.filter((line) => /^dropped \d+ log lines while stdout was blocked$/.test(String(line.msg)));
+        const lines = service.logs.filter((line) => DROPPED_LINE.test(String(line.msg)));
         return lines.length > 0 ? lines : undefined;
       },
       { timeoutMs: 10_000, what: 'the dropped-lines line' },
@@ -116,7 +127,7 @@ describe('a stdout that nobody reads', () => {
   });
 
   it('a SIGTERM while stdout is still stalled: the service exits 0, it does not wait for stdout forever', async (t) => {
-    const service = await startService({ env: { LOG_BUFFER_BYTES: String(LOG_BUFFER_BYTES), SHUTDOWN_DRAIN_DELAY_MS: '0' } });
+    const service = await startService({ env: ENV });
     running.push(service);
     const port = Number(new URL(service.url).port);
     service.child.stdout!.pause();

@@ -68,7 +68,10 @@ describe('clients that pipeline requests and never read the answers', () => {
   /** Under the 256 MiB that the stack and the Kubernetes manifest give a replica, with 32 MiB to spare. */
   const RSS_LIMIT_KB = 224 * MB;
 
-  it(`${ATTACKERS} of them for ${ATTACK_MS} ms: RSS stays under ${RSS_LIMIT_KB / MB} MB; other clients and /health are served`, async (t) => {
+  const title =
+    `${ATTACKERS} of them for ${ATTACK_MS} ms: RSS stays under ${RSS_LIMIT_KB / MB} MB; ` +
+    'other clients and /health are served';
+  it(title, async (t) => {
     const service = await start({ ACCESS_LOG: 'off' });
     const port = portOf(service);
     for (let i = 0; i < 20; i++) assert.equal((await timedGet(`${service.url}/accounts/10000`)).status, 200);
@@ -109,16 +112,20 @@ describe('clients that pipeline requests and never read the answers', () => {
     }
     peakKb = Math.max(peakKb, await rssKb(service.pid));
 
-    const closedByService = service.logs.filter((line) => line.msg === 'closed a connection that does not read its answers');
+    const overflow = /^closed a connection that does not read its answers$/;
+    const closedByService = service.logs.filter((line) => overflow.test(String(line.msg)));
     const slowest = Math.max(...answers.map((answer) => answer.ms));
+    const statuses = [...new Set(answers.map((answer) => answer.status))].join(',');
     t.diagnostic(
-      `RSS ${Math.round(rssBefore / MB)} MB before, peak ${Math.round(peakKb / MB)} MB (limit ${RSS_LIMIT_KB / MB} MB); ` +
+      `RSS ${Math.round(rssBefore / MB)} MB before, peak ${Math.round(peakKb / MB)} MB ` +
+        `(limit ${RSS_LIMIT_KB / MB} MB); ` +
         `${connections} unreading connections, ${closedByService.length} closed by the service; ` +
-        `${answers.length} answers to other clients, statuses ${[...new Set(answers.map((a) => a.status))].join(',')}, slowest ${slowest} ms`,
+        `${answers.length} answers to other clients, statuses ${statuses}, slowest ${slowest} ms`,
     );
     assert.ok(peakKb < RSS_LIMIT_KB, `peak RSS ${Math.round(peakKb / MB)} MB, limit ${RSS_LIMIT_KB / MB} MB`);
-    assert.ok(closedByService.length >= ATTACKERS, `the service closed unreading connections (${closedByService.length})`);
-    assert.ok(answers.filter((answer) => answer.path === '/health').length >= 3, 'several /health probes in the attack');
+    assert.ok(closedByService.length >= ATTACKERS, `unreading connections closed: ${closedByService.length}`);
+    const probes = answers.filter((answer) => answer.path === '/health');
+    assert.ok(probes.length >= 3, 'several /health probes in the attack');
     assert.deepEqual(
       answers.filter((answer) => answer.status !== 200),
       [],
@@ -164,7 +171,10 @@ describe('a graceful shutdown with a client that never reads', () => {
     const code = await within(service.exited, TIMEOUT_MS + DRAIN_MS + 5000, 'the service to exit');
     const tookMs = Date.now() - signalledAt;
     client.destroy();
-    t.diagnostic(`exit ${code} ${tookMs} ms after SIGTERM (drain ${DRAIN_MS} ms, limit ${EXIT_LIMIT_MS} ms, deadline ${DRAIN_MS + TIMEOUT_MS} ms)`);
+    t.diagnostic(
+      `exit ${code} ${tookMs} ms after SIGTERM (drain ${DRAIN_MS} ms, limit ${EXIT_LIMIT_MS} ms, ` +
+        `deadline ${DRAIN_MS + TIMEOUT_MS} ms)`,
+    );
     assert.equal(code, 0, `exit code; logs: ${JSON.stringify(service.logs.slice(-3))}`);
     assert.ok(tookMs < EXIT_LIMIT_MS, `exited ${tookMs} ms after SIGTERM, limit ${EXIT_LIMIT_MS} ms`);
   });
