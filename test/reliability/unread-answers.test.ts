@@ -77,7 +77,9 @@ describe('clients that pipeline requests and never read the answers', () => {
     for (let i = 0; i < 20; i++) assert.equal((await timedGet(`${service.url}/accounts/10000`)).status, 200);
     const rssBefore = await rssKb(service.pid);
 
-    const requests = Buffer.from('GET /accounts/10000 HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(100));
+    // A long request id comes back in every answer: more bytes to hold per request parsed.
+    const request = `GET /accounts/10000 HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${'r'.repeat(128)}\r\n\r\n`;
+    const requests = Buffer.from(request.repeat(100));
     const attackUntil = Date.now() + ATTACK_MS;
     let connections = 0;
     // Each attacker connects again as soon as its connection is closed, for the whole attack.
