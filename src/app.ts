@@ -8,6 +8,8 @@ import type { HealthRegistry } from './health/health-registry.js';
 import { healthRoutes } from './health/routes.js';
 import type { WatchHub } from './health/watch.js';
 import { answerClientError, errorBody, installErrorHandling } from './http-errors.js';
+import { DEFAULT_MAX_QUEUED_RESPONSES, guardConnections } from './http/connection-guard.js';
+import { answerUnsupportedExpectation } from './http/unsupported-expectation.js';
 import type { Lifecycle } from './lifecycle.js';
 import { METRICS_PATH, type Metrics } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/routes.js';
@@ -36,6 +38,8 @@ export interface AppDeps {
   readonly serveMetrics?: boolean;
   /** One log line per request (info; debug for /health probes and scrapes). Default true. */
   readonly accessLog?: boolean;
+  /** A connection with more answers queued than this (its client does not read) is closed. */
+  readonly maxQueuedResponses?: number;
 }
 
 /** Server timeouts: how long a slow, silent or idle client may hold a connection. */
@@ -107,7 +111,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 1000 },
     schemaController: NO_SCHEMA_COMPILERS,
     bodyLimit: 16 * 1024,
-    return503OnClosing: true,
+    // Answered in the onRequest hook instead, with the headers and body shape of every other error.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     clientErrorHandler: answerClientError,
     frameworkErrors: (error, request, reply: FastifyReply) => {
@@ -120,12 +125,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
+  const connections = guardConnections(app.server, {
+    maxQueuedResponses: deps.maxQueuedResponses ?? DEFAULT_MAX_QUEUED_RESPONSES,
+    onOverflow: (socket, queued) => {
+      const fields = { remoteAddress: socket.remoteAddress, queued };
+      app.log.warn(fields, 'closed a connection that does not read its answers');
+    },
+  });
+  app.server.on('checkExpectation', answerUnsupportedExpectation);
+  app.addHook('preClose', (done) => {
+    connections.beginClosing();
+    done();
+  });
+
   // Callback style: an async hook costs a promise per request on the hot path.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header(REQUEST_ID_HEADER, request.id);
     // While draining, tell keep-alive clients to reconnect elsewhere instead of reusing this socket.
     if (deps.lifecycle.phase === 'shutting-down') reply.header('connection', 'close');
+    if (connections.closing) {
+      void reply.code(503).header('retry-after', '1').send(errorBody(503, 'the service is shutting down; try again'));
+      return;
+    }
     done();
   });
 

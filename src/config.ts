@@ -1,6 +1,9 @@
 // Reads and validates every setting once, from an environment object passed in.
 // The only module that knows the environment variable names; nothing else reads process.env.
 
+import { DEFAULT_MAX_QUEUED_RESPONSES } from './http/connection-guard.js';
+import { DEFAULT_LOG_BUFFER_BYTES } from './log-destination.js';
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -29,6 +32,12 @@ export interface Config {
   readonly log: {
     /** One line per request: info, debug for /health probes and scrapes (ACCESS_LOG=on|off). */
     readonly access: boolean;
+    /** Most bytes of log lines held while stdout does not take them; more are dropped (LOG_BUFFER_BYTES). */
+    readonly bufferBytes: number;
+  };
+  readonly http: {
+    /** A connection with more answers queued than this is closed (HTTP_MAX_QUEUED_RESPONSES). */
+    readonly maxQueuedResponses: number;
   };
   readonly health: {
     readonly details: HealthDetailsMode;
@@ -115,7 +124,11 @@ export function loadConfig(env: Env): Config {
       enabled: read.bool('METRICS', true, 'on or off'),
       port: read.string('METRICS_PORT', '') === '' ? undefined : read.int('METRICS_PORT', 0, 0, 65535),
     },
-    log: { access: read.bool('ACCESS_LOG', true, 'on or off') },
+    log: {
+      access: read.bool('ACCESS_LOG', true, 'on or off'),
+      bufferBytes: read.int('LOG_BUFFER_BYTES', DEFAULT_LOG_BUFFER_BYTES, 64 * 1024, 256 * 1024 * 1024),
+    },
+    http: { maxQueuedResponses: read.int('HTTP_MAX_QUEUED_RESPONSES', DEFAULT_MAX_QUEUED_RESPONSES, 1, 10_000) },
     health: {
       details,
       token: token === '' ? undefined : token,

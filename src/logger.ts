@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
+import { createStdoutDestination, type LogDestination } from './log-destination.js';
 
 export interface LoggerOptions {
   readonly level: LogLevel;
@@ -11,10 +12,20 @@ export interface LoggerOptions {
 
 const REDACT = ['req.headers.authorization', 'headers.authorization', 'token'];
 
-export function createLogger(options: LoggerOptions): Logger {
+/**
+ * JSON lines go to stdout through destination (a bounded buffer: see log-destination.ts), which
+ * main.ts creates so the metrics can count what it dropped.
+ */
+export function createLogger(options: LoggerOptions, destination?: LogDestination): Logger {
   const base = { level: options.level, redact: REDACT, base: { service: 'accountservice' } };
   const pretty = options.pretty ? prettyStream() : undefined;
-  return pretty === undefined ? pino(base) : pino(base, pretty);
+  if (pretty !== undefined) return pino(base, pretty);
+  const output = destination ?? createStdoutDestination();
+  const logger = pino(base, output.stream);
+  output.onResumed((dropped) => {
+    logger.warn({ droppedLines: dropped }, `dropped ${dropped} log lines while stdout was blocked`);
+  });
+  return logger;
 }
 
 /**

@@ -4,6 +4,7 @@
 import { ConfigError, loadConfig, shutdownBudgetWarning, type Config } from './config.js';
 import type { Logger } from 'pino';
 import { createLogger } from './logger.js';
+import { createStdoutDestination } from './log-destination.js';
 import { LmdbAccountStore, storeStartFailure } from './accounts/lmdb-account-store.js';
 import type { SeedResult } from './accounts/account-store.js';
 import { seedAccounts } from './accounts/seed.js';
@@ -31,7 +32,8 @@ function readConfig(): Config {
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty });
+  const logOutput = createStdoutDestination({ maxBufferBytes: config.log.bufferBytes });
+  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty }, logOutput);
   logger.info('Starting accountservice');
   if (config.testability.enabled) {
     logger.warn('testability routes are enabled: anyone who can reach /testability/healthy/false can make this service unhealthy');
@@ -70,7 +72,9 @@ async function main(): Promise<void> {
   );
   logTransitions(registry, logger);
   // Subscribed before the checks first run, so their first transitions are counted too.
-  const metrics = config.metrics.enabled ? createMetrics(registry) : undefined;
+  const metrics = config.metrics.enabled
+    ? createMetrics(registry, { droppedLogLines: () => logOutput.droppedLines() })
+    : undefined;
 
   let seeded: SeedResult;
   try {
@@ -95,6 +99,7 @@ async function main(): Promise<void> {
     metrics,
     serveMetrics: config.metrics.port === undefined,
     accessLog: config.log.access,
+    maxQueuedResponses: config.http.maxQueuedResponses,
     detailsAllowed: createDetailsPolicy(config.health.details, config.health.token),
     lifecycle,
     testability,

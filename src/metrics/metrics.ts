@@ -34,6 +34,8 @@ export interface Metrics {
 export interface MetricsOptions {
   /** Node's process metrics (event loop lag, heap, GC, CPU, handles). Default true. */
   readonly defaultMetrics?: boolean;
+  /** Log lines dropped so far because stdout did not take them (log-destination.ts). */
+  readonly droppedLogLines?: () => number;
 }
 
 export function createMetrics(
@@ -113,6 +115,21 @@ export function createMetrics(
     }
   }
   const unsubscribe = health.onTransition((t) => transitions.inc({ check: t.check, from: t.from, to: t.to }));
+
+  const { droppedLogLines } = options;
+  if (droppedLogLines !== undefined) {
+    let counted = 0;
+    new Counter({
+      name: `${METRIC_PREFIX}log_lines_dropped_total`,
+      help: 'Log lines dropped because stdout did not take them (a stalled log driver) and the log buffer was full.',
+      registers,
+      collect() {
+        const total = droppedLogLines();
+        this.inc(total - counted);
+        counted = total;
+      },
+    });
+  }
 
   return {
     contentType: registry.contentType,

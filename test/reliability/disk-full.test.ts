@@ -12,7 +12,7 @@ import { StoreFullError, StoreUnavailableError } from '../../src/accounts/accoun
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { seedAccounts } from '../../src/accounts/seed.js';
 import { startServiceRaw } from '../helpers/service-process.js';
-import { within } from './support.js';
+import { withDeadline } from '../helpers/deadline.js';
 
 const EXIT_DISK_FULL = 4;
 
@@ -64,7 +64,7 @@ describe('a full disk (a 1 MiB tmpfs)', () => {
   async function startsAndFails(t: TestContext, env: Record<string, string>): Promise<string> {
     const service = startServiceRaw({ dataDir: mountPoint, env });
     try {
-      const code = await within(service.exited, 60_000, 'the service to exit');
+      const code = await withDeadline(service.exited, 60_000, 'the service to exit');
       assert.equal(code, EXIT_DISK_FULL, `exit ${String(code)}; stderr: ${service.stderr()}`);
       assert.equal(service.url(), undefined, 'it never listened');
       const fatal = service.logs.filter((line) => line.level === 60);

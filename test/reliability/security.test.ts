@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { FaultyStore, INTERNAL_PATH } from '../helpers/faulty-store.js';
 import { startService, startServiceRaw, type ServiceProcess } from '../helpers/service-process.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
-import { leaksIn, rawExchange, type RawResponse } from './support.js';
+import { leaksIn, parseResponses, rawExchange, type RawResponse } from './support.js';
 import { withDeadline } from '../helpers/deadline.js';
 
 const running: ServiceProcess[] = [];
@@ -236,6 +237,14 @@ describe('safe headers and error bodies, on success and on every kind of error',
     { name: 'a bad header line', expect: 400, send: () => viaSocket('GET /health HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n') },
     { name: 'invalid chunked encoding', expect: 400, send: () => viaSocketLast('POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'invalid chunked encoding') },
     { name: 'headers too large', expect: 431, send: () => viaSocket(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`) },
+    // Node answers these itself unless told otherwise: a bare 417.
+    { name: 'an unsupported Expect', expect: 417, send: () => viaSocket('GET /health HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n') },
+    // Upgrade is ignored (RFC 9110 7.8 allows it): the usual answer, never a 101.
+    {
+      name: 'an upgrade to websocket',
+      expect: 200,
+      send: () => viaSocket('GET /health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n'),
+    },
   ];
 
   it('a healthy service: every answer has nosniff and no X-Powered-By; 4xx bodies are JSON without internals', async (t) => {
@@ -281,5 +290,67 @@ describe('safe headers and error bodies, on success and on every kind of error',
     } finally {
       await healthyAgain();
     }
+  });
+
+  it('an unsupported Expect gets the error body and the request id like any other error', async () => {
+    const answer = await viaSocket('GET /health HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nX-Request-Id: expect-1\r\n\r\n');
+    check('417', answer, 417);
+    assert.equal(answer.headers['x-request-id'], 'expect-1');
+    assert.equal(answer.headers['content-type'], 'application/json; charset=utf-8');
+    assert.deepEqual(JSON.parse(answer.body), {
+      statusCode: 417,
+      error: 'Expectation Failed',
+      message: 'the Expect header is not supported here; only 100-continue is',
+    });
+  });
+
+  it('Expect: 100-continue: the interim 100 is Node\'s bare one (documented), the final answer carries the usual headers', async () => {
+    const exchange = await rawExchange(
+      portOf(service.url),
+      'POST /nothing HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+    );
+    assert.match(exchange.received, /^HTTP\/1\.1 100 Continue\r\n\r\n/, 'the interim answer has no header at all');
+    assert.deepEqual(exchange.responses.map((response) => response.status), [100, 404]);
+    check('the final answer after 100-continue', exchange.responses[1]!, 404);
+  });
+});
+
+describe('the 503 of a server that is closing', () => {
+  it('carries the usual headers (nosniff, the request id, Retry-After, Connection: close) and the usual error body', async () => {
+    const service = await startTestApp({ testability: true });
+    const socket = connect(portOf(service.url), '127.0.0.1');
+    let received = '';
+    socket.setEncoding('latin1').on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('error', () => {});
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await withDeadline(new Promise((resolve) => socket.once('connect', resolve)), 5000, 'the connection');
+    // A request in flight (half its body sent) keeps this connection open while the server closes.
+    socket.write('PUT /testability/healthy/true HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\n12345');
+    assert.equal((await fetch(`${service.url}/health`)).status, 200, 'a round trip: the half-sent request has been read');
+    const closing = service.close();
+    try {
+      await waitFor(() => !service.app.server.listening, { timeoutMs: 5000, what: 'the server to close' });
+      // The rest of the body, and a request that reaches the server while it closes.
+      socket.write('67890GET /health HTTP/1.1\r\nHost: x\r\nX-Request-Id: closing-1\r\n\r\n');
+      await withDeadline(closed, 5000, 'the server to close the connection');
+    } finally {
+      socket.destroy();
+      await withDeadline(closing, 10_000, 'the app to close');
+    }
+    const responses = parseResponses(received);
+    assert.deepEqual(responses.map((response) => response.status), [200, 503], received);
+    const answer = responses[1]!;
+    assert.equal(answer.headers['x-content-type-options'], 'nosniff');
+    assert.equal(answer.headers['x-request-id'], 'closing-1');
+    assert.equal(answer.headers['retry-after'], '1');
+    assert.equal(answer.headers.connection, 'close');
+    assert.equal(answer.headers['content-type'], 'application/json; charset=utf-8');
+    assert.deepEqual(JSON.parse(answer.body), {
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'the service is shutting down; try again',
+    });
   });
 });

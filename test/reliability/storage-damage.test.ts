@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { seedAccounts } from '../../src/accounts/seed.js';
 import { startService, startServiceRaw } from '../helpers/service-process.js';
-import { seededRandom, within } from './support.js';
+import { seededRandom } from './support.js';
+import { withDeadline } from '../helpers/deadline.js';
 
 const EXIT_DAMAGED = 3;
 const PAGE = 4096;
@@ -117,7 +118,7 @@ describe('a damaged database at start (built service)', () => {
       const named = kind.damage(await seededDatabase(dataDir));
       const service = startServiceRaw({ dataDir });
       try {
-        const code = await within(service.exited, 15_000, 'the service to exit');
+        const code = await withDeadline(service.exited, 15_000, 'the service to exit');
         assert.equal(code, EXIT_DAMAGED, `exit ${String(code)}; stderr: ${service.stderr()}`);
         assert.equal(service.url(), undefined, 'it never listened');
         const fatal = service.logs.filter((line) => line.level === 60);
@@ -174,7 +175,7 @@ describe('a damaged database at start (built service)', () => {
       const truncatedAt = Date.now();
       // Lookups read pages that are gone; the health check reads one every 100 ms as well.
       void Promise.allSettled(Array.from({ length: 20 }, (_, i) => fetch(`${service.url}/accounts/${10_000 + i * 5}`)));
-      ended = await within(service.exited, 10_000, 'the service to die of the truncated file');
+      ended = await withDeadline(service.exited, 10_000, 'the service to die of the truncated file');
       const afterMs = Date.now() - truncatedAt;
       t.diagnostic(`the running service ended with ${String(ended)} ${afterMs} ms after the truncation`);
     } finally {
@@ -185,7 +186,7 @@ describe('a damaged database at start (built service)', () => {
 
     const next = startServiceRaw({ dataDir });
     try {
-      assert.equal(await within(next.exited, 15_000, 'the next start to exit'), EXIT_DAMAGED);
+      assert.equal(await withDeadline(next.exited, 15_000, 'the next start to exit'), EXIT_DAMAGED);
       const fatal = next.logs.filter((line) => line.level === 60);
       assert.equal(fatal.length, 1);
       assert.match(String(fatal[0]!.msg), /accounts\.mdb is damaged: it is truncated: 8192 bytes/);

@@ -38,6 +38,8 @@ describe('loadConfig defaults', () => {
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.dbPath, 'data/accounts.mdb');
     assert.equal(config.seedAccounts, 100);
+    assert.equal(config.log.bufferBytes, 4 * 1024 * 1024);
+    assert.equal(config.http.maxQueuedResponses, 32);
     assert.equal(config.logLevel, 'info');
     assert.equal(config.logPretty, false);
     assert.equal(config.production, false);
@@ -132,6 +134,8 @@ describe('loadConfig refuses invalid values, naming the variable', () => {
     ['HEALTH_EVENT_LOOP_LIMIT_MS', 10, 60_000],
     ['SHUTDOWN_DRAIN_DELAY_MS', 0, 600_000],
     ['SHUTDOWN_TIMEOUT_MS', 1, 600_000],
+    ['LOG_BUFFER_BYTES', 65_536, 268_435_456],
+    ['HTTP_MAX_QUEUED_RESPONSES', 1, 10_000],
   ];
   for (const [name, min, max] of integers) {
     test(`${name} must be a whole number from ${min} to ${max}`, () => {

@@ -1,0 +1,184 @@
+// Clients that send requests and never read the answers, against the built service: many of them
+// pipelining as fast as the service reads cannot grow its memory without bound (their connections
+// are closed once too many answers wait), other clients and /health probes keep being served, and
+// one such client cannot hold up a graceful shutdown once everything it asked has been answered.
+
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { startService, type ServiceProcess } from '../helpers/service-process.js';
+import { waitFor } from '../helpers/wait.js';
+import { rssKb } from './support.js';
+import { withDeadline } from '../helpers/deadline.js';
+
+const running: ServiceProcess[] = [];
+after(async () => {
+  await Promise.all(running.map((service) => service.cleanup()));
+});
+
+async function start(env: Record<string, string>): Promise<ServiceProcess> {
+  const service = await startService({ env });
+  running.push(service);
+  return service;
+}
+
+function portOf(service: ServiceProcess): number {
+  return Number(new URL(service.url).port);
+}
+
+/**
+ * A client that writes pipelined requests as fast as the service reads them and never reads a
+ * byte of the answers (its receive buffer fills, then the service's send buffer). Resolves when
+ * the connection is closed, by the service or by stop().
+ */
+interface UnreadingClient {
+  readonly socket: Socket;
+  readonly closed: Promise<void>;
+}
+
+function unreadingClient(port: number, requests: Buffer): UnreadingClient {
+  const socket = connect(port, '127.0.0.1');
+  socket.pause();
+  const pump = (): void => {
+    while (!socket.destroyed && socket.write(requests));
+  };
+  socket.on('connect', pump);
+  socket.on('drain', pump);
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  return { closed, socket };
+}
+
+/** GET, bounded; returns the status and how long the answer took. */
+async function timedGet(url: string): Promise<{ status: number | string; ms: number }> {
+  const startedAt = Date.now();
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
+    await response.arrayBuffer();
+    return { status: response.status, ms: Date.now() - startedAt };
+  } catch (error) {
+    return { status: (error as Error).name, ms: Date.now() - startedAt };
+  }
+}
+
+const MB = 1024;
+
+describe('clients that pipeline requests and never read the answers', () => {
+  const ATTACKERS = 30;
+  const ATTACK_MS = 8000;
+  /** Under the 256 MiB that the stack and the Kubernetes manifest give a replica, with 32 MiB to spare. */
+  const RSS_LIMIT_KB = 224 * MB;
+
+  const title =
+    `${ATTACKERS} of them for ${ATTACK_MS} ms: RSS stays under ${RSS_LIMIT_KB / MB} MB; ` +
+    'other clients and /health are served';
+  it(title, async (t) => {
+    const service = await start({ ACCESS_LOG: 'off' });
+    const port = portOf(service);
+    for (let i = 0; i < 20; i++) assert.equal((await timedGet(`${service.url}/accounts/10000`)).status, 200);
+    const rssBefore = await rssKb(service.pid);
+
+    // A long request id comes back in every answer: more bytes to hold per request parsed.
+    const request = `GET /accounts/10000 HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${'r'.repeat(128)}\r\n\r\n`;
+    const requests = Buffer.from(request.repeat(100));
+    const attackUntil = Date.now() + ATTACK_MS;
+    let connections = 0;
+    // Each attacker connects again as soon as its connection is closed, for the whole attack.
+    const attackers = Array.from({ length: ATTACKERS }, async () => {
+      while (Date.now() < attackUntil) {
+        const client = unreadingClient(port, requests);
+        connections += 1;
+        const stop = setTimeout(() => client.socket.destroy(), Math.max(0, attackUntil - Date.now()));
+        await client.closed;
+        clearTimeout(stop);
+      }
+    });
+
+    let peakKb = rssBefore;
+    const sampler = setInterval(() => {
+      rssKb(service.pid).then(
+        (kb) => (peakKb = Math.max(peakKb, kb)),
+        () => {},
+      );
+    }, 100);
+    const answers: { path: string; status: number | string; ms: number }[] = [];
+    const others = ['/health', '/accounts/10042'].map(async (path) => {
+      while (Date.now() < attackUntil) {
+        answers.push({ path, ...(await timedGet(`${service.url}${path}`)) });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    });
+    try {
+      await withDeadline(Promise.all([...attackers, ...others]), ATTACK_MS + 30_000, 'the attack to end');
+    } finally {
+      clearInterval(sampler);
+    }
+    peakKb = Math.max(peakKb, await rssKb(service.pid));
+
+    const overflow = /^closed a connection that does not read its answers$/;
+    const closedByService = service.logs.filter((line) => overflow.test(String(line.msg)));
+    const slowest = Math.max(...answers.map((answer) => answer.ms));
+    const statuses = [...new Set(answers.map((answer) => answer.status))].join(',');
+    t.diagnostic(
+      `RSS ${Math.round(rssBefore / MB)} MB before, peak ${Math.round(peakKb / MB)} MB ` +
+        `(limit ${RSS_LIMIT_KB / MB} MB); ` +
+        `${connections} unreading connections, ${closedByService.length} closed by the service; ` +
+        `${answers.length} answers to other clients, statuses ${statuses}, slowest ${slowest} ms`,
+    );
+    assert.ok(peakKb < RSS_LIMIT_KB, `peak RSS ${Math.round(peakKb / MB)} MB, limit ${RSS_LIMIT_KB / MB} MB`);
+    assert.ok(closedByService.length >= ATTACKERS, `unreading connections closed: ${closedByService.length}`);
+    const probes = answers.filter((answer) => answer.path === '/health');
+    assert.ok(probes.length >= 3, 'several /health probes in the attack');
+    assert.deepEqual(
+      answers.filter((answer) => answer.status !== 200),
+      [],
+      'every other request and probe answered 200',
+    );
+    assert.equal((await timedGet(`${service.url}/health`)).status, 200, '/health after the attack');
+  });
+});
+
+describe('a graceful shutdown with a client that never reads', () => {
+  const DRAIN_MS = 500;
+  const TIMEOUT_MS = 6000;
+  /** Once the server closes, answered connections get 1000 ms to take their bytes; the rest is slack. */
+  const EXIT_LIMIT_MS = DRAIN_MS + 2500;
+
+  it(`exits 0 within drain + 2500 ms once every request it took is answered, not at the deadline`, async (t) => {
+    // The per-connection limit is raised so that this client keeps its connection: the test is
+    // about what shutdown waits for, not about the limit (the test above is).
+    const service = await start({
+      SHUTDOWN_DRAIN_DELAY_MS: String(DRAIN_MS),
+      SHUTDOWN_TIMEOUT_MS: String(TIMEOUT_MS),
+      HTTP_MAX_QUEUED_RESPONSES: '1000',
+    });
+    // 450 answers of about 12 KB each, far more than the client's receive buffer and the service's
+    // send buffer hold, so the last of them stay in the service, answered but unread; then the
+    // start of one more request, so the connection is busy, not idle, when the server closes.
+    const client = connect(portOf(service), '127.0.0.1');
+    client.pause();
+    client.on('error', () => {});
+    let closedAt: number | undefined;
+    client.on('close', () => (closedAt = Date.now()));
+    await withDeadline(new Promise((resolve) => client.once('connect', resolve)), 5000, 'the connection');
+    client.write(`${'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(450)}GET /accounts/10000 HTTP/1.1\r\nHo`);
+    // Every request answered: the service answers another client at once again.
+    await waitFor(async () => (await timedGet(`${service.url}/accounts/10000`)).ms < 100, {
+      timeoutMs: 30_000,
+      what: 'the service to be done with the 450 answers',
+    });
+    assert.equal(closedAt, undefined, 'the client still holds its connection when the signal comes');
+
+    const signalledAt = Date.now();
+    service.child.kill('SIGTERM');
+    const code = await withDeadline(service.exited, TIMEOUT_MS + DRAIN_MS + 5000, 'the service to exit');
+    const tookMs = Date.now() - signalledAt;
+    client.destroy();
+    t.diagnostic(
+      `exit ${code} ${tookMs} ms after SIGTERM (drain ${DRAIN_MS} ms, limit ${EXIT_LIMIT_MS} ms, ` +
+        `deadline ${DRAIN_MS + TIMEOUT_MS} ms)`,
+    );
+    assert.equal(code, 0, `exit code; logs: ${JSON.stringify(service.logs.slice(-3))}`);
+    assert.ok(tookMs < EXIT_LIMIT_MS, `exited ${tookMs} ms after SIGTERM, limit ${EXIT_LIMIT_MS} ms`);
+  });
+});
