@@ -12,6 +12,7 @@ import {
   SERVICE_CORE,
   cleanEnv,
   collect,
+  cpuSecondsOf,
   findExecutable,
   spawnProgram,
   startService,
@@ -259,6 +260,8 @@ export interface StartFigure {
   readonly version: string;
   /** Spawn to first 200 from /health, fresh data dir each time, ms. */
   readonly serviceMs: TimingSummary;
+  /** CPU time the service had used by its first 200 (10 ms ticks): less noisy than wall time on a busy machine. */
+  readonly serviceCpuMs: TimingSummary;
   /** Spawn to exit of `node -e 0` on the same core, ms. */
   readonly nodeMs: TimingSummary;
   /** Each pair's service time over its `node -e 0` time. */
@@ -279,6 +282,7 @@ export async function timeStarts(
   log: (message: string) => void,
 ): Promise<StartFigure> {
   const serviceTimes: number[] = [];
+  const serviceCpu: number[] = [];
   const nodeTimes: number[] = [];
   const ratios: number[] = [];
   const failures: string[] = [];
@@ -296,6 +300,7 @@ export async function timeStarts(
       if (i < 0) continue;
       if (code !== 0) nodeFailures++;
       serviceTimes.push(instance.startToHealthyMs);
+      serviceCpu.push(instance.cpuMsAtHealthy);
       nodeTimes.push(bareMs);
       ratios.push(instance.startToHealthyMs / bareMs);
     } catch (error) {
@@ -307,32 +312,9 @@ export async function timeStarts(
     node,
     version,
     serviceMs: summariseTimes(serviceTimes, failures.length),
+    serviceCpuMs: summariseTimes(serviceCpu, failures.length),
     nodeMs: summariseTimes(nodeTimes, nodeFailures),
     roundsRatio: ratios.map((ratio) => Math.round(ratio * 100) / 100),
     failures,
   };
-}
-
-/** A process's VmRSS, VmHWM (peak), and how much of the RSS is anonymous memory and file pages, MB. */
-export interface Memory {
-  readonly rssMb: number;
-  readonly peakRssMb: number;
-  readonly anonMb: number;
-  readonly fileMb: number;
-}
-
-export function memoryOf(pid: number): Memory {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024, anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024 };
-}
-
-const CLOCK_TICKS_PER_S = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-
-/** CPU seconds a process has used so far, all its threads, user and system (/proc/PID/stat). */
-export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The fields after the command name (which may hold spaces, hence the last ')'): utime is the 14th field.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
 }

@@ -235,6 +235,8 @@ export interface RunningServer {
 export interface RunningService extends RunningServer {
   /** From spawning node to the first 200 from /health, in ms. */
   readonly startToHealthyMs: number;
+  /** CPU time it had used when it answered that first 200, in ms. */
+  readonly cpuMsAtHealthy: number;
   /** Its stderr and, when stdout was not sent to a file, stdout. */
   output(): string;
   /** Its stdout (the JSON log), read from the file it writes to. */
@@ -303,7 +305,8 @@ export async function startService(group: ProcessGroup, pinning: Pinning, start:
   };
   try {
     const healthyAt = await waitFor200(`${url}/health`, { exited: raw.exited, what: label });
-    return { ...service, startToHealthyMs: Number(healthyAt - startedAt) / 1e6 };
+    const cpuMsAtHealthy = cpuSecondsOf(raw.pid) * 1000;
+    return { ...service, startToHealthyMs: Number(healthyAt - startedAt) / 1e6, cpuMsAtHealthy };
   } catch (error) {
     const tail = `${log().slice(-2000)}${service.output()}`;
     await service.stop();
@@ -346,4 +349,28 @@ export async function startReferenceServer(group: ProcessGroup, pinning: Pinning
 export function scratchDir(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'accountservice-bench-scratch-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A process's VmRSS, VmHWM (peak), and how much of the RSS is anonymous memory and file pages, MB. */
+export interface Memory {
+  readonly rssMb: number;
+  readonly peakRssMb: number;
+  readonly anonMb: number;
+  readonly fileMb: number;
+}
+
+export function memoryOf(pid: number): Memory {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024, anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024 };
+}
+
+const CLOCK_TICKS_PER_S = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** CPU seconds a process has used so far, all its threads, user and system (/proc/PID/stat). */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The fields after the command name (which may hold spaces, hence the last ')'): utime is the 14th field.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
 }

@@ -69,7 +69,8 @@ function startRow(results: Results, id: string, which: string, start: StartFigur
   if (!isMeasured(start)) return [`start to first 200 from /health, ${which}`, start, '', '', `<= ${TARGETS.startVsNode}x`, resultOf(results, id)];
   return [
     `start to first 200 from /health, ${which} (${start.version})`,
-    timing(start.serviceMs) + (start.failures.length > 0 ? `; ${start.failures.length} failed: ${start.failures[0]}` : ''),
+    `${timing(start.serviceMs)}; CPU used by then ${formatMs(start.serviceCpuMs.medianMs)} ms median` +
+      (start.failures.length > 0 ? `; ${start.failures.length} failed: ${start.failures[0]}` : ''),
     `\`node -e 0\` of the same binary: ${timing(start.nodeMs)}`,
     shownRatio(startRatio(start)),
     `<= ${TARGETS.startVsNode}x`,

@@ -1,6 +1,7 @@
 // The shape of results.json: everything one bench run measured, from which the report is drawn.
 
-import type { LoadFigure, Memory, ProbeFigure, StartFigure } from './measure.js';
+import type { LoadFigure, ProbeFigure, StartFigure } from './measure.js';
+import type { Memory } from './processes.js';
 import type { TimingSummary } from './stats.js';
 
 export interface Meta {

@@ -16,7 +16,7 @@ import { availableParallelism, cpus, loadavg, release } from 'node:os';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseCliOptions } from './cli.js';
-import { CONNECTIONS, PROBE_INTERVAL_MS, compareThroughput, createLoadTool, healthUnderLoad, memoryOf, timeCommands, timeStarts, type LoadTool, type TimedCommand } from './measure.js';
+import { CONNECTIONS, PROBE_INTERVAL_MS, compareThroughput, createLoadTool, healthUnderLoad, timeCommands, timeStarts, type LoadTool, type TimedCommand } from './measure.js';
 import {
   BENCH_DIR,
   HEALTHCHECKER,
@@ -28,6 +28,7 @@ import {
   findExecutable,
   findSecondNode,
   httpGet,
+  memoryOf,
   nodeVersionOf,
   startReferenceServer,
   startService,
