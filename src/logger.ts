@@ -21,9 +21,7 @@ export function createLogger(options: LoggerOptions): Logger {
   // Lines are gathered into writes of at least 4 KB instead of one write per access line, and
   // flushed at least every LOG_FLUSH_INTERVAL_MS so a quiet service's lines still show promptly.
   // pino flushes what is left synchronously when the process exits.
-  const logger = pino(base, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
-  setInterval(() => logger.flush(), LOG_FLUSH_INTERVAL_MS).unref();
-  return logger;
+  return pino(base, pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: LOG_FLUSH_INTERVAL_MS }));
 }
 
 /**
