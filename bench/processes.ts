@@ -61,7 +61,7 @@ export function findSecondNode(given: string | undefined): string | undefined {
 /** The version a node binary reports, e.g. v24.21.0. */
 export function nodeVersionOf(node: string): string {
   const run = spawnSync(node, ['--version'], { encoding: 'utf8', env: cleanEnv() });
-  if (run.status !== 0) throw new Error(`${node} --version failed: ${run.stderr}`);
+  if (run.status !== 0) throw new Error(`${node} --version failed: ${run.error?.message ?? run.stderr}`);
   return run.stdout.trim();
 }
 
