@@ -9,19 +9,12 @@ export interface LoggerOptions {
   readonly pretty: boolean;
 }
 
-/** The longest a log line waits in the write buffer. */
-const LOG_FLUSH_INTERVAL_MS = 200;
-
 const REDACT = ['req.headers.authorization', 'headers.authorization', 'token'];
 
 export function createLogger(options: LoggerOptions): Logger {
   const base = { level: options.level, redact: REDACT, base: { service: 'accountservice' } };
   const pretty = options.pretty ? prettyStream() : undefined;
-  if (pretty !== undefined) return pino(base, pretty);
-  // Lines are gathered into writes of at least 4 KB instead of one write per access line, and
-  // flushed at least every LOG_FLUSH_INTERVAL_MS so a quiet service's lines still show promptly.
-  // pino flushes what is left synchronously when the process exits.
-  return pino(base, pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: LOG_FLUSH_INTERVAL_MS }));
+  return pretty === undefined ? pino(base) : pino(base, pretty);
 }
 
 /**
