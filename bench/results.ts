@@ -54,7 +54,12 @@ export interface Results {
   readonly healthTransitions: { service: string; check: string; from: string; to: string; cause: string | null }[];
   readonly probeCommands: { method: string; node: TimingSummary; healthchecker: TimingSummary | Missing; curl: TimingSummary | Missing };
   /** This node's starts first, then the second node's (or why it was not timed). */
-  readonly starts: { readonly thisNode: StartFigure; readonly secondNode: StartFigure | Missing };
+  readonly starts: {
+    readonly thisNode: StartFigure;
+    readonly secondNode: StartFigure | Missing;
+    /** The second node with a compile cache written by an earlier start (NODE_COMPILE_CACHE, Node >= 22.1). */
+    readonly secondNodeCompileCache: StartFigure | Missing;
+  };
   readonly memory: { idle: Memory; afterLoad: Memory };
   profile?: Record<'accounts' | 'health', ProfileSummary>;
   targets?: TargetVerdict[];

@@ -30,6 +30,7 @@ import {
   httpGet,
   memoryOf,
   nodeVersionOf,
+  scratchDir,
   startReferenceServer,
   startService,
   type Pinning,
@@ -78,6 +79,12 @@ async function loggedTransitions(label: string, logFile: string): Promise<Result
     }
   }
   return transitions;
+}
+
+/** Whether a node of this version (v22.1 and later) keeps a compile cache where NODE_COMPILE_CACHE says. */
+function hasCompileCache(version: string): boolean {
+  const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 1);
 }
 
 function machineFacts(tool: LoadTool, pinning: Pinning, mode: string, cores: number): Meta {
@@ -198,9 +205,21 @@ async function main(): Promise<void> {
     log(`start to first 200 from /health against node -e 0, ${mode.startupRuns} pairs per node binary`);
     const thisNode = await timeStarts(group, pinning, process.execPath, process.version, mode.startupRuns, log);
     let second: Results['starts']['secondNode'] = 'not measured: no second node (give --second-node PATH, set ACCOUNTSERVICE_BASE_NODE, or run deploy/docker/make-base-images.sh once)';
+    let cached: Results['starts']['secondNodeCompileCache'] = 'not measured: no second node';
     if (secondNode !== undefined) {
       try {
-        second = await timeStarts(group, pinning, secondNode, nodeVersionOf(secondNode), mode.startupRuns, log);
+        const version = nodeVersionOf(secondNode);
+        second = await timeStarts(group, pinning, secondNode, version, mode.startupRuns, log);
+        cached = `not measured: ${version} has no compile cache (Node >= 22.1)`;
+        if (hasCompileCache(version)) {
+          const cacheDir = scratchDir();
+          try {
+            log(`the same with a compile cache (NODE_COMPILE_CACHE), ${mode.startupRuns} pairs`);
+            cached = await timeStarts(group, pinning, secondNode, version, mode.startupRuns, log, { NODE_COMPILE_CACHE: cacheDir.dir });
+          } finally {
+            cacheDir.remove();
+          }
+        }
       } catch (error) {
         second = `not measured: ${secondNode}: ${(error as Error).message.split('\n')[0]}`;
       }
@@ -222,7 +241,7 @@ async function main(): Promise<void> {
         healthchecker: timings.healthchecker ?? `missing: ${HEALTHCHECKER} is not built`,
         curl: timings.curl ?? 'missing: curl is not installed',
       },
-      starts: { thisNode, secondNode: second },
+      starts: { thisNode, secondNode: second, secondNodeCompileCache: cached },
       memory: { idle, afterLoad },
     };
     const targets = evaluateTargets(results);
