@@ -85,8 +85,6 @@ export default defineConfig(
       '**/dist/**',
       'data/**',
       '.tmp/**',
-      // bench/: type-checked once h18-perf's split lands
-      'bench/**',
     ],
   },
   eslint.configs.recommended,
@@ -154,6 +152,7 @@ export default defineConfig(
       'src/**/routes.ts',
       'src/http-errors.ts',
       'src/observability/request-observer.ts',
+      'src/observability/request-logger.ts',
     ],
     rules: restrict(testOrBench),
   },

@@ -14,6 +14,7 @@ import type { Lifecycle } from './lifecycle.js';
 import { METRICS_PATH, type Metrics } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './observability/request-id.js';
+import { lazyRequestLoggers } from './observability/request-logger.js';
 import { RequestObserver } from './observability/request-observer.js';
 import type { TestabilitySwitch } from './testability/testability-switch.js';
 import { testabilityRoutes } from './testability/routes.js';
@@ -92,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const timeouts: ServerTimeouts = { ...SERVER_TIMEOUTS, ...deps.timeouts };
   const { metrics } = deps;
   const observer = new RequestObserver({
+    logger: deps.logger,
     accessLog: deps.accessLog ?? true,
     onCompleted: metrics ? (method, route, statusCode, durationMs) => metrics.observeRequest(method, route, statusCode, durationMs) : undefined,
     unobservedRoutes: [METRICS_PATH],
@@ -100,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it picks the instance's logger type
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: observer,
+    childLoggerFactory: lazyRequestLoggers,
     genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
     requestTimeout: timeouts.requestTimeoutMs,
     keepAliveTimeout: timeouts.keepAliveTimeoutMs,

@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 export const UNMATCHED = 'unmatched';
 
 export interface RequestObserverOptions {
+  /** The service's logger: access lines carry the request id as a field, so no per-request child is needed. */
+  readonly logger: Logger;
   /** One line per answered request: info, or debug for probes and scrapes. */
   readonly accessLog: boolean;
   /** Called once per answered request with its route template, except for unobservedRoutes. */
@@ -34,8 +36,9 @@ interface RoutePolicy {
 
 const MAX_LOGGED_URL = 200;
 
-/** One access log line's fields (besides the request id, which the request's logger carries). */
+/** One access log line's fields, under the request id's label. */
 interface AccessLogFields {
+  readonly [requestIdLabel: string]: unknown;
   readonly method: string;
   /** The route template, or "unmatched". */
   readonly route: string;
@@ -48,6 +51,8 @@ interface AccessLogFields {
 
 export class RequestObserver extends LogController {
   private readonly accessLog: boolean;
+  private readonly logger: Logger;
+  private readonly requestIdLabel: string;
   private readonly onCompleted: RequestObserverOptions['onCompleted'];
   private readonly unobserved: ReadonlySet<string>;
   private readonly quietRoute: (route: string) => boolean;
@@ -58,6 +63,8 @@ export class RequestObserver extends LogController {
     // lines) stay off: this class writes the one access line, and http-errors.ts logs 5xx causes.
     super({ disableRequestLogging: true, requestIdLogLabel: options.requestIdLogLabel ?? 'requestId' });
     this.accessLog = options.accessLog;
+    this.logger = options.logger;
+    this.requestIdLabel = options.requestIdLogLabel ?? 'requestId';
     this.onCompleted = options.onCompleted;
     this.unobserved = new Set(options.unobservedRoutes ?? []);
     const quiet = options.quietRoute ?? isHealthRoute;
@@ -84,11 +91,19 @@ export class RequestObserver extends LogController {
     const statusCode = reply.statusCode;
     if (policy.observed && this.onCompleted !== undefined) this.onCompleted(request.method, route, statusCode, durationMs);
     if (!this.accessLog) return;
-    const log = reply.log as unknown as Logger;
+    const log = this.logger;
     if (!log.isLevelEnabled(policy.level)) return;
     const url = request.url.length > MAX_LOGGED_URL ? `${request.url.slice(0, MAX_LOGGED_URL)}...` : request.url;
     const rounded = Math.round(durationMs * 100) / 100;
-    const fields: AccessLogFields = { method: request.method, route, url, statusCode, durationMs: rounded };
+    // The request id first, where a child logger's binding would put it: the same line either way.
+    const fields: AccessLogFields = {
+      [this.requestIdLabel]: request.id,
+      method: request.method,
+      route,
+      url,
+      statusCode,
+      durationMs: rounded,
+    };
     if (error) {
       fields.err = error;
       log[policy.level](fields, `${request.method} ${url} ${statusCode} ${rounded} ms: response failed: ${error.message}`);

@@ -1,7 +1,8 @@
-// Runs the built service (dist/accountservice.cjs, what npm start and the image run) as a child process on a free port with its own data dir.
+// Runs the built service (dist/accountservice.cjs, what npm start and the image run) as a child process on a free port
+// with its own data dir: the one launcher of the tests and the bench (bench/processes.ts).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +46,18 @@ export interface StartOptions {
   readonly timeoutMs?: number;
   /** Wait for the listen line; false to test processes that must fail at start. */
   readonly waitForListen?: boolean;
+  /** The node binary (default: the one running this process), e.g. the image's Node 24. */
+  readonly node?: string;
+  readonly nodeArgs?: readonly string[];
+  /** The built entry point (default MAIN), e.g. another build to compare with. */
+  readonly main?: string;
+  /** Rewrites the command line before it runs, e.g. to pin the process to a core with taskset (which execs it). */
+  readonly wrap?: (command: string, args: string[]) => [string, string[]];
+  /**
+   * Sends stdout to this file instead of parsing it: logs then stays empty and url() unknown (give
+   * PORT in env). For load runs, where parsing every access line would load the parser's core.
+   */
+  readonly stdoutFile?: string;
 }
 
 export function assertBuilt(): void {
@@ -64,12 +77,19 @@ export function startServiceRaw(options: StartOptions = {}): Omit<ServiceProcess
     LOG_LEVEL: 'info',
     ...options.env,
   };
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, args] = (options.wrap ?? ((c: string, a: string[]) => [c, a]))(options.node ?? process.execPath, [
+    ...(options.nodeArgs ?? []),
+    options.main ?? MAIN,
+  ]);
+  const stdoutFd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'w');
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'] });
+  if (stdoutFd !== undefined) closeSync(stdoutFd); // the child has its own copy
+
   const logs: LogLine[] = [];
   let stderr = '';
   let buffered = '';
   let url: string | undefined;
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     buffered += chunk;
     let newline: number;
     while ((newline = buffered.indexOf('\n')) >= 0) {
@@ -86,7 +106,7 @@ export function startServiceRaw(options: StartOptions = {}): Omit<ServiceProcess
       if (match) url = match[1];
     }
   });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
   const exited = new Promise<number | string>((resolve) => {

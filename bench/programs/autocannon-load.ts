@@ -1,11 +1,19 @@
 // The load generator when wrk is not installed: autocannon's API in its own process (so it can be
 // pinned to the load core), cycling through the given paths. Prints the same summary line as
-// bench/wrk.lua, so the driver reads both tools alike.
-//   node bench/autocannon-load.mjs '{"url":"http://127.0.0.1:PORT","paths":["/health"],"durationS":5,"connections":64}'
+// wrk.lua, so the driver reads both tools alike.
+//   node --import tsx bench/programs/autocannon-load.ts '{"url":"http://127.0.0.1:PORT","paths":["/health"],"durationS":5,"connections":64}'
 
 import autocannon from 'autocannon';
 
-const { url, paths, durationS, connections, timeoutS = 5 } = JSON.parse(process.argv[2] ?? '{}');
+interface LoadSettings {
+  readonly url: string;
+  readonly paths: readonly string[];
+  readonly durationS: number;
+  readonly connections: number;
+  readonly timeoutS?: number;
+}
+
+const { url, paths, durationS, connections, timeoutS = 5 } = JSON.parse(process.argv[2] ?? '{}') as LoadSettings;
 const result = await autocannon({
   url,
   connections,
@@ -13,7 +21,7 @@ const result = await autocannon({
   timeout: timeoutS,
   requests: paths.map((path) => ({ method: 'GET', path })),
 });
-const ms = (value) => Math.round(value * 1000);
+const us = (ms: number): number => Math.round(ms * 1000);
 const summary = {
   requests: result.requests.total,
   durationUs: Math.round(result.duration * 1e6),
@@ -24,9 +32,9 @@ const summary = {
   writeErrors: 0,
   statusErrors: result.non2xx,
   timeouts: result.timeouts,
-  p50Us: ms(result.latency.p50),
-  p99Us: ms(result.latency.p99),
-  maxUs: ms(result.latency.max),
-  meanUs: ms(result.latency.mean),
+  p50Us: us(result.latency.p50),
+  p99Us: us(result.latency.p99),
+  maxUs: us(result.latency.max),
+  meanUs: us(result.latency.mean),
 };
 process.stdout.write(`BENCH_RESULT ${JSON.stringify(summary)}\n`);

@@ -1,0 +1,174 @@
+// The report's hand-written SVG plot: req/s per endpoint and server beside the raw ceiling, and
+// p50/p99 latency of every load, with the targets drawn in. A pure function of results.json.
+
+import type { LoadFigure } from './measure.js';
+import type { Results } from './results.js';
+import { TARGETS, formatRatio, throughputRatio } from './targets.js';
+
+const COLORS = { raw: '#9aa0a6', fastify: '#fbbc04', service: '#1a73e8', serviceNoAccessLog: '#34a853', p50: '#8ab4f8', p99: '#1967d2', target: '#d93025' };
+type ColorKey = keyof typeof COLORS;
+
+function esc(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+function ms(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0);
+}
+
+/** The top of an axis with 4 gridlines: 4 times a round step, at or above value. */
+function niceMax(value: number): number {
+  const step = value / 4;
+  const magnitude = 10 ** Math.floor(Math.log10(step));
+  for (const nice of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (nice * magnitude >= step) return 4 * nice * magnitude;
+  return 40 * magnitude;
+}
+
+function compact(value: number): string {
+  return value >= 1000 ? `${(value / 1000).toFixed(1)}k` : `${Math.round(value)}`;
+}
+
+interface Panel {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  readonly max: number;
+  readonly unit: 'req/s' | 'ms';
+  readonly title: string;
+}
+
+/** Axis, grid and tick labels of one panel; returns the y of a value. */
+function axes(parts: string[], { x, y, width, height, max, unit, title }: Panel): (value: number) => number {
+  const yOf = (value: number): number => y + height - (value / max) * height;
+  parts.push(`<text x="${x}" y="${y - 14}" class="title">${esc(title)}</text>`);
+  for (let i = 0; i <= 4; i++) {
+    const value = (max / 4) * i;
+    const ty = yOf(value);
+    parts.push(`<line x1="${x}" y1="${ty}" x2="${x + width}" y2="${ty}" class="grid"/>`);
+    parts.push(`<text x="${x - 6}" y="${ty + 4}" class="tick" text-anchor="end">${esc(unit === 'req/s' ? compact(value) : ms(value))}</text>`);
+  }
+  parts.push(`<line x1="${x}" y1="${y + height}" x2="${x + width}" y2="${y + height}" class="axis"/>`);
+  return yOf;
+}
+
+interface Group {
+  readonly label: string;
+  /** The bar the target is a ratio of, and the target. */
+  readonly anchor: number;
+  readonly targetRatio: number;
+  readonly targetText: string;
+  readonly bars: readonly [name: string, figure: LoadFigure, color: ColorKey][];
+}
+
+export function renderSvg(results: Results): string {
+  const { accounts, health } = results.throughput;
+  const parts: string[] = [];
+  const W = 1040;
+  const H = 420;
+  const top = 60;
+  const plotH = 260;
+
+  // Left: req/s per endpoint, each server beside the raw ceiling, the target line over each group.
+  const groups: Group[] = [
+    {
+      label: 'GET /accounts/{id}',
+      anchor: 1,
+      targetRatio: TARGETS.accountsVsFastify,
+      targetText: `target ${TARGETS.accountsVsFastify.toFixed(2)}x Fastify`,
+      bars: [
+        ['raw', accounts.raw, 'raw'],
+        ['Fastify', accounts.fastify, 'fastify'],
+        ['service', accounts.service, 'service'],
+        ['no log', accounts.serviceNoAccessLog, 'serviceNoAccessLog'],
+      ],
+    },
+    {
+      label: 'GET /health',
+      anchor: 0,
+      targetRatio: TARGETS.healthVsRaw,
+      targetText: `target ${TARGETS.healthVsRaw.toFixed(2)}x raw`,
+      bars: [
+        ['raw', health.raw, 'raw'],
+        ['Fastify', health.fastify, 'fastify'],
+        ['service', health.service, 'service'],
+      ],
+    },
+  ];
+  const maxRps = niceMax(Math.max(...groups.flatMap((g) => g.bars.map(([, figure]) => figure.rps))) * 1.1);
+  const left = { x: 70, y: top, width: 440, height: plotH };
+  const yRps = axes(parts, { ...left, max: maxRps, unit: 'req/s', title: 'Throughput (req/s)' });
+  const barW = 50;
+  const groupW = left.width / groups.length;
+  groups.forEach((group, g) => {
+    const gx = left.x + g * groupW + (groupW - group.bars.length * (barW + 8)) / 2;
+    const anchor = group.bars[group.anchor]![1];
+    group.bars.forEach(([name, figure, key], b) => {
+      const bx = gx + b * (barW + 8);
+      const by = yRps(figure.rps);
+      parts.push(`<rect x="${bx}" y="${by}" width="${barW}" height="${left.y + left.height - by}" fill="${COLORS[key]}"><title>${esc(`${group.label} ${name}: ${Math.round(figure.rps)} req/s`)}</title></rect>`);
+      parts.push(`<text x="${bx + barW / 2}" y="${by - 4}" class="value" text-anchor="middle">${compact(figure.rps)}</text>`);
+      if (b > group.anchor) {
+        // The ratio to the group's anchor inside the bar, or above its value when the bar is too short.
+        const inside = left.y + left.height - by > 20;
+        parts.push(`<text x="${bx + barW / 2}" y="${inside ? by + 14 : by - 17}" class="${inside ? 'ratio' : 'value'}" text-anchor="middle">${formatRatio(throughputRatio(figure, anchor).median)}x</text>`);
+      }
+      parts.push(`<text x="${bx + barW / 2}" y="${left.y + left.height + 14}" class="small" text-anchor="middle">${esc(name)}</text>`);
+    });
+    const ty = yRps(anchor.rps * group.targetRatio);
+    const x2 = gx + group.bars.length * (barW + 8) - 8;
+    parts.push(`<line x1="${gx - 4}" y1="${ty}" x2="${x2 + 4}" y2="${ty}" class="target"/>`);
+    parts.push(`<text x="${x2 + 4}" y="${ty - 3}" class="small target-text" text-anchor="end">${esc(group.targetText)}</text>`);
+    parts.push(`<text x="${left.x + g * groupW + groupW / 2}" y="${left.y + left.height + 32}" class="label" text-anchor="middle">${esc(group.label)}</text>`);
+  });
+
+  // Right: p50 and p99 latency of every measured load, /health under saturation last.
+  const latencies: [string[], { p50Ms: number; p99Ms: number }][] = [
+    [['/accounts', 'raw'], accounts.raw],
+    [['/accounts', 'Fastify'], accounts.fastify],
+    [['/accounts', 'service'], accounts.service],
+    [['/health', 'raw'], health.raw],
+    [['/health', 'Fastify'], health.fastify],
+    [['/health', 'service'], health.service],
+    [['probe', 'raw', 'busy'], results.healthUnderLoadRaw],
+    [['probe', 'service', 'busy'], results.healthUnderLoad],
+  ];
+  const maxMs = niceMax(Math.max(TARGETS.healthP99UnderLoadMs, ...latencies.flatMap(([, f]) => [f.p50Ms, f.p99Ms]).filter(Number.isFinite)) * 1.1);
+  const right = { x: 580, y: top, width: 440, height: plotH };
+  const yMs = axes(parts, { ...right, max: maxMs, unit: 'ms', title: 'Latency (ms): p50 and p99' });
+  const slot = right.width / latencies.length;
+  const lw = Math.min(22, slot / 2 - 4);
+  latencies.forEach(([name, figure], i) => {
+    const cx = right.x + i * slot + slot / 2;
+    for (const [k, [field, color]] of ([['p50Ms', 'p50'], ['p99Ms', 'p99']] as const).entries()) {
+      const value = figure[field];
+      const bx = cx - lw - 1 + k * (lw + 2);
+      const by = yMs(Number.isFinite(value) ? value : 0);
+      parts.push(`<rect x="${bx}" y="${by}" width="${lw}" height="${right.y + right.height - by}" fill="${COLORS[color]}"><title>${esc(`${name.join(' ')} ${color}: ${ms(value)} ms`)}</title></rect>`);
+      parts.push(`<text x="${bx + lw / 2}" y="${by - 4}" class="tiny" text-anchor="middle">${ms(value)}</text>`);
+    }
+    name.forEach((word, w) => parts.push(`<text x="${cx}" y="${right.y + right.height + 13 + w * 11}" class="tiny" text-anchor="middle">${esc(word)}</text>`));
+  });
+  const ty = yMs(TARGETS.healthP99UnderLoadMs);
+  parts.push(`<line x1="${right.x + right.width - slot}" y1="${ty}" x2="${right.x + right.width}" y2="${ty}" class="target"/>`);
+  parts.push(`<text x="${right.x + right.width}" y="${ty - 4}" class="tiny target-text" text-anchor="end">target ${TARGETS.healthP99UnderLoadMs} ms</text>`);
+  parts.push(`<rect x="${left.x}" y="${H - 52}" width="10" height="10" fill="${COLORS.raw}"/><text x="${left.x + 14}" y="${H - 43}" class="small">raw = node:http, Fastify = bare Fastify, both answering the same bytes from memory; no log = service with ACCESS_LOG=off</text>`);
+  parts.push(`<rect x="${right.x}" y="${H - 30}" width="10" height="10" fill="${COLORS.p50}"/><text x="${right.x + 14}" y="${H - 21}" class="small">p50</text>`);
+  parts.push(`<rect x="${right.x + 50}" y="${H - 30}" width="10" height="10" fill="${COLORS.p99}"/><text x="${right.x + 64}" y="${H - 21}" class="small">p99; probe busy = /health probed while /accounts is saturated</text>`);
+
+  const { meta } = results;
+  const footer = `${meta.date.slice(0, 10)} · ${meta.nproc} cores · Node ${meta.node} · ${meta.loadTool} · ${meta.mode} run`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">
+<style>
+.title{font-size:14px;font-weight:600;fill:#202124}.label{font-size:12px;fill:#202124}.small{font-size:10px;fill:#5f6368}
+.tiny{font-size:9px;fill:#5f6368}.value{font-size:11px;fill:#202124}.ratio{font-size:10px;fill:#fff;font-weight:600}
+.tick{font-size:10px;fill:#5f6368}.grid{stroke:#e8eaed}.axis{stroke:#5f6368}
+.target{stroke:${COLORS.target};stroke-width:1.5;stroke-dasharray:5 3}.target-text{fill:${COLORS.target}}
+</style>
+<rect width="${W}" height="${H}" fill="#fff"/>
+${parts.join('\n')}
+<text x="70" y="${H - 21}" class="small">${esc(footer)}</text>
+</svg>
+`;
+}

@@ -1,0 +1,81 @@
+// The shape of results.json: everything one bench run measured, from which the report is drawn.
+
+import type { LoadFigure, ProbeFigure, StartFigure } from './measure.js';
+import type { Memory } from './processes.js';
+import type { TimingSummary } from './stats.js';
+
+export interface Meta {
+  readonly date: string;
+  readonly nproc: number;
+  readonly cpu: string;
+  readonly kernel: string;
+  readonly node: string;
+  readonly loadTool: string;
+  readonly pinning: string;
+  readonly mode: string;
+  readonly loadAverageAtStart: number[];
+  loadAverageAtEnd?: number[];
+}
+
+export interface Settings {
+  readonly warmupS: number;
+  readonly roundS: number;
+  readonly rounds: number;
+  readonly saturationS: number;
+  readonly startCommandRuns: number;
+  readonly startCommandWarmup: number;
+  readonly startupRuns: number;
+  readonly connections: number;
+  readonly probeIntervalMs: number;
+  readonly serviceEnv: string;
+  readonly accountPaths: number;
+}
+
+export interface ProfileSummary {
+  readonly rps: number;
+  readonly seconds: number;
+  readonly busySamples: number;
+  readonly topFunctions: { name: string; percent: number }[];
+  readonly byPackage: { name: string; percent: number }[];
+}
+
+/** A figure that could not be measured: why. */
+export type Missing = string;
+
+export interface Results {
+  readonly meta: Meta;
+  readonly settings: Settings;
+  readonly throughput: {
+    readonly accounts: { raw: LoadFigure; fastify: LoadFigure; service: LoadFigure; serviceNoAccessLog: LoadFigure };
+    readonly health: { raw: LoadFigure; fastify: LoadFigure; service: LoadFigure };
+  };
+  readonly healthUnderLoad: ProbeFigure;
+  readonly healthUnderLoadRaw: ProbeFigure;
+  readonly healthTransitions: { service: string; check: string; from: string; to: string; cause: string | null }[];
+  readonly probeCommands: { method: string; node: TimingSummary; healthchecker: TimingSummary | Missing; curl: TimingSummary | Missing };
+  /** This node's starts first, then the second node's (or why it was not timed). */
+  readonly starts: {
+    readonly thisNode: StartFigure;
+    readonly secondNode: StartFigure | Missing;
+    /** The second node with a compile cache written by an earlier start (NODE_COMPILE_CACHE, Node >= 22.1). */
+    readonly secondNodeCompileCache: StartFigure | Missing;
+  };
+  readonly memory: { idle: Memory; afterLoad: Memory };
+  profile?: Record<'accounts' | 'health', ProfileSummary>;
+  targets?: TargetVerdict[];
+}
+
+export type Verdict = 'PASS' | 'MISS' | 'MISSING';
+
+export interface TargetVerdict {
+  readonly id: string;
+  readonly name: string;
+  /** The figure judged, or null when it could not be measured. */
+  readonly value: number | null;
+  /** The figure as the report shows it, with its range. */
+  readonly shown: string;
+  readonly target: string;
+  readonly result: Verdict;
+}
+
+export const isMeasured = <T extends object>(value: T | Missing): value is T => typeof value === 'object' && value !== null;
