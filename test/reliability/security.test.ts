@@ -24,7 +24,8 @@ after(async () => {
 });
 
 async function start(env: Record<string, string>): Promise<ServiceProcess> {
-  const service = await startService({ env });
+  // In production /metrics has a port of its own, by default the fixed 9100: any free one here.
+  const service = await startService({ env: env.NODE_ENV === 'production' ? { METRICS_PORT: '0', ...env } : env });
   running.push(service);
   return service;
 }
