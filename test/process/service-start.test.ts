@@ -200,7 +200,12 @@ describe('the service process with an invalid configuration', { concurrency: tru
 
 describe('a HEALTH_TOKEN the details mode would ignore', { concurrency: true }, () => {
   const token = 'a-secret-token-of-some-length';
-  for (const env of [{ HEALTH_TOKEN: token }, { HEALTH_TOKEN: token, NODE_ENV: 'production' }, { HEALTH_TOKEN: token, HEALTH_DETAILS: 'always' }]) {
+  const envs: ReadonlyArray<Record<string, string>> = [
+    { HEALTH_TOKEN: token },
+    { HEALTH_TOKEN: token, NODE_ENV: 'production' },
+    { HEALTH_TOKEN: token, HEALTH_DETAILS: 'always' },
+  ];
+  for (const env of envs) {
     test(`${Object.keys(env).join(' + ')}: exit 1 before serving, saying why, the secret unsaid`, async () => {
       const service = startServiceRaw({ env });
       running.push(service);
