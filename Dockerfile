@@ -16,12 +16,15 @@ ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12
 FROM ${BUILD_IMAGE} AS build
 WORKDIR /build
 
-# Manifests first: the dependency layer is reused until package*.json change.
+# Manifests first: the dependency layer is reused until package*.json change. npm ci links the
+# workspaces (packages/*), so their manifests must be there too; their sources come with src below.
 COPY package.json package-lock.json ./
+COPY packages/health-views/package.json ./packages/health-views/
 RUN npm ci --no-audit --no-fund
 
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY packages ./packages
 COPY healthchecker ./healthchecker
 COPY scripts/bundle.mjs scripts/runtime-modules.mjs ./scripts/
 RUN npm run build

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts with Node's built-in test runner (TypeScript through tsx).
+// Runs every test/**/*.test.ts and packages/*/test/**/*.test.ts (the workspaces' own tests) with
+// Node's built-in test runner (TypeScript through tsx).
 // Node 20's --test takes no globs, so the files are listed here. Arguments narrow the set:
 //   npm test -- test/unit            only the unit tests
 //   npm test -- test/e2e/swarm       files whose path contains that text
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -18,7 +19,11 @@ function walk(dir) {
 }
 
 const filters = process.argv.slice(2);
-const files = walk(join(root, 'test'))
+const packageTests = readdirSync(join(root, 'packages'), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && existsSync(join(root, 'packages', entry.name, 'test')))
+  .map((entry) => join(root, 'packages', entry.name, 'test'));
+const files = [join(root, 'test'), ...packageTests]
+  .flatMap(walk)
   .map((file) => relative(root, file))
   .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
   .sort();

@@ -1,0 +1,289 @@
+// Ties the parts together: each check's runner and polling (or flag), its states under each
+// policy that watches it (state.ts), the views' statuses with their pre-rendered plain answers,
+// and the events (listeners, history ring, watch hub). HTTP answering lives in routes.ts.
+
+import { iso, systemClock } from './clock.js';
+import { createDisclosureGate } from './disclosure.js';
+import { createPolling, type Polling } from './scheduler.js';
+import { createRunner, type Runner } from './runner.js';
+import { JSON_TYPE, renderJson, statusCodeOf } from './render.js';
+import { createRoutes, type PlainAnswer } from './routes.js';
+import { aggregate, initialState, nextState, resolvePolicy, type CheckState, type Observation, type ResolvedPolicy } from './state.js';
+import { validateOptions } from './validate.js';
+import { createWatchHub } from './watch.js';
+import type { CheckReport, Flag, Health, HealthEvent, HealthOptions, ViewReport, ViewStatus } from './types.js';
+
+/** A check's state under one policy: its own, or a view's overrides. */
+interface Tracker {
+  readonly policy: ResolvedPolicy;
+  state: CheckState;
+}
+
+interface CheckEntry {
+  readonly name: string;
+  readonly publicCause: string;
+  readonly critical: boolean;
+  readonly own: Tracker;
+  readonly trackers: Tracker[];
+  readonly views: ViewEntry[];
+  runner?: Runner;
+  polling?: Polling;
+  flag?: Flag;
+}
+
+interface Member {
+  readonly entry: CheckEntry;
+  readonly tracker: Tracker;
+  readonly critical: boolean;
+}
+
+export interface ViewEntry {
+  readonly name: string;
+  readonly path: string;
+  readonly members: readonly Member[];
+  status: ViewStatus;
+  since: number;
+  plain: PlainAnswer;
+}
+
+export function createHealth(options: HealthOptions): Health {
+  validateOptions(options);
+  const gate = createDisclosureGate(options.disclosure);
+  const clock = options.clock ?? systemClock;
+  const historySize = options.historySize ?? 100;
+  const serviceId = options.serviceId ?? 'service';
+  const listeners = new Set<(event: HealthEvent) => void>();
+  const history: HealthEvent[] = [];
+  const watchOptions = options.watch === false ? undefined : (options.watch ?? {});
+  const hub = watchOptions
+    ? createWatchHub({ clock, maxSubscribers: watchOptions.maxSubscribers ?? 10, heartbeatMs: watchOptions.heartbeatMs ?? 15_000 })
+    : undefined;
+  let closed = false;
+
+  const checks = new Map<string, CheckEntry>();
+  for (const def of options.checks) {
+    const isFlag = def.kind === 'flag';
+    const initial = isFlag
+      ? initialState(clock.now(), def.initial === true ? 'UP' : 'DOWN', 'not set yet')
+      : initialState(clock.now());
+    const own: Tracker = { policy: resolvePolicy(def), state: initial };
+    const entry: CheckEntry = {
+      name: def.name,
+      publicCause: def.publicCause ?? `${def.name} is failing`,
+      critical: def.critical ?? true,
+      own,
+      trackers: [own],
+      views: [],
+    };
+    if (isFlag) {
+      entry.flag = {
+        name: def.name,
+        set(up, cause) {
+          observe(entry, { kind: 'result', ok: up === true, ...(up === true ? {} : { cause: cause ?? 'set down' }) });
+        },
+        get up() {
+          return own.state.status === 'UP';
+        },
+      };
+    } else {
+      entry.runner = createRunner({
+        check: def.run,
+        timeoutMs: def.timeoutMs,
+        clock,
+        onResult: (result) => {
+          entry.polling?.resultRecorded();
+          observe(entry, { kind: 'result', ...result });
+        },
+      });
+      const maxAgeMs = def.maxAgeMs ?? 3 * def.intervalMs + def.timeoutMs;
+      entry.polling = createPolling({
+        clock,
+        intervalMs: def.intervalMs,
+        maxAgeMs,
+        run: () => entry.runner!.run(),
+        onStale: (ageMs) =>
+          observe(entry, { kind: 'stale', cause: `stale: no result for ${ageMs} ms (at most ${maxAgeMs} ms)` }),
+      });
+    }
+    checks.set(def.name, entry);
+  }
+
+  const views: ViewEntry[] = options.views.map((def) => {
+    const members = def.checks.map((member): Member => {
+      const entry = checks.get(typeof member === 'string' ? member : member.check)!;
+      const overrides = typeof member === 'string' ? undefined : member;
+      const hasOverride =
+        overrides !== undefined &&
+        (overrides.failureThreshold !== undefined ||
+          overrides.failureGraceMs !== undefined ||
+          overrides.successThreshold !== undefined);
+      let tracker = entry.own;
+      if (hasOverride) {
+        const source = options.checks.find((check) => check.name === entry.name)!;
+        tracker = { policy: resolvePolicy(source, overrides), state: entry.own.state };
+        entry.trackers.push(tracker);
+      }
+      return { entry, tracker, critical: overrides?.critical ?? entry.critical };
+    });
+    const view: ViewEntry = { name: def.name, path: def.path, members, status: 'DOWN', since: clock.now(), plain: EMPTY };
+    view.status = statusOf(view);
+    view.plain = renderPlain(view);
+    for (const member of members) if (!member.entry.views.includes(view)) member.entry.views.push(view);
+    return view;
+  });
+  const viewsByName = new Map(views.map((view) => [view.name, view]));
+
+  function statusOf(view: ViewEntry): ViewStatus {
+    return aggregate(view.members.map((member) => ({ status: member.tracker.state.status, critical: member.critical })));
+  }
+
+  function renderPlain(view: ViewEntry): PlainAnswer {
+    const body = renderJson({
+      name: view.name,
+      status: view.status,
+      checks: view.members.map(reportOf),
+      excluded: [],
+      details: false,
+      serviceId,
+    });
+    return {
+      statusCode: statusCodeOf(view.status),
+      headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store', 'content-length': String(body.length) },
+      body,
+    };
+  }
+
+  function emit(event: HealthEvent): void {
+    history.push(event);
+    if (history.length > historySize) history.splice(0, history.length - historySize);
+    hub?.broadcast(event.type, event);
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure must not change what the registry reports.
+      }
+    }
+  }
+
+  /** The only place states change: every policy watching the check sees the observation. */
+  function observe(entry: CheckEntry, observation: Observation): void {
+    if (closed && observation.kind === 'stale') return;
+    const now = clock.now();
+    let changed = false;
+    for (const tracker of entry.trackers) {
+      const before = tracker.state;
+      tracker.state = nextState(before, observation, tracker.policy, now);
+      if (tracker.state.status !== before.status) changed = true;
+      if (tracker === entry.own && tracker.state.status !== before.status) {
+        emit({
+          type: 'check',
+          check: entry.name,
+          from: before.status,
+          to: tracker.state.status,
+          ...(tracker.state.status === 'UP' ? {} : { publicCause: entry.publicCause }),
+          ...(tracker.state.cause === undefined ? {} : { cause: tracker.state.cause }),
+          at: iso(now),
+          previousLastedMs: now - before.since,
+        });
+      }
+    }
+    if (!changed) return;
+    for (const view of entry.views) {
+      const from = view.status;
+      view.status = statusOf(view);
+      view.plain = renderPlain(view);
+      if (view.status === from) continue;
+      const lasted = now - view.since;
+      view.since = now;
+      emit({ type: 'view', view: view.name, from, to: view.status, at: iso(now), previousLastedMs: lasted });
+    }
+  }
+
+  function reportOf(member: Member | CheckEntry): CheckReport {
+    const entry = 'entry' in member ? member.entry : member;
+    const state = 'entry' in member ? member.tracker.state : member.own.state;
+    const critical = 'entry' in member ? member.critical : member.critical;
+    return {
+      name: entry.name,
+      status: state.status,
+      critical,
+      ...(state.status === 'UP' ? {} : { publicCause: entry.publicCause }),
+      ...(state.status === 'UP' || state.cause === undefined ? {} : { cause: state.cause }),
+      ...(state.durationMs === undefined ? {} : { durationMs: state.durationMs }),
+      ...(state.lastResultAt === undefined ? {} : { lastResultAt: iso(state.lastResultAt) }),
+      since: iso(state.since),
+    };
+  }
+
+  function viewReport(view: ViewEntry, exclude: readonly string[] = []): ViewReport {
+    const members = exclude.length === 0 ? view.members : view.members.filter((m) => !exclude.includes(m.entry.name));
+    const reports = members.map(reportOf);
+    const status = exclude.length === 0 ? view.status : aggregate(reports);
+    return { view: view.name, status, checks: reports };
+  }
+
+  function checkReport(name: string): CheckReport | undefined {
+    const entry = checks.get(name);
+    return entry === undefined ? undefined : reportOf(entry);
+  }
+
+  const health: Health = {
+    async start() {
+      const polled = [...checks.values()].filter((entry) => entry.runner !== undefined);
+      await Promise.all(polled.map((entry) => entry.runner!.run()));
+      if (closed) return;
+      for (const entry of polled) entry.polling!.start();
+    },
+    close(reason = 'closing') {
+      if (closed) return;
+      closed = true;
+      for (const entry of checks.values()) entry.polling?.stop();
+      hub?.close({ reason, at: iso(clock.now()) });
+    },
+    flag(name) {
+      const flag = checks.get(name)?.flag;
+      if (flag === undefined) {
+        const flags = [...checks.values()].filter((entry) => entry.flag).map((entry) => entry.name);
+        throw new Error(`health-views: no flag check named "${name}" (flags: ${flags.join(', ') || 'none'})`);
+      }
+      return flag;
+    },
+    view(name, query) {
+      const view = viewsByName.get(name);
+      return view === undefined ? undefined : viewReport(view, query?.exclude);
+    },
+    check: checkReport,
+    checkNames: [...checks.keys()],
+    viewNames: views.map((view) => view.name),
+    on(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    history: () => [...history],
+    answer: () => undefined,
+    routes: [],
+  };
+  const routes = createRoutes({
+    views,
+    viewReport,
+    checkReport,
+    checkNames: health.checkNames,
+    history: health.history,
+    gate,
+    hub,
+    watchPath: watchOptions ? (watchOptions.path ?? '/health/watch') : undefined,
+    checksPath: options.checksPath ?? '/health/checks',
+    serviceId,
+    snapshot: () => ({
+      views: Object.fromEntries(views.map((view) => [view.name, view.status])),
+      checks: [...checks.values()].map(reportOf),
+      at: iso(clock.now()),
+    }),
+  });
+  return { ...health, answer: routes.answer, routes: routes.templates };
+}
+
+const EMPTY: PlainAnswer = { statusCode: 503, headers: {}, body: Buffer.alloc(0) };

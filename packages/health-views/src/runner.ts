@@ -1,0 +1,104 @@
+// One run of a polled check: its outcome mapped to a result, bounded by a timeout that aborts the
+// check's signal, single flight (askers meanwhile share the run), and a hung run never restarted
+// until it settles (a new run would pile more work on a dependency that is already stuck).
+
+import type { Clock } from './types.js';
+
+export interface RunResult {
+  readonly ok: boolean;
+  /** Detail of a failure (exception text, timeout): for details only. */
+  readonly cause?: string;
+  readonly durationMs: number;
+}
+
+export interface Runner {
+  /** Starts a run, or joins the one under way. Undefined when it was decided synchronously. */
+  run(): Promise<void> | undefined;
+  /** Whether a run that timed out has still not settled. */
+  readonly hung: boolean;
+}
+
+export interface RunnerOptions {
+  readonly check: (signal: AbortSignal) => unknown;
+  readonly timeoutMs: number;
+  readonly clock: Clock;
+  readonly onResult: (result: RunResult) => void;
+}
+
+export function createRunner({ check, timeoutMs, clock, onResult }: RunnerOptions): Runner {
+  let running: Promise<void> | undefined;
+  let hungSince: number | undefined;
+
+  function run(): Promise<void> | undefined {
+    if (running) return running;
+    const startedAt = clock.now();
+    if (hungSince !== undefined) {
+      onResult({ ok: false, cause: `the run started ${startedAt - hungSince} ms ago has not returned`, durationMs: 0 });
+      return undefined;
+    }
+    const controller = new AbortController();
+    const finish = (ok: boolean, cause?: string): void =>
+      onResult({ ok, ...(cause === undefined ? {} : { cause }), durationMs: clock.now() - startedAt });
+    let outcome: unknown;
+    try {
+      outcome = check(controller.signal);
+    } catch (error) {
+      finish(false, causeOf(error));
+      return undefined;
+    }
+    // A synchronous answer is recorded at once: no promise, no timer.
+    if (!isThenable(outcome)) {
+      finish(outcome !== false, outcome === false ? 'returned false' : undefined);
+      return undefined;
+    }
+    const pending = outcome;
+    running = new Promise<void>((resolve) => {
+      let settled = false;
+      const settle = (ok: boolean, cause?: string): void => {
+        if (settled) return;
+        settled = true;
+        clock.clearTimeout(timer);
+        finish(ok, cause);
+        running = undefined;
+        resolve();
+      };
+      const timer = clock.setTimeout(() => {
+        hungSince = startedAt;
+        controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+        settle(false, `timed out after ${timeoutMs} ms`);
+      }, timeoutMs);
+      Promise.resolve(pending).then(
+        (value) => {
+          settle(value !== false, value === false ? 'resolved to false' : undefined);
+          if (hungSince === startedAt) hungSince = undefined;
+        },
+        (error: unknown) => {
+          settle(false, causeOf(error));
+          if (hungSince === startedAt) hungSince = undefined;
+        },
+      );
+    });
+    return running;
+  }
+
+  return {
+    run,
+    get hung() {
+      return hungSince !== undefined;
+    },
+  };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+export function causeOf(error: unknown): string {
+  if (error instanceof Error && error.message !== '') return error.message;
+  if (typeof error === 'string' && error !== '') return error;
+  return 'failed without a message';
+}

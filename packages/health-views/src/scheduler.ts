@@ -1,0 +1,66 @@
+// Keeps a polled check fresh: the next run starts an interval after the previous one settles, and
+// a staleness timer turns the check UNKNOWN when no result came for maxAgeMs (a stopped loop or a
+// starved event loop must not serve an old UP forever; the timer fires without any probe).
+
+import type { Clock } from './types.js';
+
+export interface Polling {
+  start(): void;
+  stop(): void;
+  /** Re-arms the staleness timer: call on each result. */
+  resultRecorded(): void;
+}
+
+export interface PollingOptions {
+  readonly clock: Clock;
+  readonly intervalMs: number;
+  readonly maxAgeMs: number;
+  readonly run: () => Promise<void> | undefined;
+  readonly onStale: (ageMs: number) => void;
+}
+
+export function createPolling({ clock, intervalMs, maxAgeMs, run, onStale }: PollingOptions): Polling {
+  let next: unknown;
+  let staleness: unknown;
+  let stopped = true;
+  let lastResultAt: number | undefined;
+
+  function schedule(): void {
+    if (stopped) return;
+    next = clock.setTimeout(() => {
+      next = undefined;
+      const running = run();
+      if (running) void running.then(schedule);
+      else schedule();
+    }, intervalMs);
+  }
+
+  function armStaleness(): void {
+    if (staleness !== undefined) clock.clearTimeout(staleness);
+    staleness = undefined;
+    if (stopped) return;
+    staleness = clock.setTimeout(() => {
+      staleness = undefined;
+      onStale(lastResultAt === undefined ? maxAgeMs : clock.now() - lastResultAt);
+    }, maxAgeMs);
+  }
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      schedule();
+      armStaleness();
+    },
+    stop() {
+      stopped = true;
+      if (next !== undefined) clock.clearTimeout(next);
+      next = undefined;
+      armStaleness();
+    },
+    resultRecorded() {
+      lastResultAt = clock.now();
+      armStaleness();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// The disclosure gate's construction errors and its token comparison; the Accept parser's q-values.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createDisclosureGate } from '../src/disclosure.js';
+import { preferredFormat } from '../src/negotiate.js';
+
+const TOKEN = 'a-token-of-enough-length';
+
+describe('disclosure gate', () => {
+  it('a token with a mode other than token is a construction error that says why', () => {
+    assert.throws(() => createDisclosureGate({ mode: 'always', token: TOKEN }), /token is set but disclosure.mode is 'always'/);
+    assert.throws(() => createDisclosureGate({ mode: 'never', token: TOKEN }), /mode is 'never', which ignores it/);
+  });
+
+  it('mode token needs a token of at least 16 characters', () => {
+    assert.throws(() => createDisclosureGate({ mode: 'token' }), /at least 16 characters/);
+    assert.throws(() => createDisclosureGate({ mode: 'token', token: 'short' }), /at least 16 characters/);
+  });
+
+  it('an unknown mode is an error naming the accepted ones', () => {
+    assert.throws(() => createDisclosureGate({ mode: 'sometimes' as 'never' }), /'never', 'always' or 'token'/);
+  });
+
+  it('mode token allows only the right Bearer token', () => {
+    const gate = createDisclosureGate({ mode: 'token', token: TOKEN });
+    assert.equal(gate(`Bearer ${TOKEN}`), true);
+    assert.equal(gate(`bearer ${TOKEN}`), true);
+    assert.equal(gate(`Bearer ${TOKEN}x`), false);
+    assert.equal(gate(TOKEN), false);
+    assert.equal(gate(undefined), false);
+    assert.equal(gate([`Bearer ${TOKEN}`]), false);
+  });
+
+  it('never and always ignore the header; never is the default', () => {
+    assert.equal(createDisclosureGate()(`Bearer ${TOKEN}`), false);
+    assert.equal(createDisclosureGate({ mode: 'always' })(undefined), true);
+  });
+});
+
+describe('Accept negotiation', () => {
+  it('honours q-values: q=0 never gets health+json', () => {
+    assert.equal(preferredFormat('application/health+json;q=0'), 'json');
+    assert.equal(preferredFormat('application/health+json; q=0, application/json'), 'json');
+    assert.equal(preferredFormat('application/json, application/health+json;q=0.5'), 'json');
+  });
+
+  it('picks health+json when named and at least as welcome as JSON', () => {
+    assert.equal(preferredFormat('application/health+json'), 'health+json');
+    assert.equal(preferredFormat('application/json;q=0.5, application/health+json'), 'health+json');
+    assert.equal(preferredFormat('application/health+json, */*'), 'health+json');
+    assert.equal(preferredFormat(undefined), 'json');
+    assert.equal(preferredFormat('*/*'), 'json');
+  });
+});

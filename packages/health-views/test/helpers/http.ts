@@ -1,0 +1,54 @@
+// Real HTTP against a real server on port 0, every wait bounded.
+
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export async function listen(server: Server): Promise<string> {
+  server.listen(0, '127.0.0.1');
+  await Promise.race([once(server, 'listening'), timeout(5000, 'listening')]);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+export async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await Promise.race([new Promise((resolve) => server.close(resolve)), timeout(5000, 'server close')]);
+}
+
+export interface Got {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  json(): any;
+}
+
+export async function get(url: string, init: RequestInit = {}): Promise<Got> {
+  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+}
+
+/** Reads a Server-Sent Events stream until `until` says it has enough, within a deadline. */
+export async function readEvents(
+  body: ReadableStream<Uint8Array>,
+  until: (text: string) => boolean,
+  ms = 5000,
+): Promise<string> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const deadline = Date.now() + ms;
+  while (!until(text)) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`timed out reading events; got: ${text}`);
+    const chunk = await Promise.race([reader.read(), timeout(left, 'an event')]);
+    if (chunk.done) break;
+    text += decoder.decode(chunk.value, { stream: true });
+  }
+  reader.releaseLock();
+  return text;
+}
+
+function timeout(ms: number, what: string): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms).unref());
+}

@@ -1,0 +1,231 @@
+// The node:http adapter on a real server: routes answered before the wrapped listener, the one
+// disclosure gate on every route and query, ?exclude, q-values, errors, hooks and the watch stream.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createHealth } from '../src/registry.js';
+import { withHealth } from '../src/node-http.js';
+import type { AnsweredRequest, Health, HealthOptions } from '../src/types.js';
+import { close, get, listen, readEvents } from './helpers/http.js';
+
+const TOKEN = 'the-right-token-0123456789';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+interface Fixture {
+  readonly base: string;
+  readonly health: Health;
+  readonly server: Server;
+  readonly passedOn: string[];
+  readonly answered: AnsweredRequest[];
+}
+
+async function start(overrides: Partial<HealthOptions> = {}): Promise<Fixture> {
+  const health = createHealth({
+    checks: [
+      {
+        name: 'database',
+        publicCause: 'the database cannot be read',
+        intervalMs: 60_000,
+        timeoutMs: 1000,
+        run: () => {
+          throw new TypeError("Cannot read properties of undefined (reading 'get') at /app/node_modules/lmdb/x.js");
+        },
+      },
+      { name: 'started', kind: 'flag', initial: true },
+      { name: 'shutdown', kind: 'flag', initial: true, publicCause: 'shutting down' },
+    ],
+    views: [
+      { name: 'ready', path: '/health/ready', checks: ['database', 'started', 'shutdown'] },
+      { name: 'live', path: '/health/live', checks: ['started'] },
+    ],
+    disclosure: { mode: 'token', token: TOKEN },
+    serviceId: 'demo',
+    watch: { maxSubscribers: 1, heartbeatMs: 60_000 },
+    ...overrides,
+  });
+  await health.start();
+  const passedOn: string[] = [];
+  const answered: AnsweredRequest[] = [];
+  const server = createServer(
+    withHealth(
+      health,
+      (request, response) => {
+        passedOn.push(request.url ?? '');
+        response.end('app');
+      },
+      {
+        headers: (request: IncomingMessage) => ({ 'x-content-type-options': 'nosniff', 'x-request-id': `id-${request.url}` }),
+        onAnswered: (info) => answered.push(info),
+      },
+    ),
+  );
+  return { base: await listen(server), health, server, passedOn, answered };
+}
+
+describe('node:http adapter', () => {
+  let f: Fixture;
+  before(async () => {
+    f = await start();
+  });
+  after(async () => {
+    f.health.close();
+    await close(f.server);
+  });
+
+  it('answers health routes itself and passes every other request on', async () => {
+    assert.equal((await get(`${f.base}/health/live`)).text, '{"status":"UP"}');
+    assert.equal((await get(`${f.base}/accounts/1`)).text, 'app');
+    assert.deepEqual(f.passedOn, ['/accounts/1']);
+  });
+
+  it('without permission names the failing check and its public cause, never the exception text', async () => {
+    for (const [query, accept] of [['', '*/*'], ['?verbose', '*/*'], ['?details', 'application/health+json']] as const) {
+      const answer = await get(`${f.base}/health/ready${query}`, { headers: { accept } });
+      assert.equal(answer.status, 503);
+      assert.match(answer.text, /database/);
+      assert.match(answer.text, /the database cannot be read/);
+      assert.doesNotMatch(answer.text, /Cannot read properties|node_modules|started/, `${query} ${accept}: ${answer.text}`);
+    }
+  });
+
+  it('with the token, details carry the exception text, passing checks and ISO times', async () => {
+    const answer = await get(`${f.base}/health/ready?details`, { headers: AUTH });
+    const body = answer.json();
+    assert.equal(body.checks.database.detail.startsWith("Cannot read properties"), true);
+    assert.equal(body.checks.started.status, 'UP');
+    assert.match(body.checks.started.since, /^\d{4}-\d\d-\d\dT/);
+    assert.ok(Array.isArray(body.history));
+    const wrong = await get(`${f.base}/health/ready?details`, { headers: { authorization: 'Bearer wrong-token-0123456789' } });
+    assert.doesNotMatch(wrong.text, /Cannot read/);
+  });
+
+  it('the per-check route and the list of names need permission: 403 with a clear JSON message', async () => {
+    for (const path of ['/health/checks/database', '/health/checks/nope', '/health/checks']) {
+      const answer = await get(`${f.base}${path}`);
+      assert.equal(answer.status, 403, path);
+      const body = answer.json();
+      assert.deepEqual(Object.keys(body), ['statusCode', 'error', 'message']);
+      assert.match(body.message, /needs the health details permission/);
+      assert.doesNotMatch(answer.text, /database|started/);
+    }
+  });
+
+  it('with permission: one check alone, and a 404 for an unknown name that lists the names', async () => {
+    const one = await get(`${f.base}/health/checks/started`, { headers: AUTH });
+    assert.equal(one.status, 200);
+    assert.equal(one.json().checks.started.status, 'UP');
+    const unknown = await get(`${f.base}/health/checks/nope`, { headers: AUTH });
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.json().message, /no health check named "nope"; there are: database, started, shutdown/);
+  });
+
+  it('?exclude is marked in every format', async () => {
+    const json = await get(`${f.base}/health/ready?exclude=database`);
+    assert.equal(json.status, 200);
+    assert.deepEqual(json.json(), { status: 'UP', checks: {}, excluded: ['database'] });
+    const text = await get(`${f.base}/health/ready?exclude=database&verbose`);
+    assert.match(text.text, /^\[\+\]database excluded: ok$/m);
+    const ietf = await get(`${f.base}/health/ready?exclude=database`, { headers: { accept: 'application/health+json' } });
+    assert.deepEqual(ietf.json().notes, ['database excluded']);
+    assert.equal(ietf.json().status, 'pass');
+  });
+
+  it('?exclude with an unknown name is a 400 that lists the view\'s checks only with permission', async () => {
+    const anonymous = await get(`${f.base}/health/ready?exclude=database,nope`);
+    assert.equal(anonymous.status, 400);
+    assert.match(anonymous.json().message, /names no check of the ready view: "nope"$/);
+    const allowed = await get(`${f.base}/health/ready?exclude=nope&exclude=database`, { headers: AUTH });
+    assert.match(allowed.json().message, /its checks are: database, started, shutdown/);
+  });
+
+  it('bad query values are a clear 400, never a 500', async () => {
+    const answer = await get(`${f.base}/health/live?verbose=maybe`);
+    assert.equal(answer.status, 400);
+    assert.deepEqual(answer.json(), {
+      statusCode: 400,
+      error: 'Bad Request',
+      message: '?verbose takes no value, true, 1, false or 0 (got "maybe")',
+    });
+    assert.equal((await get(`${f.base}/health/checks/%E0%A4%A`, { headers: AUTH })).status, 400);
+  });
+
+  it('only GET and HEAD: 405 with Allow', async () => {
+    for (const path of ['/health/live', '/health/checks/database', '/health/watch']) {
+      const answer = await get(`${f.base}${path}`, { method: 'POST' });
+      assert.equal(answer.status, 405, path);
+      assert.equal(answer.headers.get('allow'), 'GET, HEAD');
+    }
+    const head = await get(`${f.base}/health/live`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.text, '');
+  });
+
+  it('Accept honours q-values: health+json;q=0 gets the plain JSON', async () => {
+    const refused = await get(`${f.base}/health/live`, { headers: { accept: 'application/health+json;q=0' } });
+    assert.equal(refused.headers.get('content-type'), 'application/json; charset=utf-8');
+    const wanted = await get(`${f.base}/health/live`, { headers: { accept: 'application/health+json' } });
+    assert.equal(wanted.headers.get('content-type'), 'application/health+json; charset=utf-8');
+    assert.equal(wanted.json().serviceId, 'demo');
+  });
+
+  it('the host adds its headers to every health answer and observes each one with its route template', async () => {
+    f.answered.length = 0;
+    const answer = await get(`${f.base}/health/checks/database?x=1`, { headers: AUTH });
+    assert.equal(answer.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(answer.headers.get('x-request-id'), 'id-/health/checks/database?x=1');
+    assert.equal(answer.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(f.answered.length, 1);
+    assert.deepEqual({ ...f.answered[0], durationMs: 0 }, {
+      method: 'GET',
+      route: '/health/checks/:name',
+      statusCode: 503,
+      durationMs: 0,
+    });
+  });
+});
+
+describe('node:http adapter: the watch stream', () => {
+  it('needs permission; HEAD answers without a stream and holds no slot; a full hub is a 503', async () => {
+    const f = await start();
+    try {
+      assert.equal((await get(`${f.base}/health/watch`)).status, 403);
+      const head = await get(`${f.base}/health/watch`, { method: 'HEAD', headers: AUTH });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+      const controller = new AbortController();
+      const stream = await fetch(`${f.base}/health/watch`, { headers: AUTH, signal: controller.signal });
+      assert.equal(stream.status, 200, 'the HEAD held no slot of the one there is');
+      await readEvents(stream.body!, (text) => text.includes('event: snapshot'));
+      const full = await get(`${f.base}/health/watch`, { headers: AUTH });
+      assert.equal(full.status, 503);
+      assert.match(full.json().message, /too many health watchers/);
+      controller.abort();
+    } finally {
+      f.health.close();
+      await close(f.server);
+    }
+  });
+
+  it('a snapshot, then each transition as it happens, then a final event when health closes', async () => {
+    const f = await start();
+    try {
+      const stream = await fetch(`${f.base}/health/watch`, { headers: AUTH, signal: AbortSignal.timeout(5000) });
+      const body = stream.body!;
+      const snapshot = await readEvents(body, (text) => text.includes('\n\n'));
+      const data = JSON.parse(/data: (.*)/.exec(snapshot)![1]!);
+      assert.equal(data.views.live, 'UP');
+      assert.match(data.at, /^\d{4}-\d\d-\d\dT.*Z$/);
+      f.health.flag('started').set(false, 'restarting');
+      const events = await readEvents(body, (text) => text.includes('event: view'));
+      assert.match(events, /event: check\ndata: \{"type":"check","check":"started","from":"UP","to":"DOWN"/);
+      assert.match(events, /"view":"live","from":"UP","to":"DOWN"/);
+      f.health.close('shutting down');
+      const last = await readEvents(body, () => false).catch((error: Error) => error.message);
+      assert.match(last, /event: close\ndata: \{"reason":"shutting down"/);
+    } finally {
+      f.health.close();
+      await close(f.server);
+    }
+  });
+});
