@@ -104,7 +104,7 @@ export function loadConfig(env: Env): Config {
     // A token that is ignored is a trap: with 'always' a wrong token still sees details, with
     // 'never' the right one sees none. Saying so at start beats either surprise.
     problems.push(
-      `HEALTH_TOKEN is set but HEALTH_DETAILS is ${details}${(env.HEALTH_DETAILS ?? '').trim() === '' ? ' (its default here)' : ''}, ` +
+      `HEALTH_TOKEN is set but HEALTH_DETAILS is ${details}${defaulted(env.HEALTH_DETAILS) ? ' (its default here)' : ''}, ` +
         'so the token would be ignored: set HEALTH_DETAILS=token to give details to its bearer, or unset HEALTH_TOKEN',
     );
   }
@@ -169,6 +169,10 @@ export function loadConfig(env: Env): Config {
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function defaulted(value: string | undefined): boolean {
+  return (value ?? '').trim() === '';
 }
 
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);

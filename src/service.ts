@@ -13,11 +13,9 @@ import { seedAccounts } from './accounts/seed.js';
 import { buildApp, type ServerTimeouts } from './app.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { createTestabilitySwitch, type TestabilitySwitch } from './testability/testability-switch.js';
-import { createEventLoopMonitor, createServiceChecks, type EventLoopMonitor } from './health/checks.js';
-import { createHealthRegistry, type HealthRegistry } from './health/health-registry.js';
-import { logTransitions } from './health/transition-log.js';
-import { createWatchHub, type WatchHub } from './health/watch.js';
-import { createDetailsPolicy } from './health/render.js';
+import type { Health } from 'health-views';
+import { createEventLoopMonitor, createServiceHealth, type EventLoopMonitor } from './health/service-health.js';
+import { logHealthEvents } from './health/transition-log.js';
 import type { Clock } from './health/clock.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { closeMetricsServer, createMetricsServer, listenMetricsServer } from './metrics/server.js';
@@ -36,6 +34,8 @@ export interface ServiceDeps {
   readonly timeouts?: Partial<ServerTimeouts>;
   /** How long an account lookup may wait for the store. */
   readonly lookupTimeoutMs?: number;
+  /** Which health-views adapter serves the health routes (default: the node:http interceptor). */
+  readonly healthAdapter?: 'interceptor' | 'plugin';
 }
 
 export interface StartOptions {
@@ -59,8 +59,8 @@ export interface Service {
   /** The parts below exist once start() has reached them; reading one earlier throws. */
   readonly app: FastifyInstance;
   readonly store: AccountStore;
-  readonly health: HealthRegistry;
-  readonly watch: WatchHub;
+  /** Every check and view, the disclosure gate and the watch stream (health-views). */
+  readonly health: Health;
   /** Absent with METRICS=off. */
   readonly metrics: Metrics | undefined;
   /** The separate metrics listener (METRICS_PORT), once listen() has opened it. */
@@ -73,9 +73,8 @@ export function createService(config: Config, deps: ServiceDeps): Service {
   const testability = config.testability.enabled ? createTestabilitySwitch() : undefined;
   let store: AccountStore | undefined;
   let eventLoop: EventLoopMonitor | undefined;
-  let health: HealthRegistry | undefined;
+  let health: Health | undefined;
   let metrics: Metrics | undefined;
-  let watch: WatchHub | undefined;
   let app: FastifyInstance | undefined;
   let metricsServer: Server | undefined;
   let closing: Promise<void> | undefined;
@@ -92,23 +91,19 @@ export function createService(config: Config, deps: ServiceDeps): Service {
     store = theStore;
 
     eventLoop = createEventLoopMonitor();
-    const registry = createHealthRegistry(
-      createServiceChecks({
-        store: theStore,
-        lifecycle,
-        testability,
-        eventLoop,
-        checkIntervalMs: config.health.checkIntervalMs,
-        checkTimeoutMs: config.health.checkTimeoutMs,
-        eventLoopDelayLimitMs: config.health.eventLoopDelayLimitMs,
-        database: config.health.database,
-      }),
-      deps.clock === undefined ? {} : { clock: deps.clock },
-    );
-    health = registry;
-    logTransitions(registry, logger);
+    const theHealth = createServiceHealth({
+      store: theStore,
+      lifecycle,
+      testability,
+      eventLoop,
+      health: config.health,
+      watch: config.watch,
+      clock: deps.clock,
+    });
+    health = theHealth;
+    logHealthEvents(theHealth, logger);
     // Subscribed before the checks first run, so their first transitions are counted too.
-    metrics = config.metrics.enabled ? createMetrics(registry) : undefined;
+    metrics = config.metrics.enabled ? createMetrics(theHealth) : undefined;
 
     signal?.throwIfAborted();
     if (ownStore || deps.seedGivenStore) {
@@ -117,21 +112,19 @@ export function createService(config: Config, deps: ServiceDeps): Service {
     }
     signal?.throwIfAborted();
     if (!deps.stayStarting) lifecycle.markServing();
-    await registry.start();
+    await theHealth.start();
 
     signal?.throwIfAborted();
-    watch = createWatchHub(registry, config.watch);
     app = await buildApp({
       logger,
       store: theStore,
-      health: registry,
+      health: theHealth,
+      healthAdapter: deps.healthAdapter,
       metrics,
       serveMetrics: config.metrics.port === undefined,
       accessLog: config.log.access,
-      detailsAllowed: createDetailsPolicy(config.health.details, config.health.token),
       lifecycle,
       testability,
-      watch,
       timeouts: deps.timeouts,
       lookupTimeoutMs: deps.lookupTimeoutMs,
     });
@@ -162,7 +155,7 @@ export function createService(config: Config, deps: ServiceDeps): Service {
     await closeServer();
     if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
     metrics?.close();
-    health?.stop();
+    health?.close('shutting down');
     eventLoop?.stop();
     await store?.close();
   }
@@ -185,10 +178,7 @@ export function createService(config: Config, deps: ServiceDeps): Service {
       return opened(store, 'store');
     },
     get health() {
-      return opened(health, 'health registry');
-    },
-    get watch() {
-      return opened(watch, 'watch hub');
+      return opened(health, 'health');
     },
     get metrics() {
       return metrics;

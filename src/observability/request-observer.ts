@@ -36,6 +36,7 @@ const MAX_LOGGED_URL = 200;
 
 /** One access log line's fields (besides the request id, which the request's logger carries). */
 interface AccessLogFields {
+  readonly [requestIdLabel: string]: unknown;
   readonly method: string;
   /** The route template, or "unmatched". */
   readonly route: string;
@@ -52,12 +53,14 @@ export class RequestObserver extends LogController {
   private readonly unobserved: ReadonlySet<string>;
   private readonly quietRoute: (route: string) => boolean;
   private readonly policies = new Map<string, RoutePolicy>();
+  private readonly requestIdLabel: string;
 
   constructor(options: RequestObserverOptions) {
     // Fastify's own per-request lines (incoming, completed, its default 404 and error handlers'
     // lines) stay off: this class writes the one access line, and http-errors.ts logs 5xx causes.
     super({ disableRequestLogging: true, requestIdLogLabel: options.requestIdLogLabel ?? 'requestId' });
     this.accessLog = options.accessLog;
+    this.requestIdLabel = options.requestIdLogLabel ?? 'requestId';
     this.onCompleted = options.onCompleted;
     this.unobserved = new Set(options.unobservedRoutes ?? []);
     const quiet = options.quietRoute ?? isHealthRoute;
@@ -77,24 +80,56 @@ export class RequestObserver extends LogController {
     reply.raw.once('finish', () => this.completed(null, request, reply, performance.now() - startedAt));
   }
 
+  /**
+   * Requests answered before Fastify sees them (the health routes, by health-views' node:http
+   * interceptor): counted and logged as any other, with the request id the answer carried.
+   */
+  observeAnswered(
+    answered: { readonly method: string; readonly route: string; readonly statusCode: number; readonly durationMs: number },
+    url: string,
+    requestId: string,
+    log: Logger,
+  ): void {
+    this.record(null, answered.method, answered.route, url, answered.statusCode, answered.durationMs, log, requestId);
+  }
+
   private completed(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, durationMs: number): void {
     if (!this.accessLog && this.onCompleted === undefined) return; // METRICS=off and ACCESS_LOG=off: nothing to do
     const route = request.is404 ? UNMATCHED : (request.routeOptions.url ?? UNMATCHED);
+    this.record(error, request.method, route, request.url, reply.statusCode, durationMs, reply.log as unknown as Logger);
+  }
+
+  private record(
+    error: Error | null | undefined,
+    method: string,
+    route: string,
+    requestUrl: string,
+    statusCode: number,
+    durationMs: number,
+    log: Logger,
+    /** For a request Fastify never saw: its logger does not carry the id yet. */
+    requestId?: string,
+  ): void {
     const policy = this.policyOf(route);
-    const statusCode = reply.statusCode;
-    if (policy.observed && this.onCompleted !== undefined) this.onCompleted(request.method, route, statusCode, durationMs);
+    if (policy.observed && this.onCompleted !== undefined) this.onCompleted(method, route, statusCode, durationMs);
     if (!this.accessLog) return;
-    const log = reply.log as unknown as Logger;
     if (!log.isLevelEnabled(policy.level)) return;
-    const url = request.url.length > MAX_LOGGED_URL ? `${request.url.slice(0, MAX_LOGGED_URL)}...` : request.url;
+    const url = requestUrl.length > MAX_LOGGED_URL ? `${requestUrl.slice(0, MAX_LOGGED_URL)}...` : requestUrl;
     const rounded = Math.round(durationMs * 100) / 100;
-    const fields: AccessLogFields = { method: request.method, route, url, statusCode, durationMs: rounded };
+    const fields: AccessLogFields = {
+      ...(requestId === undefined ? {} : { [this.requestIdLabel]: requestId }),
+      method,
+      route,
+      url,
+      statusCode,
+      durationMs: rounded,
+    };
     if (error) {
       fields.err = error;
-      log[policy.level](fields, `${request.method} ${url} ${statusCode} ${rounded} ms: response failed: ${error.message}`);
+      log[policy.level](fields, `${method} ${url} ${statusCode} ${rounded} ms: response failed: ${error.message}`);
       return;
     }
-    log[policy.level](fields, `${request.method} ${url} ${statusCode} ${rounded} ms`);
+    log[policy.level](fields, `${method} ${url} ${statusCode} ${rounded} ms`);
   }
 
   private policyOf(route: string): RoutePolicy {

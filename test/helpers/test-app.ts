@@ -5,13 +5,13 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Env, type HealthDetailsMode } from '../../src/config.js';
 import { InMemoryAccountStore, type AccountStore } from '../../src/accounts/account-store.js';
-import type { HealthRegistry } from '../../src/health/health-registry.js';
+import type { Health } from 'health-views';
 import type { Lifecycle } from '../../src/lifecycle.js';
 import type { TestabilitySwitch } from '../../src/testability/testability-switch.js';
 import type { Clock } from '../../src/health/clock.js';
 import type { Metrics } from '../../src/metrics/metrics.js';
-import type { WatchHub } from '../../src/health/watch.js';
 import { createService, type Service } from '../../src/service.js';
+import type { ServerTimeouts } from '../../src/app.js';
 
 export interface TestAppOptions {
   /** Defaults to an in-memory store, seeded with 100 accounts by the service. */
@@ -38,6 +38,9 @@ export interface TestAppOptions {
   readonly watch?: { readonly maxSubscribers: number; readonly heartbeatMs: number };
   /** Any other setting, as the environment would give it (applied last). */
   readonly env?: Env;
+  /** Server timeouts (short ones for slow-client tests). */
+  readonly timeouts?: Partial<ServerTimeouts>;
+  readonly healthAdapter?: 'interceptor' | 'plugin';
 }
 
 export interface TestApp {
@@ -45,10 +48,9 @@ export interface TestApp {
   readonly service: Service;
   readonly app: FastifyInstance;
   readonly store: AccountStore;
-  readonly registry: HealthRegistry;
+  readonly health: Health;
   readonly lifecycle: Lifecycle;
   readonly testability: TestabilitySwitch | undefined;
-  readonly watch: WatchHub;
   readonly metrics: Metrics | undefined;
   close(): Promise<void>;
 }
@@ -77,6 +79,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     seedGivenStore: options.store === undefined,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.starting ? { stayStarting: true } : {}),
+    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+    ...(options.healthAdapter ? { healthAdapter: options.healthAdapter } : {}),
   });
   try {
     await service.start();
@@ -86,10 +90,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       service,
       app: service.app,
       store: service.store,
-      registry: service.health,
+      health: service.health,
       lifecycle: service.lifecycle,
       testability: service.testability,
-      watch: service.watch,
       metrics: service.metrics,
       close: () => service.close(),
     };

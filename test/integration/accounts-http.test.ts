@@ -354,8 +354,7 @@ describe('JSON schemas', () => {
       const second = await buildApp({
         logger: pino({ level: 'silent' }),
         store: app.store,
-        health: app.registry,
-        detailsAllowed: () => false,
+        health: app.health,
         lifecycle: app.lifecycle,
       });
       second.get('/with-schema', { schema: { querystring: { type: 'object', properties: { q: { type: 'string' } } } } }, async () => 'x');
