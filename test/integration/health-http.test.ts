@@ -4,6 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
+import { FaultyStore } from '../helpers/faulty-store.js';
+import { InMemoryAccountStore } from '../../src/accounts/account-store.js';
+import { seedAccounts } from '../../src/accounts/seed.js';
 
 interface Answer {
   status: number;
@@ -270,6 +273,47 @@ describe('health with a failing database', () => {
       const lookup = await get(`${service.url}/accounts/10000`);
       assert.equal(lookup.status, 503);
       assert.match(JSON.parse(lookup.text).message, /database is unavailable/);
+    } finally {
+      await service.close();
+    }
+  });
+});
+
+describe('one probe for replacement, another for routing (HEALTH_REPLACE_AFTER_MS)', () => {
+  it('/health/ready turns 503 at once on a database failure; /health only after it has lasted the set time', async () => {
+    const replaceAfterMs = 1000;
+    const seeded = new InMemoryAccountStore();
+    await seeded.seed(seedAccounts(10));
+    const faulty = new FaultyStore(seeded);
+    const service = await startTestApp({
+      store: faulty,
+      testability: true,
+      checkIntervalMs: 50,
+      env: { HEALTH_REPLACE_AFTER_MS: String(replaceAfterMs) },
+    });
+    try {
+      const failedAt = Date.now();
+      faulty.setMode('fail');
+      await waitFor(async () => (await get(`${service.url}/health/ready`)).status === 503, {
+        timeoutMs: 500,
+        what: '/health/ready to turn 503 within a few check intervals',
+      });
+      assert.equal((await get(`${service.url}/health`)).status, 200, 'the replacement probe waits');
+      const down = await waitFor(
+        async () => {
+          const answer = await get(`${service.url}/health`);
+          return answer.status === 503 && answer;
+        },
+        { timeoutMs: replaceAfterMs + 2000, what: '/health to turn 503 once the failure has lasted long enough' },
+      );
+      assert.ok(Date.now() - failedAt >= replaceAfterMs, `/health turned 503 after ${Date.now() - failedAt} ms`);
+      assert.equal(JSON.parse(down.text).checks.database.cause, 'the database cannot be read');
+
+      // The demo switch is not the database: /health follows it at once whatever the delay.
+      faulty.setMode('ok');
+      await waitFor(async () => (await get(`${service.url}/health`)).status === 200, { what: '/health to heal' });
+      assert.equal((await get(`${service.url}/testability/healthy/false`)).status, 200);
+      assert.equal((await get(`${service.url}/health`)).status, 503);
     } finally {
       await service.close();
     }
