@@ -14,7 +14,11 @@ export interface HealthPluginOptions {
 /** Every method is routed here so that the package, not Fastify's 404, answers 405 with Allow. */
 const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-/** Registers every route of `health` on the instance it is registered on. */
+/**
+ * Registers every route of `health` on the instance it is registered on. Left encapsulated (no
+ * skip-override): routes see the hooks of the contexts above them, and this plugin adds no hook,
+ * decorator or parser that the rest of the app would need to see.
+ */
 export const healthPlugin: FastifyPluginCallback<HealthPluginOptions> = (app, { health, hooks = {} }, done) => {
   const handler = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const startedAt = hooks.onAnswered ? performance.now() : 0;

@@ -17,7 +17,14 @@ export function withHealth(
   return function healthListener(this: unknown, request, response) {
     const startedAt = onAnswered ? performance.now() : 0;
     const method = request.method ?? 'GET';
-    const answer = health.answer({ method, url: request.url ?? '/', headers: request.headers });
+    let answer: HealthAnswer | HealthStream | undefined;
+    try {
+      answer = health.answer({ method, url: request.url ?? '/', headers: request.headers });
+    } catch {
+      // Nothing in answer() is meant to throw; if it ever does, the prober gets a plain 503, not a
+      // process brought down by an exception thrown from a request listener.
+      answer = UNAVAILABLE;
+    }
     if (answer === undefined) {
       listener.call(this, request, response);
       return;
@@ -78,6 +85,21 @@ function writeStream(
   response.once('close', unsubscribe);
   request.socket.once('close', unsubscribe);
 }
+
+const UNAVAILABLE_BODY = Buffer.from(
+  JSON.stringify({ statusCode: 503, error: 'Service Unavailable', message: 'the health answer could not be made' }),
+);
+const UNAVAILABLE: HealthAnswer = {
+  kind: 'answer',
+  route: '(health)',
+  statusCode: 503,
+  headers: {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': String(UNAVAILABLE_BODY.length),
+  },
+  body: UNAVAILABLE_BODY,
+};
 
 function safely<T>(fn: () => T): T | undefined {
   try {

@@ -4,11 +4,20 @@
 
 import { iso, systemClock } from './clock.js';
 import { createDisclosureGate } from './disclosure.js';
+import { createEventLog } from './events.js';
 import { createPolling, type Polling } from './scheduler.js';
 import { createRunner, type Runner } from './runner.js';
 import { JSON_TYPE, renderJson, statusCodeOf } from './render.js';
 import { createRoutes, type PlainAnswer } from './routes.js';
-import { aggregate, initialState, nextState, resolvePolicy, type CheckState, type Observation, type ResolvedPolicy } from './state.js';
+import {
+  aggregate,
+  initialState,
+  nextState,
+  resolvePolicy,
+  type CheckState,
+  type Observation,
+  type ResolvedPolicy,
+} from './state.js';
 import { validateOptions } from './validate.js';
 import { createWatchHub } from './watch.js';
 import type { CheckReport, Flag, Health, HealthEvent, HealthOptions, ViewReport, ViewStatus } from './types.js';
@@ -52,12 +61,16 @@ export function createHealth(options: HealthOptions): Health {
   const clock = options.clock ?? systemClock;
   const historySize = options.historySize ?? 100;
   const serviceId = options.serviceId ?? 'service';
-  const listeners = new Set<(event: HealthEvent) => void>();
-  const history: HealthEvent[] = [];
   const watchOptions = options.watch === false ? undefined : (options.watch ?? {});
   const hub = watchOptions
-    ? createWatchHub({ clock, maxSubscribers: watchOptions.maxSubscribers ?? 10, heartbeatMs: watchOptions.heartbeatMs ?? 15_000 })
+    ? createWatchHub({
+        clock,
+        maxSubscribers: watchOptions.maxSubscribers ?? 10,
+        heartbeatMs: watchOptions.heartbeatMs ?? 15_000,
+      })
     : undefined;
+  const events = createEventLog(historySize, hub);
+  const emit = events.emit;
   let closed = false;
 
   const checks = new Map<string, CheckEntry>();
@@ -125,7 +138,10 @@ export function createHealth(options: HealthOptions): Health {
       }
       return { entry, tracker, critical: overrides?.critical ?? entry.critical };
     });
-    const view: ViewEntry = { name: def.name, path: def.path, members, status: 'DOWN', since: clock.now(), plain: EMPTY };
+    const view: ViewEntry = {
+      name: def.name, path: def.path, members, status: 'DOWN', since: clock.now(),
+      plain: EMPTY,
+    };
     view.status = statusOf(view);
     view.plain = renderPlain(view);
     for (const member of members) if (!member.entry.views.includes(view)) member.entry.views.push(view);
@@ -134,7 +150,8 @@ export function createHealth(options: HealthOptions): Health {
   const viewsByName = new Map(views.map((view) => [view.name, view]));
 
   function statusOf(view: ViewEntry): ViewStatus {
-    return aggregate(view.members.map((member) => ({ status: member.tracker.state.status, critical: member.critical })));
+    const statuses = view.members.map((member) => ({ status: member.tracker.state.status, critical: member.critical }));
+    return aggregate(statuses);
   }
 
   function renderPlain(view: ViewEntry): PlainAnswer {
@@ -147,23 +164,12 @@ export function createHealth(options: HealthOptions): Health {
       serviceId,
     });
     return {
+      kind: 'answer',
+      route: view.path,
       statusCode: statusCodeOf(view.status),
       headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store', 'content-length': String(body.length) },
       body,
     };
-  }
-
-  function emit(event: HealthEvent): void {
-    history.push(event);
-    if (history.length > historySize) history.splice(0, history.length - historySize);
-    hub?.broadcast(event.type, event);
-    for (const listener of listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's failure must not change what the registry reports.
-      }
-    }
   }
 
   /** The only place states change: every policy watching the check sees the observation. */
@@ -256,13 +262,8 @@ export function createHealth(options: HealthOptions): Health {
     check: checkReport,
     checkNames: [...checks.keys()],
     viewNames: views.map((view) => view.name),
-    on(listener) {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
-    history: () => [...history],
+    on: events.on,
+    history: events.history,
     answer: () => undefined,
     routes: [],
   };
@@ -286,4 +287,4 @@ export function createHealth(options: HealthOptions): Health {
   return { ...health, answer: routes.answer, routes: routes.templates };
 }
 
-const EMPTY: PlainAnswer = { statusCode: 503, headers: {}, body: Buffer.alloc(0) };
+const EMPTY: PlainAnswer = { kind: 'answer', route: '', statusCode: 503, headers: {}, body: Buffer.alloc(0) };

@@ -64,12 +64,15 @@ export function renderHealthJson(input: Renderable): Buffer {
   const checks: Record<string, object[]> = {};
   for (const check of visible(input)) {
     const status = check.status === 'UP' ? 'pass' : check.critical ? 'fail' : 'warn';
-    const output = check.publicCause === undefined ? undefined : input.details && check.cause ? `${check.publicCause}: ${check.cause}` : check.publicCause;
+    const detail = input.details && check.cause !== undefined ? `: ${check.cause}` : '';
+    const output = check.publicCause === undefined ? undefined : `${check.publicCause}${detail}`;
     checks[`${check.name}:status`] = [
       {
         componentId: check.name,
         status,
-        ...(input.details && check.durationMs !== undefined ? { observedValue: check.durationMs, observedUnit: 'ms' } : {}),
+        ...(input.details && check.durationMs !== undefined
+          ? { observedValue: check.durationMs, observedUnit: 'ms' }
+          : {}),
         ...(input.details && check.lastResultAt !== undefined ? { time: check.lastResultAt } : {}),
         ...(output === undefined ? {} : { output }),
       },

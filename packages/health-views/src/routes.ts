@@ -19,11 +19,7 @@ import { sseEvent, type WatchHub } from './watch.js';
 import type { CheckReport, HealthAnswer, HealthEvent, HealthRequest, HealthStream, ViewReport } from './types.js';
 
 /** A view's plain answer, rendered when the view changes, written as is by every plain probe. */
-export interface PlainAnswer {
-  readonly statusCode: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: Buffer;
-}
+export type PlainAnswer = HealthAnswer;
 
 interface RoutedView {
   readonly name: string;
@@ -65,22 +61,36 @@ export function createRoutes(options: RoutesOptions) {
     if (view !== undefined) {
       if (request.method !== 'GET' && request.method !== 'HEAD') return notAllowed(path);
       // The plain probe: bytes rendered when the view last changed, nothing computed here.
-      if (queryAt < 0 && preferredFormat(request.headers.accept) === 'json') return { kind: 'answer', route: path, ...view.plain };
+      if (queryAt < 0 && preferredFormat(request.headers.accept) === 'json') {
+        return view.plain;
+      }
       return answerView(request, view, queryAt < 0 ? '' : url.slice(queryAt + 1));
     }
     if (path === checksPath || path.startsWith(checkPrefix)) {
       const route = path === checksPath ? checksPath : checkRoute;
       if (request.method !== 'GET' && request.method !== 'HEAD') return notAllowed(route);
-      if (!gate(request.headers.authorization)) return error(route, 403, `the list of checks and each check's state: ${DETAILS_NEEDED}`);
-      if (path === checksPath) return json(route, 200, JSON_TYPE, Buffer.from(JSON.stringify({ checks: options.checkNames })));
+      if (!gate(request.headers.authorization)) {
+        return error(route, 403, `the list of checks and each check's state: ${DETAILS_NEEDED}`);
+      }
+      if (path === checksPath) {
+        return json(route, 200, JSON_TYPE, Buffer.from(JSON.stringify({ checks: options.checkNames })));
+      }
       return answerCheck(request, path.slice(checkPrefix.length), queryAt < 0 ? '' : url.slice(queryAt + 1));
     }
     if (watchPath !== undefined && path === watchPath && hub !== undefined) {
       if (request.method !== 'GET' && request.method !== 'HEAD') return notAllowed(watchPath);
-      if (!gate(request.headers.authorization)) return error(watchPath, 403, `watching health events: ${DETAILS_NEEDED}`);
-      const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' };
+      if (!gate(request.headers.authorization)) {
+        return error(watchPath, 403, `watching health events: ${DETAILS_NEEDED}`);
+      }
+      const headers = {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+      };
       // HEAD learns the stream's headers and holds no watcher slot.
-      if (request.method === 'HEAD') return { kind: 'answer', route: watchPath, statusCode: 200, headers, body: Buffer.alloc(0) };
+      if (request.method === 'HEAD') {
+        return { kind: 'answer', route: watchPath, statusCode: 200, headers, body: Buffer.alloc(0) };
+      }
       if (!hub.hasRoom) return error(watchPath, 503, 'too many health watchers right now; try again later');
       return {
         kind: 'stream',

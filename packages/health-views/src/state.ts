@@ -46,7 +46,12 @@ export function initialState(now: number, status: CheckStatus = 'UNKNOWN', cause
   return { status, ...(status === 'UP' ? {} : { cause }), since: now, consecutiveFailures: 0, consecutiveSuccesses: 0 };
 }
 
-export function nextState(state: CheckState, observation: Observation, policy: ResolvedPolicy, now: number): CheckState {
+export function nextState(
+  state: CheckState,
+  observation: Observation,
+  policy: ResolvedPolicy,
+  now: number,
+): CheckState {
   if (observation.kind === 'stale') {
     // A stale result is no evidence: a stopped timer must not serve UP forever. Counts restart.
     if (state.status === 'UNKNOWN') return state;
@@ -72,7 +77,13 @@ export function nextState(state: CheckState, observation: Observation, policy: R
   const failingSince = state.failingSince ?? now;
   const failures = state.consecutiveFailures + 1;
   const cause = observation.cause ?? 'failed';
-  const counted: CheckState = { ...state, ...measured, consecutiveFailures: failures, consecutiveSuccesses: 0, failingSince };
+  const counted: CheckState = {
+    ...state,
+    ...measured,
+    consecutiveFailures: failures,
+    consecutiveSuccesses: 0,
+    failingSince,
+  };
   if (state.status === 'DOWN') return { ...counted, cause }; // still DOWN: the newest cause, no change
   const countReached = failures >= policy.failureThreshold;
   const graceReached = policy.failureGraceMs !== undefined && now - failingSince >= policy.failureGraceMs;

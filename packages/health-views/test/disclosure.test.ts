@@ -9,7 +9,10 @@ const TOKEN = 'a-token-of-enough-length';
 
 describe('disclosure gate', () => {
   it('a token with a mode other than token is a construction error that says why', () => {
-    assert.throws(() => createDisclosureGate({ mode: 'always', token: TOKEN }), /token is set but disclosure.mode is 'always'/);
+    assert.throws(
+      () => createDisclosureGate({ mode: 'always', token: TOKEN }),
+      /token is set but disclosure.mode is 'always'/,
+    );
     assert.throws(() => createDisclosureGate({ mode: 'never', token: TOKEN }), /mode is 'never', which ignores it/);
   });
 

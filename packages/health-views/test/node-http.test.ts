@@ -55,7 +55,10 @@ async function start(overrides: Partial<HealthOptions> = {}): Promise<Fixture> {
         response.end('app');
       },
       {
-        headers: (request: IncomingMessage) => ({ 'x-content-type-options': 'nosniff', 'x-request-id': `id-${request.url}` }),
+        headers: (request: IncomingMessage) => ({
+          'x-content-type-options': 'nosniff',
+          'x-request-id': `id-${request.url}`,
+        }),
         onAnswered: (info) => answered.push(info),
       },
     ),
@@ -80,12 +83,14 @@ describe('node:http adapter', () => {
   });
 
   it('without permission names the failing check and its public cause, never the exception text', async () => {
-    for (const [query, accept] of [['', '*/*'], ['?verbose', '*/*'], ['?details', 'application/health+json']] as const) {
+    const asks = [['', '*/*'], ['?verbose', '*/*'], ['?details', 'application/health+json']] as const;
+    for (const [query, accept] of asks) {
       const answer = await get(`${f.base}/health/ready${query}`, { headers: { accept } });
       assert.equal(answer.status, 503);
       assert.match(answer.text, /database/);
       assert.match(answer.text, /the database cannot be read/);
-      assert.doesNotMatch(answer.text, /Cannot read properties|node_modules|started/, `${query} ${accept}: ${answer.text}`);
+      const what = `${query} ${accept}: ${answer.text}`;
+      assert.doesNotMatch(answer.text, /Cannot read properties|node_modules|started/, what);
     }
   });
 
@@ -96,7 +101,8 @@ describe('node:http adapter', () => {
     assert.equal(body.checks.started.status, 'UP');
     assert.match(body.checks.started.since, /^\d{4}-\d\d-\d\dT/);
     assert.ok(Array.isArray(body.history));
-    const wrong = await get(`${f.base}/health/ready?details`, { headers: { authorization: 'Bearer wrong-token-0123456789' } });
+    const wrongToken = { authorization: 'Bearer wrong-token-0123456789' };
+    const wrong = await get(`${f.base}/health/ready?details`, { headers: wrongToken });
     assert.doesNotMatch(wrong.text, /Cannot read/);
   });
 
@@ -126,7 +132,8 @@ describe('node:http adapter', () => {
     assert.deepEqual(json.json(), { status: 'UP', checks: {}, excluded: ['database'] });
     const text = await get(`${f.base}/health/ready?exclude=database&verbose`);
     assert.match(text.text, /^\[\+\]database excluded: ok$/m);
-    const ietf = await get(`${f.base}/health/ready?exclude=database`, { headers: { accept: 'application/health+json' } });
+    const accept = { accept: 'application/health+json' };
+    const ietf = await get(`${f.base}/health/ready?exclude=database`, { headers: accept });
     assert.deepEqual(ietf.json().notes, ['database excluded']);
     assert.equal(ietf.json().status, 'pass');
   });
@@ -159,6 +166,7 @@ describe('node:http adapter', () => {
     const head = await get(`${f.base}/health/live`, { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.text, '');
+    assert.equal(head.headers.get('content-length'), String('{"status":"UP"}'.length));
   });
 
   it('Accept honours q-values: health+json;q=0 gets the plain JSON', async () => {
@@ -226,6 +234,21 @@ describe('node:http adapter: the watch stream', () => {
     } finally {
       f.health.close();
       await close(f.server);
+    }
+  });
+});
+
+describe('node:http adapter: a fault inside the package', () => {
+  it('answers a plain 503 instead of throwing out of the request listener', async () => {
+    const broken = { answer: () => { throw new Error('bug'); } } as unknown as Health;
+    const server = createServer(withHealth(broken, (_request, response) => response.end('app')));
+    const base = await listen(server);
+    try {
+      const answer = await get(`${base}/health`);
+      assert.equal(answer.status, 503);
+      assert.equal(answer.json().message, 'the health answer could not be made');
+    } finally {
+      await close(server);
     }
   });
 });

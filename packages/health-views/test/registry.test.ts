@@ -77,10 +77,53 @@ describe('registry', () => {
     health.close();
   });
 
+  it('maxAgeMs defaults to three intervals plus the timeout', async () => {
+    const { clock, health } = setup({
+      checks: [{ name: 'queue', intervalMs: 1000, timeoutMs: 100, run: () => true }],
+      views: [{ name: 'live', path: '/live', checks: ['queue'] }],
+    });
+    // No interval timer ever fires, the staleness timer does: a loop that died looks exactly like this.
+    const realSetTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (fn, ms) => (ms === 1000 ? undefined : realSetTimeout(fn, ms));
+    await health.start();
+    await clock.advance(3099);
+    assert.equal(health.check('queue')!.status, 'UP');
+    await clock.advance(1);
+    assert.equal(health.check('queue')!.status, 'UNKNOWN');
+    health.close();
+  });
+
+  it('stays fresh while the loop runs, and probes never run a check', async () => {
+    const { clock, db, health } = setup();
+    await health.start();
+    for (let second = 0; second < 60; second++) {
+      for (let i = 0; i < 5; i++) health.answer({ method: 'GET', url: '/health/ready?verbose', headers: {} });
+      await clock.advance(1000);
+    }
+    assert.equal(health.check('database')!.status, 'UP');
+    assert.equal(db.runs, 61, 'one run at start, then one a second: 300 probes ran none');
+    health.close();
+  });
+
+  it('events say how long the previous status lasted; unsubscribed listeners hear nothing', async () => {
+    const { clock, health, events } = setup();
+    const late: HealthEvent[] = [];
+    const unsubscribe = health.on((event) => late.push(event));
+    await clock.advance(5000);
+    health.flag('shutdown').set(false);
+    assert.equal(events[0]!.previousLastedMs, 5000);
+    unsubscribe();
+    health.flag('shutdown').set(true);
+    assert.equal(late.length, 1);
+    assert.equal(events.length, 2);
+  });
+
   it('a flag change is an event at that moment, and its views change with it', () => {
     const { health, events } = setup();
     health.flag('shutdown').set(false, 'SIGTERM received');
-    const kinds = events.map((e) => (e.type === 'check' ? `check ${e.check} ${e.from}->${e.to}` : `view ${e.view} ${e.from}->${e.to}`));
+    const kinds = events.map((e) =>
+      e.type === 'check' ? `check ${e.check} ${e.from}->${e.to}` : `view ${e.view} ${e.from}->${e.to}`,
+    );
     assert.deepEqual(kinds, ['check shutdown UP->DOWN']);
     const check = events[0]!;
     assert.equal(check.type === 'check' && check.cause, 'SIGTERM received');
@@ -127,7 +170,7 @@ describe('registry', () => {
     health.close();
   });
 
-  it('the plain answer is rendered once per change: probes get the same bytes, UP is exactly {"status":"UP"}', async () => {
+  it('the plain answer is rendered once per change: probes get the same bytes; UP is {"status":"UP"}', async () => {
     const { health, db, clock } = setup();
     await health.start();
     const first = plain(health, '/health/ready');
@@ -145,13 +188,26 @@ describe('registry', () => {
     health.close();
   });
 
+  it('a view can make a check non-critical for itself alone', async () => {
+    const { health: other } = setup({
+      checks: [{ name: 'x', kind: 'flag', initial: false }],
+      views: [
+        { name: 'strict', path: '/strict', checks: ['x'] },
+        { name: 'lenient', path: '/lenient', checks: [{ check: 'x', critical: false }] },
+      ],
+    });
+    assert.equal(other.view('strict')!.status, 'DOWN');
+    assert.equal(other.view('lenient')!.status, 'WARN');
+  });
+
   it('history is a bounded ring of events, oldest first', () => {
     const { health } = setup({ historySize: 3 });
     for (let i = 0; i < 4; i++) health.flag('cache').set(i % 2 === 1);
     const history = health.history();
     assert.equal(history.length, 3);
     assert.ok(history.every((event) => event.type === 'check' && event.check === 'cache'));
-    assert.equal(history[2]!.type === 'check' && history[2]!.to, 'UP');
+    const times = history.map((event) => (event.type === 'check' ? event.to : ''));
+    assert.deepEqual(times, ['UP', 'DOWN', 'UP'], 'the oldest (the first DOWN) dropped, order kept');
   });
 
   it('every time in reports and events is an ISO 8601 string', async () => {

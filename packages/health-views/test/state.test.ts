@@ -8,7 +8,9 @@ const T0 = 1_000_000;
 const ok: Observation = { kind: 'result', ok: true };
 const fail: Observation = { kind: 'result', ok: false, cause: 'boom' };
 
-function feed(state: CheckState, steps: ReadonlyArray<readonly [Observation, number]>, policy = resolvePolicy({})): CheckState {
+type Steps = ReadonlyArray<readonly [Observation, number]>;
+
+function feed(state: CheckState, steps: Steps, policy = resolvePolicy({})): CheckState {
   return steps.reduce((current, [observation, at]) => nextState(current, observation, policy, at), state);
 }
 

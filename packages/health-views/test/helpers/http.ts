@@ -50,5 +50,7 @@ export async function readEvents(
 }
 
 function timeout(ms: number, what: string): Promise<never> {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms).unref());
+  return new Promise((_, reject) => {
+    setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms).unref();
+  });
 }
