@@ -34,7 +34,7 @@ export interface ServiceDeps {
   readonly timeouts?: Partial<ServerTimeouts>;
   /** How long an account lookup may wait for the store. */
   readonly lookupTimeoutMs?: number;
-  /** Which health-views adapter serves the health routes (default: the node:http interceptor). */
+  /** Which health-views adapter serves the health routes (default: the Fastify plugin). */
   readonly healthAdapter?: 'interceptor' | 'plugin';
 }
 
