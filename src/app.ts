@@ -174,10 +174,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
  * The HTTP server with health-views' interceptor in front of Fastify's handler (terminus-style).
  * Fastify applies its timeouts only to a server it creates itself, so they are set here.
  */
-function healthFirstServer(health: Health, hooks: AdapterHooks<IncomingMessage>, timeouts: ServerTimeouts): FastifyServerFactory<Server> {
+function healthFirstServer(
+  health: Health,
+  hooks: AdapterHooks<IncomingMessage>,
+  timeouts: ServerTimeouts,
+): FastifyServerFactory<Server> {
   return (handler) => {
     const server = createServer(
-      { headersTimeout: timeouts.headersTimeoutMs, connectionsCheckingInterval: timeouts.connectionsCheckingIntervalMs },
+      {
+        headersTimeout: timeouts.headersTimeoutMs,
+        connectionsCheckingInterval: timeouts.connectionsCheckingIntervalMs,
+      },
       withHealth(health, handler, hooks),
     );
     server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;

@@ -69,7 +69,12 @@ export function createServiceHealth(options: ServiceHealthOptions): Health {
     },
   ];
   if (testability) {
-    checks.push({ name: 'testability', kind: 'flag', initial: testability.healthy, publicCause: PUBLIC_CAUSES.testability });
+    checks.push({
+      name: 'testability',
+      kind: 'flag',
+      initial: testability.healthy,
+      publicCause: PUBLIC_CAUSES.testability,
+    });
   }
   const withSwitch = (names: readonly (string | ViewCheck)[]): (string | ViewCheck)[] =>
     testability ? [...names, 'testability'] : [...names];
@@ -88,7 +93,8 @@ export function createServiceHealth(options: ServiceHealthOptions): Health {
   const health = createHealth({
     checks,
     views,
-    disclosure: settings.details === 'token' ? { mode: 'token', token: settings.token ?? '' } : { mode: settings.details },
+    disclosure:
+      settings.details === 'token' ? { mode: 'token', token: settings.token ?? '' } : { mode: settings.details },
     watch: { maxSubscribers: options.watch.maxSubscribers, heartbeatMs: options.watch.heartbeatMs },
     serviceId: 'accountservice',
     ...(options.clock === undefined ? {} : { clock: options.clock }),
