@@ -1,12 +1,18 @@
 // Builds the HTTP app from its parts. It never listens: main.ts does, and tests use port 0.
 
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerFactory,
+  type FastifyServerOptions,
+} from 'fastify';
+import { withHealth, type AdapterHooks, type Health } from 'health-views';
+import { healthPlugin } from 'health-views/fastify';
 import type { Logger } from 'pino';
 import type { AccountStore } from './accounts/account-store.js';
 import { accountRoutes } from './accounts/routes.js';
-import type { HealthRegistry } from './health/health-registry.js';
-import { healthRoutes } from './health/routes.js';
-import type { WatchHub } from './health/watch.js';
 import { answerClientError, errorBody, installErrorHandling } from './http-errors.js';
 import { DEFAULT_MAX_QUEUED_RESPONSES, guardConnections } from './http/connection-guard.js';
 import { answerUnsupportedExpectation } from './http/unsupported-expectation.js';
@@ -22,8 +28,14 @@ import { testabilityRoutes } from './testability/routes.js';
 export interface AppDeps {
   readonly logger: Logger;
   readonly store: AccountStore;
-  readonly health: HealthRegistry;
-  readonly detailsAllowed: (authorization: string | undefined) => boolean;
+  /** Answers every health route (views, one check, the watch stream), behind its disclosure gate. */
+  readonly health: Health;
+  /**
+   * How the health routes are served: 'plugin' (default) registers them as Fastify routes;
+   * 'interceptor' answers them in the node:http request listener, before Fastify sees the request.
+   * Both measured alike on GET /health, the plugin a little ahead in most rounds (README, Health).
+   */
+  readonly healthAdapter?: 'interceptor' | 'plugin';
   readonly lifecycle: Lifecycle;
   /** Present only when the testability routes are enabled. */
   readonly testability?: TestabilitySwitch | undefined;
@@ -31,8 +43,6 @@ export interface AppDeps {
   readonly lookupTimeoutMs?: number | undefined;
   /** Overrides SERVER_TIMEOUTS (tests use short ones). */
   readonly timeouts?: Partial<ServerTimeouts> | undefined;
-  /** Serves /health/watch when present. */
-  readonly watch?: WatchHub | undefined;
   /** Every answered request is counted into these (absent with METRICS=off). */
   readonly metrics?: Metrics | undefined;
   /** Whether this app serves GET /metrics; false when a separate metrics port does. Default true. */
@@ -98,7 +108,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onCompleted: metrics ? (method, route, statusCode, durationMs) => metrics.observeRequest(method, route, statusCode, durationMs) : undefined,
     unobservedRoutes: [METRICS_PATH],
   });
+  const interceptHealth = (deps.healthAdapter ?? 'plugin') === 'interceptor';
+  // The same headers on a health answer as on every other answer, whichever adapter writes it.
+  const requestIds = new WeakMap<IncomingMessage, string>();
+  const healthHooks: AdapterHooks<IncomingMessage> = {
+    headers: (request): Record<string, string> => {
+      const id = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
+      requestIds.set(request, id);
+      // While draining, as on every other answer: keep-alive clients reconnect elsewhere.
+      if (deps.lifecycle.phase === 'shutting-down') {
+        return { 'x-content-type-options': 'nosniff', [REQUEST_ID_HEADER]: id, connection: 'close' };
+      }
+      return { 'x-content-type-options': 'nosniff', [REQUEST_ID_HEADER]: id };
+    },
+    onAnswered: (answered, request) =>
+      observer.observeAnswered(answered, request.url ?? '/', requestIds.get(request) ?? ''),
+  };
   const app: FastifyInstance = Fastify({
+    // Health probes are answered before Fastify: pre-rendered bytes, no routing, no hooks.
+    ...(interceptHealth ? { serverFactory: healthFirstServer(deps.health, healthHooks, timeouts) } : {}),
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it picks the instance's logger type
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: observer,
@@ -156,10 +184,38 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   installErrorHandling(app);
   await app.register(accountRoutes, { store: deps.store, lookupTimeoutMs: deps.lookupTimeoutMs });
-  await app.register(healthRoutes, { registry: deps.health, detailsAllowed: deps.detailsAllowed, watch: deps.watch });
+  if (!interceptHealth) {
+    // Fastify's onRequest hook above already sets nosniff and the request id; the plugin counts
+    // and logs through Fastify's own request completion, like any route.
+    await app.register(healthPlugin, { health: deps.health });
+  }
   // Watch streams never finish on their own: end them first, or closing would wait for them.
-  app.addHook('preClose', async () => deps.watch?.close('shutting down'));
+  app.addHook('preClose', async () => deps.health.close('shutting down'));
   if (deps.testability) await app.register(testabilityRoutes, { testability: deps.testability });
   if (metrics && (deps.serveMetrics ?? true)) await app.register(metricsRoutes, { metrics });
   return app;
+}
+
+/**
+ * The HTTP server with health-views' interceptor in front of Fastify's handler (terminus-style).
+ * Fastify applies its timeouts only to a server it creates itself, so they are set here.
+ */
+function healthFirstServer(
+  health: Health,
+  hooks: AdapterHooks<IncomingMessage>,
+  timeouts: ServerTimeouts,
+): FastifyServerFactory<Server> {
+  return (handler) => {
+    const server = createServer(
+      {
+        headersTimeout: timeouts.headersTimeoutMs,
+        connectionsCheckingInterval: timeouts.connectionsCheckingIntervalMs,
+      },
+      withHealth(health, handler, hooks),
+    );
+    server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
+    server.requestTimeout = timeouts.requestTimeoutMs;
+    server.setTimeout(timeouts.connectionTimeoutMs);
+    return server;
+  };
 }

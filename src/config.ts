@@ -26,7 +26,10 @@ export interface Config {
   readonly metrics: {
     /** Request and health metrics, served at GET /metrics (METRICS=on|off). */
     readonly enabled: boolean;
-    /** A separate port for GET /metrics; undefined: the service's own port (METRICS_PORT). */
+    /**
+     * A separate port for GET /metrics; undefined: the service's own port (METRICS_PORT; default
+     * the service port, PRODUCTION_METRICS_PORT with NODE_ENV=production).
+     */
     readonly port: number | undefined;
   };
   readonly log: {
@@ -49,6 +52,12 @@ export interface Config {
     readonly checkTimeoutMs: number;
     /** Event loop delay above which liveness is DOWN. */
     readonly eventLoopDelayLimitMs: number;
+    /**
+     * How long the database must have failed before /health (the view Docker's HEALTHCHECK probes,
+     * so the one that gets a container replaced) turns DOWN for it; 0: at once, as the article.
+     * /health/ready always reacts at once.
+     */
+    readonly replaceAfterMs: number;
     /** Flap damping of the database check; the defaults (1, 1, off) react at once, as the article. */
     readonly database: {
       readonly failureThreshold: number;
@@ -87,6 +96,9 @@ export class ConfigError extends Error {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** Where /metrics is served by default with NODE_ENV=production: Prometheus' node-exporter habit. */
+export const PRODUCTION_METRICS_PORT = 9100;
+
 export const TESTABILITY_PRODUCTION_OVERRIDE = 'I_UNDERSTAND_TESTABILITY_IS_UNSAFE_IN_PRODUCTION';
 
 /** Parses the environment into a Config, or throws ConfigError listing every invalid variable. */
@@ -100,6 +112,14 @@ export function loadConfig(env: Env): Config {
   if (details === 'token' && token.length < 16) {
     problems.push(
       'HEALTH_TOKEN must be set to a secret of at least 16 characters when HEALTH_DETAILS=token',
+    );
+  }
+  if (details !== 'token' && token !== '') {
+    // A token that is ignored is a trap: with 'always' a wrong token still sees details, with
+    // 'never' the right one sees none. Saying so at start beats either surprise.
+    problems.push(
+      `HEALTH_TOKEN is set but HEALTH_DETAILS is ${details}${defaulted(env.HEALTH_DETAILS) ? ' (its default here)' : ''}, ` +
+        'so the token would be ignored: set HEALTH_DETAILS=token to give details to its bearer, or unset HEALTH_TOKEN',
     );
   }
   const testabilityEnabled = read.bool('TESTABILITY_ENABLED', false);
@@ -122,7 +142,11 @@ export function loadConfig(env: Env): Config {
     production,
     metrics: {
       enabled: read.bool('METRICS', true, 'on or off'),
-      port: read.string('METRICS_PORT', '') === '' ? undefined : read.int('METRICS_PORT', 0, 0, 65535),
+      // In production a port of its own by default: /metrics lists every check with its status and
+      // timings, which the service port (often public) must not give away.
+      port: read.string('METRICS_PORT', production ? String(PRODUCTION_METRICS_PORT) : 'service') === 'service'
+        ? undefined
+        : read.int('METRICS_PORT', PRODUCTION_METRICS_PORT, 0, 65535, 'or "service" (serve /metrics on PORT)'),
     },
     log: {
       access: read.bool('ACCESS_LOG', true, 'on or off'),
@@ -140,6 +164,7 @@ export function loadConfig(env: Env): Config {
         successThreshold: read.int('HEALTH_DB_SUCCESS_THRESHOLD', 1, 1, 1000),
         failureGraceMs: read.optionalInt('HEALTH_DB_FAILURE_GRACE_MS', 0, 3_600_000),
       },
+      replaceAfterMs: read.int('HEALTH_REPLACE_AFTER_MS', 0, 0, 3_600_000),
     },
     testability: { enabled: testabilityEnabled },
     shutdown: {
@@ -155,7 +180,7 @@ export function loadConfig(env: Env): Config {
   };
   if (config.metrics.port !== undefined && config.metrics.port !== 0 && config.metrics.port === config.port) {
     problems.push(
-      `METRICS_PORT must differ from PORT (both are ${config.port}); leave METRICS_PORT empty to serve /metrics on PORT`,
+      `METRICS_PORT must differ from PORT (both are ${config.port}); set METRICS_PORT=service to serve /metrics on PORT`,
     );
   }
   if (config.host === '') problems.push('HOST must not be empty (for example 0.0.0.0, 127.0.0.1 or ::)');
@@ -163,6 +188,10 @@ export function loadConfig(env: Env): Config {
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function defaulted(value: string | undefined): boolean {
+  return (value ?? '').trim() === '';
 }
 
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
@@ -189,12 +218,13 @@ class EnvReader {
     return this.raw(name) === undefined ? undefined : this.int(name, min, min, max);
   }
 
-  int(name: string, fallback: number, min: number, max: number): number {
+  int(name: string, fallback: number, min: number, max: number, alternative?: string): number {
     const value = this.raw(name);
     if (value === undefined) return fallback;
     const parsed = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+      const accepts = `a whole number from ${min} to ${max}${alternative === undefined ? '' : ` ${alternative}`}`;
+      this.problems.push(`${name} must be ${accepts} (got ${JSON.stringify(value)})`);
       return fallback;
     }
     return parsed;

@@ -4,7 +4,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { StoreUnavailableError } from './accounts/account-store.js';
 
 export interface ErrorBody {
   readonly statusCode: number;
@@ -18,13 +17,15 @@ export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
-export function httpError(statusCode: number, message: string): HttpError {
-  return new HttpError(statusCode, message);
+/** cause: the internal error behind it, logged for the operator, never shown to the client. */
+export function httpError(statusCode: number, message: string, cause?: unknown): HttpError {
+  return new HttpError(statusCode, message, cause === undefined ? undefined : { cause });
 }
 
 export function errorBody(statusCode: number, message: string): ErrorBody {
@@ -34,9 +35,6 @@ export function errorBody(statusCode: number, message: string): ErrorBody {
 /** Maps any error to the answer a client may see. */
 export function toClientError(error: unknown): ErrorBody {
   if (error instanceof HttpError) return errorBody(error.statusCode, error.message);
-  if (error instanceof StoreUnavailableError) {
-    return errorBody(503, 'the account database is unavailable right now; try again later');
-  }
   const statusCode = (error as Partial<FastifyError> | null)?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     // Fastify's own client errors (bad JSON, unsupported media type, body too large): their messages are safe.

@@ -1,5 +1,5 @@
-// Where the service is in its life: starting, serving, shutting down. Health checks and the
-// HTTP layer read it; main.ts and the shutdown sequence move it forward.
+// Where the service is in its life: starting, serving, shutting down. main.ts and the shutdown
+// sequence move it forward; health flags and the HTTP layer follow it.
 
 export type Phase = 'starting' | 'serving' | 'shutting-down';
 
@@ -7,19 +7,30 @@ export interface Lifecycle {
   readonly phase: Phase;
   markServing(): void;
   markShuttingDown(): void;
+  /** Called at each change of phase, at the moment it changes (health flags are pushed from here). */
+  onChange(listener: (phase: Phase) => void): void;
 }
 
 export function createLifecycle(): Lifecycle {
   let phase: Phase = 'starting';
+  const listeners: Array<(phase: Phase) => void> = [];
+  function moveTo(next: Phase): void {
+    if (next === phase) return;
+    phase = next;
+    for (const listener of listeners) listener(phase);
+  }
   return {
     get phase() {
       return phase;
     },
     markServing() {
-      if (phase === 'starting') phase = 'serving';
+      if (phase === 'starting') moveTo('serving');
     },
     markShuttingDown() {
-      phase = 'shutting-down';
+      moveTo('shutting-down');
+    },
+    onChange(listener) {
+      listeners.push(listener);
     },
   };
 }

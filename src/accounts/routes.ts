@@ -11,6 +11,9 @@ import { httpError } from '../http-errors.js';
  */
 export const DEFAULT_LOOKUP_TIMEOUT_MS = 1000;
 
+/** What a client is told when the store cannot answer: fixed words, whatever the cause. */
+export const STORE_UNAVAILABLE = 'the account database is unavailable right now; try again later';
+
 export interface AccountRoutesOptions {
   readonly store: Pick<AccountStore, 'getAccountJson'>;
   /** Default DEFAULT_LOOKUP_TIMEOUT_MS. */
@@ -23,7 +26,14 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
   app.get<{ Params: { accountId: string } }>('/accounts/:accountId', async (request, reply) => {
     const { accountId } = request.params;
     if (!isValidAccountId(accountId)) throw httpError(400, ACCOUNT_ID_RULE);
-    const json = await withDeadline(store.getAccountJson(accountId), lookupTimeoutMs);
+    let json: Uint8Array | undefined;
+    try {
+      json = await withDeadline(store.getAccountJson(accountId), lookupTimeoutMs);
+    } catch (error) {
+      // An outage the client may retry; the store's own words (paths, library text) stay in the log.
+      if (error instanceof StoreUnavailableError) throw httpError(503, STORE_UNAVAILABLE, error);
+      throw error;
+    }
     if (json === undefined) throw httpError(404, `account ${accountId} not found`);
     return reply.header('content-type', 'application/json; charset=utf-8').send(json);
   });

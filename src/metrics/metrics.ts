@@ -4,7 +4,7 @@
 // No HTTP framework here: routes.ts and server.ts serve render()'s text.
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CheckState, CheckStatus, HealthRegistry } from '../health/health-registry.js';
+import type { CheckReport, CheckStatus, Health, ViewStatus } from 'health-views';
 import { createRequestHistogram } from './request-histogram.js';
 
 /** The path Prometheus scrapes, on the service's port or on a metrics port of its own. */
@@ -16,6 +16,7 @@ export const METRIC_PREFIX = 'accountservice_';
 export const REQUEST_DURATION_BUCKETS: readonly number[] = [0.001, 0.005, 0.025, 0.1, 0.5, 2.5];
 
 const CHECK_STATUSES: readonly CheckStatus[] = ['UP', 'DOWN', 'UNKNOWN'];
+const VIEW_STATUSES: readonly ViewStatus[] = ['UP', 'WARN', 'DOWN'];
 
 export interface Metrics {
   /** The Content-Type of render()'s text. */
@@ -27,7 +28,7 @@ export interface Metrics {
   observeRequest(method: string, route: string, statusCode: number, durationMs: number): void;
   /** Every metric in the Prometheus text format. Runs no health check: it reads the last results. */
   render(): Promise<string>;
-  /** Stops counting health transitions. */
+  /** Stops counting health status changes. */
   close(): void;
 }
 
@@ -39,7 +40,7 @@ export interface MetricsOptions {
 }
 
 export function createMetrics(
-  health: Pick<HealthRegistry, 'checkNames' | 'states' | 'onTransition'>,
+  health: Pick<Health, 'checkNames' | 'viewNames' | 'check' | 'view' | 'on'>,
   options: MetricsOptions = {},
 ): Metrics {
   const registry = new Registry();
@@ -53,8 +54,9 @@ export function createMetrics(
     REQUEST_DURATION_BUCKETS,
   );
 
-  const checkNames = health.checkNames();
-  const states = (): readonly CheckState[] => health.states();
+  const { checkNames, viewNames } = health;
+  // Each check under its own policy; reading them runs nothing.
+  const states = (): readonly CheckReport[] => checkNames.map((name) => health.check(name)!);
 
   new Gauge({
     name: `${METRIC_PREFIX}health_check_up`,
@@ -97,7 +99,7 @@ export function createMetrics(
     registers,
     collect() {
       for (const state of states()) {
-        if (state.lastRunAt !== undefined) this.set({ check: state.name }, state.lastRunAt / 1000);
+        if (state.lastResultAt !== undefined) this.set({ check: state.name }, Date.parse(state.lastResultAt) / 1000);
       }
     },
   });
@@ -114,7 +116,33 @@ export function createMetrics(
       for (const to of CHECK_STATUSES) if (from !== to) transitions.inc({ check, from, to }, 0);
     }
   }
-  const unsubscribe = health.onTransition((t) => transitions.inc({ check: t.check, from: t.from, to: t.to }));
+
+  new Gauge({
+    name: `${METRIC_PREFIX}health_view_up`,
+    help: 'Whether the health view answers 200 (1: UP or WARN) or 503 (0: DOWN), as its probe would now.',
+    labelNames: ['view'],
+    registers,
+    collect() {
+      for (const view of viewNames) this.set({ view }, health.view(view)!.status === 'DOWN' ? 0 : 1);
+    },
+  });
+
+  const viewTransitions = new Counter({
+    name: `${METRIC_PREFIX}health_view_transitions_total`,
+    help: 'Changes of the health view\'s overall status, by the status it left and the one it entered.',
+    labelNames: ['view', 'from', 'to'],
+    registers,
+  });
+  for (const view of viewNames) {
+    for (const from of VIEW_STATUSES) {
+      for (const to of VIEW_STATUSES) if (from !== to) viewTransitions.inc({ view, from, to }, 0);
+    }
+  }
+
+  const unsubscribe = health.on((event) => {
+    if (event.type === 'check') transitions.inc({ check: event.check, from: event.from, to: event.to });
+    else viewTransitions.inc({ view: event.view, from: event.from, to: event.to });
+  });
 
   const { droppedLogLines } = options;
   if (droppedLogLines !== undefined) {

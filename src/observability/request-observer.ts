@@ -84,21 +84,44 @@ export class RequestObserver extends LogController {
     reply.raw.once('finish', () => this.completed(null, request, reply, performance.now() - startedAt));
   }
 
+  /**
+   * Requests answered before Fastify sees them (the health routes, by health-views' node:http
+   * interceptor): counted and logged as any other, with the request id the answer carried.
+   */
+  observeAnswered(
+    answered: { readonly method: string; readonly route: string; readonly statusCode: number; readonly durationMs: number },
+    url: string,
+    requestId: string,
+  ): void {
+    this.record(null, answered.method, answered.route, url, answered.statusCode, answered.durationMs, requestId);
+  }
+
   private completed(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, durationMs: number): void {
     if (!this.accessLog && this.onCompleted === undefined) return; // METRICS=off and ACCESS_LOG=off: nothing to do
     const route = request.is404 ? UNMATCHED : (request.routeOptions.url ?? UNMATCHED);
+    this.record(error, request.method, route, request.url, reply.statusCode, durationMs, request.id);
+  }
+
+  private record(
+    error: Error | null | undefined,
+    method: string,
+    route: string,
+    requestUrl: string,
+    statusCode: number,
+    durationMs: number,
+    requestId: string,
+  ): void {
     const policy = this.policyOf(route);
-    const statusCode = reply.statusCode;
-    if (policy.observed && this.onCompleted !== undefined) this.onCompleted(request.method, route, statusCode, durationMs);
+    if (policy.observed && this.onCompleted !== undefined) this.onCompleted(method, route, statusCode, durationMs);
     if (!this.accessLog) return;
     const log = this.logger;
     if (!log.isLevelEnabled(policy.level)) return;
-    const url = request.url.length > MAX_LOGGED_URL ? `${request.url.slice(0, MAX_LOGGED_URL)}...` : request.url;
+    const url = requestUrl.length > MAX_LOGGED_URL ? `${requestUrl.slice(0, MAX_LOGGED_URL)}...` : requestUrl;
     const rounded = Math.round(durationMs * 100) / 100;
     // The request id first, where a child logger's binding would put it: the same line either way.
     const fields: AccessLogFields = {
-      [this.requestIdLabel]: request.id,
-      method: request.method,
+      [this.requestIdLabel]: requestId,
+      method,
       route,
       url,
       statusCode,
@@ -106,10 +129,10 @@ export class RequestObserver extends LogController {
     };
     if (error) {
       fields.err = error;
-      log[policy.level](fields, `${request.method} ${url} ${statusCode} ${rounded} ms: response failed: ${error.message}`);
+      log[policy.level](fields, `${method} ${url} ${statusCode} ${rounded} ms: response failed: ${error.message}`);
       return;
     }
-    log[policy.level](fields, `${request.method} ${url} ${statusCode} ${rounded} ms`);
+    log[policy.level](fields, `${method} ${url} ${statusCode} ${rounded} ms`);
   }
 
   private policyOf(route: string): RoutePolicy {

@@ -3,16 +3,24 @@
 export interface TestabilitySwitch {
   readonly healthy: boolean;
   set(healthy: boolean): void;
+  /** Called when the switch changes, at that moment (the health flag is pushed from here). */
+  onChange(listener: (healthy: boolean) => void): void;
 }
 
 export function createTestabilitySwitch(): TestabilitySwitch {
   let healthy = true;
+  const listeners: Array<(healthy: boolean) => void> = [];
   return {
     get healthy() {
       return healthy;
     },
     set(value) {
+      if (value === healthy) return;
       healthy = value;
+      for (const listener of listeners) listener(healthy);
+    },
+    onChange(listener) {
+      listeners.push(listener);
     },
   };
 }

@@ -300,6 +300,24 @@ describe('store failures seen over HTTP', () => {
     }
   });
 
+  test('the store\'s own words about an outage reach the log, not the client', async () => {
+    const { logger, lines } = capturingLogger();
+    const app = await startTestApp({
+      logger,
+      store: failingStore(() => {
+        throw new StoreUnavailableError('MDB_PANIC at /var/lib/secret/accounts.mdb');
+      }),
+    });
+    try {
+      assert.equal((await send(app.url, '/accounts/10000')).status, 503);
+      const logged = lines.find((line) => line.msg === 'request failed');
+      assert.ok(logged, `no "request failed" log line in ${JSON.stringify(lines)}`);
+      assert.match(JSON.stringify(logged.err), /MDB_PANIC at \/var\/lib\/secret/);
+    } finally {
+      await app.close();
+    }
+  });
+
   for (const [what, fail] of [
     ['rejects with a plain Error', () => {
       throw new Error('boom: cannot read /srv/secret/accounts.mdb');
@@ -340,8 +358,7 @@ describe('JSON schemas', () => {
       const second = await buildApp({
         logger: pino({ level: 'silent' }),
         store: app.store,
-        health: app.registry,
-        detailsAllowed: () => false,
+        health: app.health,
         lifecycle: app.lifecycle,
       });
       second.get('/with-schema', { schema: { querystring: { type: 'object', properties: { q: { type: 'string' } } } } }, async () => 'x');

@@ -4,6 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
+import { FaultyStore } from '../helpers/faulty-store.js';
+import { InMemoryAccountStore } from '../../src/accounts/account-store.js';
+import { seedAccounts } from '../../src/accounts/seed.js';
 
 interface Answer {
   status: number;
@@ -62,7 +65,8 @@ describe('health over HTTP, default setup', () => {
   it('answers one check alone, and 404 naming the known checks for an unknown one', async () => {
     const database = await get(`${service.url}/health/checks/database`);
     assert.equal(database.status, 200);
-    assert.equal(database.text, '{"status":"UP"}');
+    // One check is shown only to a caller allowed details (here: always), so it comes with them.
+    assert.equal(JSON.parse(database.text).checks.database.status, 'UP');
     const unknown = await get(`${service.url}/health/checks/nope`);
     assert.equal(unknown.status, 404);
     assert.match(JSON.parse(unknown.text).message, /no health check named "nope"; there are: database, startup, event-loop, shutdown/);
@@ -193,7 +197,7 @@ describe('the testability switch over HTTP', () => {
       assert.equal(ietf.status, 503);
       const body = JSON.parse(ietf.text);
       assert.equal(body.status, 'fail');
-      assert.deepEqual(body.checks['testability:responseTime'][0], {
+      assert.deepEqual(body.checks['testability:status'][0], {
         componentId: 'testability',
         status: 'fail',
         output: 'switched off through /testability/healthy/false',
@@ -201,7 +205,11 @@ describe('the testability switch over HTTP', () => {
       const text = await get(`${service.url}/health?verbose`);
       assert.equal(text.status, 503);
       assert.match(text.text, /^\[\+\]database ok\n/);
-      assert.match(text.text, /\n\[-\]testability failed: switched off through \/testability\/healthy\/false\nhealth check failed\n$/);
+      // Details are allowed here (test default): the detailed cause follows the public one.
+      assert.match(
+        text.text,
+        /\n\[-\]testability failed: switched off through \/testability\/healthy\/false \(the testability switch was set to false\)\nhealth check failed\n$/,
+      );
     } finally {
       await get(`${service.url}/testability/healthy/true`);
     }
@@ -253,15 +261,62 @@ describe('health with a failing database', () => {
         },
         { timeoutMs: 2000, what: '/health to turn 503' },
       );
+      // Anyone sees the fixed public cause; the store's own words only with details.
       assert.deepEqual(JSON.parse(down.text).checks.database, {
         status: 'DOWN',
-        cause: 'the account store is closed',
+        cause: 'the database cannot be read',
       });
+      const detailed = JSON.parse((await get(`${service.url}/health?details`)).text);
+      assert.equal(detailed.checks.database.detail, 'the account store is closed');
       assert.equal((await get(`${service.url}/health/ready`)).status, 503);
       assert.equal((await get(`${service.url}/health/live`)).status, 200, 'a database outage must not kill the container');
       const lookup = await get(`${service.url}/accounts/10000`);
       assert.equal(lookup.status, 503);
       assert.match(JSON.parse(lookup.text).message, /database is unavailable/);
+    } finally {
+      await service.close();
+    }
+  });
+});
+
+describe('one probe for replacement, another for routing (HEALTH_REPLACE_AFTER_MS)', () => {
+  it('/health/ready turns 503 at once on a database failure; /health only after it has lasted the set time', async (t) => {
+    const replaceAfterMs = 1000;
+    const seeded = new InMemoryAccountStore();
+    await seeded.seed(seedAccounts(10));
+    const faulty = new FaultyStore(seeded);
+    const service = await startTestApp({
+      store: faulty,
+      testability: true,
+      checkIntervalMs: 50,
+      env: { HEALTH_REPLACE_AFTER_MS: String(replaceAfterMs) },
+    });
+    try {
+      const failedAt = Date.now();
+      faulty.setMode('fail');
+      await waitFor(async () => (await get(`${service.url}/health/ready`)).status === 503, {
+        timeoutMs: 500,
+        what: '/health/ready to turn 503 within a few check intervals',
+      });
+      const readyAfterMs = Date.now() - failedAt;
+      assert.equal((await get(`${service.url}/health`)).status, 200, 'the replacement probe waits');
+      const down = await waitFor(
+        async () => {
+          const answer = await get(`${service.url}/health`);
+          return answer.status === 503 && answer;
+        },
+        { timeoutMs: replaceAfterMs + 2000, what: '/health to turn 503 once the failure has lasted long enough' },
+      );
+      const healthAfterMs = Date.now() - failedAt;
+      assert.ok(healthAfterMs >= replaceAfterMs, `/health turned 503 after ${healthAfterMs} ms`);
+      t.diagnostic(`ready 503 after ${readyAfterMs} ms, /health 503 after ${healthAfterMs} ms (T ${replaceAfterMs} ms, interval 50 ms)`);
+      assert.equal(JSON.parse(down.text).checks.database.cause, 'the database cannot be read');
+
+      // The demo switch is not the database: /health follows it at once whatever the delay.
+      faulty.setMode('ok');
+      await waitFor(async () => (await get(`${service.url}/health`)).status === 200, { what: '/health to heal' });
+      assert.equal((await get(`${service.url}/testability/healthy/false`)).status, 200);
+      assert.equal((await get(`${service.url}/health`)).status, 503);
     } finally {
       await service.close();
     }

@@ -49,20 +49,27 @@ describe('/health/watch', () => {
       assert.equal(stream.response.headers['x-request-id'], 'watch-1');
       const snapshot = (await waitFor(() => events(stream.text(), 'snapshot')[0], {
         what: 'the snapshot event',
-      })) as { status: string; checks: Array<{ name: string; status: string }> };
-      assert.equal(snapshot.status, 'UP');
-      assert.deepEqual(snapshot.checks.map((c) => c.name), ['database', 'startup', 'event-loop', 'testability']);
+      })) as { views: Record<string, string>; checks: Array<{ name: string; status: string }> };
+      assert.deepEqual(snapshot.views, { health: 'UP', live: 'UP', ready: 'UP', started: 'UP' });
+      assert.deepEqual(snapshot.checks.map((c) => c.name), ['database', 'startup', 'event-loop', 'shutdown', 'testability']);
 
       await fetch(`${service.url}/testability/healthy/false`);
-      assert.equal((await fetch(`${service.url}/health`)).status, 503);
-      const transition = (await waitFor(() => events(stream.text(), 'transition')[0], {
-        what: 'the transition event',
+      const transition = (await waitFor(() => events(stream.text(), 'check')[0], {
+        what: 'the check event',
       })) as Record<string, unknown>;
       assert.equal(transition.check, 'testability');
       assert.equal(transition.from, 'UP');
       assert.equal(transition.to, 'DOWN');
-      assert.equal(transition.cause, 'switched off through /testability/healthy/false');
+      assert.equal(transition.publicCause, 'switched off through /testability/healthy/false');
       assert.equal(typeof transition.previousLastedMs, 'number');
+      // The views it belongs to changed with it, each one event.
+      const views = await waitFor(() => events(stream.text(), 'view').length === 3 && events(stream.text(), 'view'), {
+        what: 'the view events',
+      });
+      assert.deepEqual(
+        (views as Array<{ view: string; to: string }>).map((v) => `${v.view}:${v.to}`),
+        ['health:DOWN', 'live:DOWN', 'ready:DOWN'],
+      );
       await waitFor(() => stream.text().includes(': heartbeat\n\n'), { what: 'a heartbeat' });
     } finally {
       stream.close();
@@ -79,9 +86,15 @@ describe('/health/watch', () => {
       assert.equal(third.status, 503);
       assert.match(((await third.json()) as { message: string }).message, /too many health watchers/);
       first.close();
-      await waitFor(() => service.watch!.size === 1, { what: 'the hub to drop the closed watcher' });
-      const again = await watch(service.url);
-      assert.equal(again.response.statusCode, 200);
+      const again = await waitFor(
+        async () => {
+          const attempt = await watch(service.url);
+          if (attempt.response.statusCode === 200) return attempt;
+          attempt.close();
+          return undefined;
+        },
+        { what: 'a slot freed by the closed watcher' },
+      );
       again.close();
     } finally {
       first.close();
@@ -101,13 +114,15 @@ describe('/health/watch', () => {
     }
   });
 
-  it('ends every stream with a shutdown event when the app closes, without holding the close', async () => {
+  it('ends every stream with a close event when the app closes, without holding the close', async () => {
     const service = await startTestApp({ watch: { maxSubscribers: 2, heartbeatMs: 10_000 } });
     const stream = await watch(service.url);
     await waitFor(() => events(stream.text(), 'snapshot').length === 1, { what: 'the snapshot event' });
     const closing = service.close();
     await stream.ended;
-    assert.deepEqual(events(stream.text(), 'shutdown'), [{ reason: 'shutting down' }]);
+    const closed = events(stream.text(), 'close') as Array<{ reason: string; at: string }>;
+    assert.equal(closed.length, 1);
+    assert.equal(closed[0]!.reason, 'shutting down');
     await closing;
   });
 });

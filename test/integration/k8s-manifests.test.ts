@@ -76,7 +76,8 @@ describe('kubernetes manifests', () => {
     // a database in a fresh temp dir (the helper's), and no drain delay to wait out when it stops.
     const { DB_PATH: _inTheVolume, ...env } = containerEnv;
     running = await startService({
-      env: { ...env, HOST: '127.0.0.1', PORT: '0', SHUTDOWN_DRAIN_DELAY_MS: '0', LOG_LEVEL: 'info' },
+      // METRICS_PORT: production's own metrics port (9100) is a fixed one; any free one here.
+      env: { ...env, HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0', SHUTDOWN_DRAIN_DELAY_MS: '0', LOG_LEVEL: 'info' },
     });
   });
 
@@ -99,6 +100,15 @@ describe('kubernetes manifests', () => {
     // A path the service does not serve answers 404, so the 200s above mean something.
     const missing = await fetch(`${running!.url}/health/not-a-view`, { signal: AbortSignal.timeout(5000) });
     assert.equal(missing.status, 404);
+  });
+
+  it('Prometheus is pointed at the port the service serves /metrics on with this environment', () => {
+    const annotations = deployment.spec.template.metadata.annotations as Record<string, string>;
+    const { metrics } = loadConfig(containerEnv);
+    assert.equal(metrics.port, 9100, 'production serves /metrics apart from the service port');
+    assert.equal(Number(annotations['prometheus.io/port']), metrics.port);
+    assert.equal(annotations['prometheus.io/path'], '/metrics');
+    assert.equal(containerPort('metrics'), metrics.port);
   });
 
   it('the Service sends traffic to the container port the service listens on', () => {

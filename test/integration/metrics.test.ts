@@ -197,25 +197,29 @@ describe('health metrics', () => {
     }
   });
 
-  test('a scrape runs no check: an on-demand check changes only when a probe evaluates it', async () => {
+  test('a flag check is counted when it changes, with no probe; a scrape changes nothing', async () => {
     const service = await startTestApp({ metrics: true, testability: true });
     try {
       const up = async () => value(await scrape(service.url), 'accountservice_health_check_up', { check: 'testability' });
       const transitions = async (from: string, to: string) =>
         value(await scrape(service.url), 'accountservice_health_check_transitions_total', { check: 'testability', from, to });
+      const viewUp = async () => value(await scrape(service.url), 'accountservice_health_view_up', { view: 'health' });
+      const viewTransitions = async (from: string, to: string) =>
+        value(await scrape(service.url), 'accountservice_health_view_transitions_total', { view: 'health', from, to });
       assert.equal(await up(), 1);
+      assert.equal(await viewUp(), 1);
 
       assert.equal(await get(service.url, '/testability/healthy/false'), 200);
-      assert.equal(await up(), 1, 'scraping alone ran no check');
-      assert.equal(await get(service.url, '/health'), 503);
-      assert.equal(await up(), 0);
+      assert.equal(await up(), 0, 'pushed at the switch, no probe needed');
       assert.equal(await transitions('UP', 'DOWN'), 1);
+      assert.equal(await viewUp(), 0);
+      assert.equal(await viewTransitions('UP', 'DOWN'), 1);
+      assert.equal(await transitions('UP', 'DOWN'), 1, 'scrapes change nothing');
 
       assert.equal(await get(service.url, '/testability/healthy/true'), 200);
-      assert.equal(await get(service.url, '/health/live'), 200);
       assert.equal(await up(), 1);
       assert.equal(await transitions('DOWN', 'UP'), 1);
-      assert.equal(await transitions('UP', 'DOWN'), 1);
+      assert.equal(await viewTransitions('DOWN', 'UP'), 2, 'one at start (UNKNOWN checks until their first result), one now');
     } finally {
       await service.close();
     }

@@ -68,6 +68,25 @@ describe('metrics configuration of the running service', () => {
     }
   });
 
+  test('NODE_ENV=production: /metrics is on a listener of its own, never on the service port', async () => {
+    // The production default is port 9100 (a unit test holds that); a fixed port has no place in a
+    // test, so METRICS_PORT=0 asks for any free one. What matters here: the service port keeps
+    // check names, statuses and timings to itself.
+    const service = await startService({ env: { NODE_ENV: 'production', METRICS_PORT: '0' } });
+    try {
+      const line = service.logs.find((l) => /^Serving metrics at /.test(String(l.msg)));
+      assert.ok(line, `no "Serving metrics at" line in ${JSON.stringify(service.logs)}`);
+      const onServicePort = await get(`${service.url}/metrics`);
+      assert.equal(onServicePort.status, 404);
+      assert.doesNotMatch(onServicePort.body, /database|health_check/);
+      const metrics = await get(/(http:\/\/\S+)/.exec(String(line.msg))![1]!);
+      assert.match(metrics.body, /^accountservice_health_check_up\{check="database"\} 1$/m);
+      assert.equal(await service.stop(), 0);
+    } finally {
+      await service.cleanup();
+    }
+  });
+
   test('METRICS=off: no /metrics anywhere', async () => {
     const service = await startService({ env: { METRICS: 'off' } });
     try {

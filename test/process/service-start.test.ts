@@ -199,3 +199,27 @@ describe('the service process with an invalid configuration', { concurrency: tru
     });
   }
 });
+
+describe('a HEALTH_TOKEN the details mode would ignore', { concurrency: true }, () => {
+  const token = 'a-secret-token-of-some-length';
+  const envs: ReadonlyArray<Record<string, string>> = [
+    { HEALTH_TOKEN: token },
+    { HEALTH_TOKEN: token, NODE_ENV: 'production' },
+    { HEALTH_TOKEN: token, HEALTH_DETAILS: 'always' },
+  ];
+  for (const env of envs) {
+    test(`${Object.keys(env).join(' + ')}: exit 1 before serving, saying why, the secret unsaid`, async () => {
+      const service = startServiceRaw({ env });
+      running.push(service);
+      const closed = once(service.child, 'close');
+      assert.equal(await service.exited, 1);
+      await closed;
+      assert.match(
+        service.stderr(),
+        /^accountservice: invalid configuration: HEALTH_TOKEN is set but HEALTH_DETAILS is (always|never).*, so the token would be ignored/,
+      );
+      assert.ok(!service.stderr().includes(token));
+      assert.deepEqual(service.logs, [], 'nothing is logged or served');
+    });
+  }
+});

@@ -53,6 +53,30 @@ describe('graceful shutdown', () => {
     }
   });
 
+  it('logs the shutdown check going UP -> DOWN and counts it, with nothing probing /health/ready', async (t) => {
+    // Swarm never probes readiness: the change must be logged and counted when shutdown begins.
+    const service = await start({ SHUTDOWN_DRAIN_DELAY_MS: '2000', METRICS_PORT: '0' });
+    const metricsLine = logged(service, /^Serving metrics at /);
+    assert.ok(metricsLine, JSON.stringify(service.logs));
+    const metricsUrl = /(http:\/\/\S+)/.exec(String(metricsLine.msg))![1]!;
+    const transitions = async (): Promise<string | undefined> =>
+      /^accountservice_health_check_transitions_total\{check="shutdown",from="UP",to="DOWN"\} (\d+)$/m.exec(
+        await (await fetch(metricsUrl, { headers: { connection: 'close' } })).text(),
+      )?.[1];
+    assert.equal(await transitions(), '0');
+    const signalledAt = Date.now();
+    service.child.kill('SIGTERM');
+    const change = await waitFor(
+      () => service.logs.find((line) => line.check === 'shutdown' && line.from === 'UP' && line.to === 'DOWN'),
+      { timeoutMs: 1500, what: 'the shutdown check UP -> DOWN log line, within the drain delay' },
+    );
+    const loggedWithinMs = Date.now() - signalledAt;
+    assert.equal(change.level, 40);
+    assert.equal(await transitions(), '1');
+    t.diagnostic(`shutdown UP -> DOWN logged ${loggedWithinMs} ms after SIGTERM (drain delay 2000 ms), counted once`);
+    assert.equal(await service.stop('SIGTERM', 15_000), 1, 'the second SIGTERM ends it with 1');
+  });
+
   it('turns readiness 503 at once and keeps /health 200 during the drain delay', async () => {
     const service = await start({ SHUTDOWN_DRAIN_DELAY_MS: '3000' });
     service.child.kill('SIGTERM');

@@ -1,20 +1,13 @@
 // Slow clients cannot hold the service: headers sent one byte at a time, bodies that never finish,
 // connections that send nothing, idle keep-alive sockets. The server closes each within its
-// configured timeout while /health keeps answering. Short timeouts in-process (buildApp's
-// `timeouts`), then the production defaults against the built service.
+// configured timeout while /health keeps answering. Short timeouts in-process (the service's
+// `timeouts` dep), then the production defaults against the built service.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { pino } from 'pino';
-import type { FastifyInstance } from 'fastify';
-import { buildApp, SERVER_TIMEOUTS, type ServerTimeouts } from '../../src/app.js';
-import { InMemoryAccountStore } from '../../src/accounts/account-store.js';
-import { seedAccounts } from '../../src/accounts/seed.js';
-import { createEventLoopMonitor, createServiceChecks } from '../../src/health/checks.js';
-import { createHealthRegistry } from '../../src/health/health-registry.js';
-import { createDetailsPolicy } from '../../src/health/render.js';
-import { createLifecycle } from '../../src/lifecycle.js';
+import { SERVER_TIMEOUTS, type ServerTimeouts } from '../../src/app.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
 import { withDeadline } from '../helpers/deadline.js';
 
@@ -57,7 +50,9 @@ function slowClient(port: number, behaviour: Behaviour, dripMs: number): SlowCli
         break;
       }
       case 'drip-body': {
-        send('PUT /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n');
+        // Not a health route: those are answered before the body is read (405 for PUT), so the
+        // body's timeout would only close the socket after an answer.
+        send('PUT /accounts/10000 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n');
         drip = setInterval(() => send('x'), dripMs);
         break;
       }
@@ -120,47 +115,17 @@ describe('slow clients against short server timeouts (in-process app)', () => {
     connectionTimeoutMs: 3000,
     connectionsCheckingIntervalMs: 100,
   };
-  let app: FastifyInstance;
+  let service: TestApp;
   let url: string;
-  let stopHealth: () => void;
 
   before(async () => {
-    const store = new InMemoryAccountStore();
-    await store.seed(seedAccounts(100));
-    const lifecycle = createLifecycle();
-    lifecycle.markServing();
-    const eventLoop = createEventLoopMonitor();
-    const registry = createHealthRegistry(
-      createServiceChecks({
-        store,
-        lifecycle,
-        testability: undefined,
-        eventLoop,
-        checkIntervalMs: 100,
-        checkTimeoutMs: 200,
-        eventLoopDelayLimitMs: 5000,
-      }),
-    );
-    await registry.start();
-    stopHealth = () => {
-      registry.stop();
-      eventLoop.stop();
-    };
-    app = await buildApp({
-      logger: pino({ level: 'silent' }),
-      store,
-      health: registry,
-      detailsAllowed: createDetailsPolicy('always', undefined),
-      lifecycle,
-      timeouts,
-    });
-    url = await app.listen({ port: 0, host: '127.0.0.1' });
+    // The real service (service.ts), with the server timeouts shortened: the timeouts live on the
+    // server the health interceptor sits in front of, so this also proves they are applied there.
+    service = await startTestApp({ checkIntervalMs: 100, timeouts });
+    url = service.url;
   });
 
-  after(async () => {
-    stopHealth();
-    await app.close();
-  });
+  after(() => service.close());
 
   it('closes slowloris, slow-body, silent and idle keep-alive connections within their timeouts; /health answers meanwhile', async (t) => {
     const poller = healthPoller(url, 25);

@@ -1,10 +1,11 @@
-// Health settings added with the second health step: per-check damping of the database and the watch limits.
+// Health settings: per-check damping of the database, the replacement delay of /health, and the watch limits.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config.js';
-import { createServiceChecks, type EventLoopMonitor } from '../../src/health/checks.js';
+import { createServiceHealth, type EventLoopMonitor } from '../../src/health/service-health.js';
 import { createLifecycle } from '../../src/lifecycle.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const idleLoop: EventLoopMonitor = { takeMaxDelayMs: () => 0, stop: () => {} };
 
@@ -12,31 +13,34 @@ describe('health damping and watch settings', () => {
   it('defaults to reacting at once, as the article does', () => {
     const { health, watch } = loadConfig({});
     assert.deepEqual(health.database, { failureThreshold: 1, successThreshold: 1, failureGraceMs: undefined });
+    assert.equal(health.replaceAfterMs, 0);
     assert.deepEqual(watch, { maxSubscribers: 16, heartbeatMs: 15_000 });
   });
 
-  it('reads the database damping and hands it to the database check only', () => {
-    const { health } = loadConfig({
-      HEALTH_DB_FAILURE_THRESHOLD: '3',
-      HEALTH_DB_SUCCESS_THRESHOLD: '2',
-      HEALTH_DB_FAILURE_GRACE_MS: '5000',
-    });
-    assert.deepEqual(health.database, { failureThreshold: 3, successThreshold: 2, failureGraceMs: 5000 });
-    const checks = createServiceChecks({
-      store: { check: async () => {} },
-      lifecycle: createLifecycle(),
+  it('reads the database damping and hands it to the database check: DOWN after the third failure', async () => {
+    const config = loadConfig({ HEALTH_DB_FAILURE_THRESHOLD: '3', HEALTH_DB_SUCCESS_THRESHOLD: '2', HEALTH_DB_FAILURE_GRACE_MS: '5000' });
+    assert.deepEqual(config.health.database, { failureThreshold: 3, successThreshold: 2, failureGraceMs: 5000 });
+    let failing = false;
+    const clock = new FakeClock();
+    const lifecycle = createLifecycle();
+    lifecycle.markServing();
+    const health = createServiceHealth({
+      store: { check: async () => { if (failing) throw new Error('EIO'); } },
+      lifecycle,
       testability: undefined,
       eventLoop: idleLoop,
-      checkIntervalMs: 1000,
-      checkTimeoutMs: 500,
-      eventLoopDelayLimitMs: 1000,
-      database: { failureThreshold: 3, successThreshold: 2, failureGraceMs: 5000 },
+      health: config.health,
+      watch: config.watch,
+      clock,
     });
-    const database = checks.find((check) => check.name === 'database')!;
-    assert.equal(database.failureThreshold, 3);
-    assert.equal(database.successThreshold, 2);
-    assert.equal(database.failureGraceMs, 5000);
-    assert.ok(checks.filter((check) => check.name !== 'database').every((check) => check.failureThreshold === undefined));
+    await health.start();
+    assert.equal(health.check('database')!.status, 'UP');
+    failing = true;
+    for (let failures = 1; failures <= 3; failures++) {
+      await clock.advance(config.health.checkIntervalMs);
+      assert.equal(health.check('database')!.status, failures < 3 ? 'UP' : 'DOWN', `after ${failures} failures`);
+    }
+    health.close();
   });
 
   it('refuses values out of range, naming the variable', () => {

@@ -203,8 +203,21 @@ describe('loadConfig refuses invalid values, naming the variable', () => {
     assert.ok(!problems[0]!.includes(short), 'the secret must not appear in the message');
 
     assert.equal(loadConfig({ HEALTH_DETAILS: 'token', HEALTH_TOKEN: short + 'x' }).health.token, short + 'x');
-    // A token alone does not turn details on: the mode says who may see them.
-    assert.equal(loadConfig({ HEALTH_TOKEN: TOKEN }).health.details, 'always');
+  });
+
+  test('a HEALTH_TOKEN with HEALTH_DETAILS other than token is refused, saying why, without the secret', () => {
+    for (const [env, mode] of [
+      [{ HEALTH_TOKEN: TOKEN }, 'always \\(its default here\\)'],
+      [{ HEALTH_TOKEN: TOKEN, HEALTH_DETAILS: 'always' }, 'always'],
+      [{ HEALTH_TOKEN: TOKEN, HEALTH_DETAILS: 'never' }, 'never'],
+      [{ HEALTH_TOKEN: TOKEN, NODE_ENV: 'production' }, 'never \\(its default here\\)'],
+    ] as const) {
+      const problems = problemsOf(env);
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+      assert.match(problems[0]!, new RegExp(`^HEALTH_TOKEN is set but HEALTH_DETAILS is ${mode}, so the token would be ignored`));
+      assert.match(problems[0]!, /set HEALTH_DETAILS=token .* or unset HEALTH_TOKEN$/);
+      assert.ok(!problems[0]!.includes(TOKEN), 'the secret must not appear in the message');
+    }
   });
 });
 

@@ -1,0 +1,209 @@
+// Composes the service from its configuration: the one wiring that main.ts runs and the tests run.
+// main.ts adds only what a process has (environment, signals, exit); tests add only what they
+// inject (a store, a clock, a logger). A bug in this wiring therefore fails a test.
+
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { AccountStore } from './accounts/account-store.js';
+import { LmdbAccountStore } from './accounts/lmdb-account-store.js';
+import { seedAccounts } from './accounts/seed.js';
+import { buildApp, type ServerTimeouts } from './app.js';
+import { createLifecycle, type Lifecycle } from './lifecycle.js';
+import { createTestabilitySwitch, type TestabilitySwitch } from './testability/testability-switch.js';
+import type { Health } from 'health-views';
+import { createEventLoopMonitor, createServiceHealth, type EventLoopMonitor } from './health/service-health.js';
+import { logHealthEvents } from './health/transition-log.js';
+import type { Clock } from './health/clock.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { closeMetricsServer, createMetricsServer, listenMetricsServer } from './metrics/server.js';
+
+export interface ServiceDeps {
+  readonly logger: Logger;
+  /** The store to serve from; default: the LMDB file at config.dbPath, opened by start(). */
+  readonly store?: AccountStore;
+  /** Seed the given store too (default: only the store start() opens itself is seeded). */
+  readonly seedGivenStore?: boolean;
+  /** Time as the health checks see it (tests drive it by hand). */
+  readonly clock?: Clock;
+  /** Leave the lifecycle in 'starting' after start() (tests of the startup check mark it serving). */
+  readonly stayStarting?: boolean;
+  /** Overrides the server timeouts (tests use short ones). */
+  readonly timeouts?: Partial<ServerTimeouts>;
+  /** How long an account lookup may wait for the store. */
+  readonly lookupTimeoutMs?: number;
+  /** Which health-views adapter serves the health routes (default: the Fastify plugin). */
+  readonly healthAdapter?: 'interceptor' | 'plugin';
+  /** Log lines dropped because stdout did not take them (counted in the metrics). */
+  readonly droppedLogLines?: () => number;
+}
+
+export interface StartOptions {
+  /** Aborting it stops start() between phases (and seeding between batches) with an AbortError. */
+  readonly signal?: AbortSignal;
+}
+
+export interface Service {
+  /** Opens the store, seeds it, runs the first checks and builds the app. Does not listen. */
+  start(options?: StartOptions): Promise<void>;
+  /** Listens on config.host:config.port (and the metrics port, if any); resolves with the service's URL. */
+  listen(): Promise<string>;
+  /** Stops accepting connections and waits for in-flight requests. Safe in any phase, and twice. */
+  closeServer(): Promise<void>;
+  /** Closes everything start() opened so far, the server first. Safe in any phase, and twice. */
+  close(): Promise<void>;
+  readonly config: Config;
+  readonly lifecycle: Lifecycle;
+  /** Present only when TESTABILITY_ENABLED. */
+  readonly testability: TestabilitySwitch | undefined;
+  /** The parts below exist once start() has reached them; reading one earlier throws. */
+  readonly app: FastifyInstance;
+  readonly store: AccountStore;
+  /** Every check and view, the disclosure gate and the watch stream (health-views). */
+  readonly health: Health;
+  /** Absent with METRICS=off. */
+  readonly metrics: Metrics | undefined;
+  /** The separate metrics listener (METRICS_PORT), once listen() has opened it. */
+  readonly metricsServer: Server | undefined;
+}
+
+export function createService(config: Config, deps: ServiceDeps): Service {
+  const { logger } = deps;
+  const lifecycle = createLifecycle();
+  const testability = config.testability.enabled ? createTestabilitySwitch() : undefined;
+  let store: AccountStore | undefined;
+  let eventLoop: EventLoopMonitor | undefined;
+  let health: Health | undefined;
+  let metrics: Metrics | undefined;
+  let app: FastifyInstance | undefined;
+  let metricsServer: Server | undefined;
+  let closing: Promise<void> | undefined;
+
+  function opened<T>(part: T | undefined, name: string): T {
+    if (part === undefined) throw new Error(`the service's ${name} does not exist before start() has opened it`);
+    return part;
+  }
+
+  async function start({ signal }: StartOptions = {}): Promise<void> {
+    signal?.throwIfAborted();
+    const ownStore = deps.store === undefined;
+    const theStore =
+      deps.store ??
+      LmdbAccountStore.open(config.dbPath, {
+        onDamage: config.dbOnDamage,
+        onMovedAside: (moved) =>
+          logger.warn(moved, `${moved.file} is damaged (${moved.problem}); moved it aside to ${moved.movedTo}`),
+      });
+    store = theStore;
+
+    eventLoop = createEventLoopMonitor();
+    const theHealth = createServiceHealth({
+      store: theStore,
+      lifecycle,
+      testability,
+      eventLoop,
+      health: config.health,
+      watch: config.watch,
+      clock: deps.clock,
+    });
+    health = theHealth;
+    logHealthEvents(theHealth, logger);
+    // Subscribed before the checks first run, so their first transitions are counted too.
+    metrics = config.metrics.enabled
+      ? createMetrics(theHealth, deps.droppedLogLines ? { droppedLogLines: deps.droppedLogLines } : {})
+      : undefined;
+
+    signal?.throwIfAborted();
+    if (ownStore || deps.seedGivenStore) {
+      const seeded = await theStore.seed(seedAccounts(config.seedAccounts), signal ? { signal } : {});
+      logger.info(
+        { seeded: seeded.seeded, written: seeded.written, total: seeded.total },
+        `Seeded ${seeded.seeded} fake accounts...`,
+      );
+    }
+    signal?.throwIfAborted();
+    if (!deps.stayStarting) lifecycle.markServing();
+    await theHealth.start();
+
+    signal?.throwIfAborted();
+    app = await buildApp({
+      logger,
+      store: theStore,
+      health: theHealth,
+      healthAdapter: deps.healthAdapter,
+      metrics,
+      serveMetrics: config.metrics.port === undefined,
+      accessLog: config.log.access,
+      maxQueuedResponses: config.http.maxQueuedResponses,
+      lifecycle,
+      testability,
+      timeouts: deps.timeouts,
+      lookupTimeoutMs: deps.lookupTimeoutMs,
+    });
+  }
+
+  async function listen(): Promise<string> {
+    const theApp = opened(app, 'app');
+    // A metrics port of its own: listening before the service does, so scrapes work once it is up.
+    if (metrics !== undefined && config.metrics.port !== undefined) {
+      metricsServer = createMetricsServer(metrics);
+      const port = await listenMetricsServer(metricsServer, config.metrics.port, config.host);
+      logger.info({ port }, `Serving metrics at http://${hostForUrl(config.host)}:${port}/metrics`);
+    }
+    await theApp.listen({
+      port: config.port,
+      host: config.host,
+      listenTextResolver: (address) => `Starting HTTP service at ${address}`,
+    });
+    const address = theApp.server.address() as AddressInfo;
+    return `http://${hostForUrl(address.address)}:${address.port}`;
+  }
+
+  async function closeServer(): Promise<void> {
+    await app?.close();
+  }
+
+  async function closeAll(): Promise<void> {
+    await closeServer();
+    if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
+    metrics?.close();
+    health?.close('shutting down');
+    eventLoop?.stop();
+    await store?.close();
+  }
+
+  return {
+    start,
+    listen,
+    closeServer,
+    close() {
+      closing ??= closeAll();
+      return closing;
+    },
+    config,
+    lifecycle,
+    testability,
+    get app() {
+      return opened(app, 'app');
+    },
+    get store() {
+      return opened(store, 'store');
+    },
+    get health() {
+      return opened(health, 'health');
+    },
+    get metrics() {
+      return metrics;
+    },
+    get metricsServer() {
+      return metricsServer;
+    },
+  };
+}
+
+/** An IPv6 host goes in brackets in a URL. */
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

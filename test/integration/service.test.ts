@@ -1,0 +1,59 @@
+// createService, the composition main.ts runs: each phase can be stopped, and close() is safe in any phase.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { StoreOpenError } from '../../src/accounts/lmdb-account-store.js';
+import { createService } from '../../src/service.js';
+import { withDeadline } from '../helpers/deadline.js';
+
+const logger = pino({ level: 'silent' });
+
+function configIn(dir: string) {
+  return loadConfig({ PORT: '0', HOST: '127.0.0.1', DB_PATH: join(dir, 'accounts.mdb'), METRICS: 'off' });
+}
+
+describe('createService', () => {
+  it('close() before start() resolves, and the parts say they are not opened yet', async () => {
+    const service = createService(configIn(tmpdir()), { logger });
+    assert.throws(() => service.app, /does not exist before start\(\)/);
+    await withDeadline(service.close(), 5000, 'close before start');
+  });
+
+  it('a database that cannot be opened fails start() with StoreOpenError, and close() still resolves', async () => {
+    const service = createService(configIn(join(tmpdir(), 'no-such-dir-for-accountservice')), { logger });
+    await assert.rejects(service.start(), StoreOpenError);
+    await withDeadline(service.close(), 5000, 'close after a failed start');
+  });
+
+  it('an aborted signal stops start() before it opens anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'accountservice-service-'));
+    try {
+      const service = createService(configIn(dir), { logger });
+      await assert.rejects(service.start({ signal: AbortSignal.abort() }), { name: 'AbortError' });
+      assert.throws(() => service.store, /does not exist before start\(\)/);
+      await withDeadline(service.close(), 5000, 'close after an aborted start');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts on a real LMDB file, listens, answers, and closes everything it opened (twice is fine)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'accountservice-service-'));
+    try {
+      const service = createService(configIn(dir), { logger });
+      await service.start();
+      const url = await service.listen();
+      assert.equal(await (await fetch(`${url}/accounts/10000`)).text(), '{"id":"10000","name":"Person_0"}');
+      assert.equal(await (await fetch(`${url}/health`)).text(), '{"status":"UP"}');
+      await withDeadline(Promise.all([service.close(), service.close()]), 5000, 'two closes');
+      await assert.rejects(service.store.count(), /closed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
