@@ -1,9 +1,11 @@
 // Builds the HTTP app from its parts. It never listens: main.ts does, and tests use port 0.
 
+import { hostname, networkInterfaces } from 'node:os';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { AccountStore } from './accounts/account-store.js';
 import { accountRoutes } from './accounts/routes.js';
+import { servedByAddress } from './accounts/served-by.js';
 import type { HealthRegistry } from './health/health-registry.js';
 import { healthRoutes } from './health/routes.js';
 import type { WatchHub } from './health/watch.js';
@@ -36,6 +38,8 @@ export interface AppDeps {
   readonly serveMetrics?: boolean;
   /** One log line per request (info; debug for /health probes and scrapes). Default true. */
   readonly accessLog?: boolean;
+  /** The `servedBy` of every account answer; default: this machine's address (servedByAddress). */
+  readonly servedBy?: string | undefined;
 }
 
 /** Server timeouts: how long a slow, silent or idle client may hold a connection. */
@@ -129,7 +133,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
-  await app.register(accountRoutes, { store: deps.store, lookupTimeoutMs: deps.lookupTimeoutMs });
+  await app.register(accountRoutes, {
+    store: deps.store,
+    lookupTimeoutMs: deps.lookupTimeoutMs,
+    servedBy: deps.servedBy ?? servedByAddress(networkInterfaces(), hostname()),
+  });
   await app.register(healthRoutes, { registry: deps.health, detailsAllowed: deps.detailsAllowed, watch: deps.watch });
   // Watch streams never finish on their own: end them first, or closing would wait for them.
   app.addHook('preClose', async () => deps.watch?.close('shutting down'));

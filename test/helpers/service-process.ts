@@ -34,6 +34,8 @@ export interface StartOptions {
   readonly timeoutMs?: number;
   /** Wait for the listen line; false to test processes that must fail at start. */
   readonly waitForListen?: boolean;
+  /** A command the service runs under, e.g. ['unshare', '--pid', '--fork', '--']; child.pid is then its pid. */
+  readonly prefix?: readonly string[];
 }
 
 export function assertBuilt(): void {
@@ -53,7 +55,8 @@ export function startServiceRaw(options: StartOptions = {}): Omit<ServiceProcess
     LOG_LEVEL: 'info',
     ...options.env,
   };
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [file, ...args] = [...(options.prefix ?? []), process.execPath, MAIN];
+  const child = spawn(file!, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   let buffered = '';

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { FIRST_SEED_ID } from '../../src/accounts/seed.js';
 import { startService, startServiceRaw } from '../helpers/service-process.js';
+import { seededAccountJson } from '../helpers/account-json.js';
 import { waitFor } from '../helpers/wait.js';
 import { seededRandom, within } from './support.js';
 
@@ -125,8 +126,8 @@ async function killDuringSeeding(
       const seededLine = final.logs.find((line) => /^Seeded /.test(String(line.msg ?? '')));
       assert.equal(seededLine?.total, accounts, 'the final start logs exactly the seeded total');
       const last = FIRST_SEED_ID + accounts - 1;
-      assert.equal(await (await fetch(`${final.url}/accounts/${FIRST_SEED_ID}`)).text(), `{"id":"${FIRST_SEED_ID}","name":"Person_0"}`);
-      assert.equal(await (await fetch(`${final.url}/accounts/${last}`)).text(), `{"id":"${last}","name":"Person_${accounts - 1}"}`);
+      assert.equal(await (await fetch(`${final.url}/accounts/${FIRST_SEED_ID}`)).text(), seededAccountJson(0));
+      assert.equal(await (await fetch(`${final.url}/accounts/${last}`)).text(), seededAccountJson(accounts - 1));
       assert.equal((await fetch(`${final.url}/accounts/${last + 1}`)).status, 404, 'no account past the last');
       assert.equal((await fetch(`${final.url}/health`)).status, 200);
       assert.equal(await final.stop('SIGTERM'), 0);
