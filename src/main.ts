@@ -162,6 +162,14 @@ function createService(config: Config, deps: ServiceDeps) {
       await enter('loading', signal);
       const parts = await loadParts();
       await enter('opening the database', signal);
+      // Before LMDB opens the file: opening it beside another container's PID 1 already does harm.
+      try {
+        const lease = await parts.acquireLease(config.dbPath);
+        closers.push(() => lease.release());
+      } catch (error) {
+        if (error instanceof parts.SharedDatabaseError) throw new FatalStartError(error.message);
+        throw error;
+      }
       try {
         store = parts.LmdbAccountStore.open(config.dbPath);
       } catch (error) {
@@ -278,10 +286,11 @@ async function loadParts() {
       import('./health/render.js'),
       import('./app.js'),
     ]);
-  const [metrics, metricsServer, servedBy] = await Promise.all([
+  const [metrics, metricsServer, servedBy, lease] = await Promise.all([
     import('./metrics/metrics.js'),
     import('./metrics/server.js'),
     import('./accounts/served-by.js'),
+    import('./accounts/lmdb-lease.js'),
   ]);
   return {
     networkInterfaces: os.networkInterfaces,
@@ -303,6 +312,8 @@ async function loadParts() {
     listenMetricsServer: metricsServer.listenMetricsServer,
     closeMetricsServer: metricsServer.closeMetricsServer,
     servedByAddress: servedBy.servedByAddress,
+    acquireLease: lease.acquireLease,
+    SharedDatabaseError: lease.SharedDatabaseError,
   };
 }
 

@@ -7,11 +7,9 @@
 // tests set STARTUP_PHASE_PAUSE_MS (a pause at the start of each phase, refused in production).
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { isCi } from '../helpers/ci.js';
+import { PID1, assertPid1Possible, innerPid, pid1Skip } from '../helpers/pid1.js';
 import { startService, startServiceRaw, type ServiceProcess } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -21,35 +19,12 @@ after(async () => {
   await Promise.all(running.map((service) => service.cleanup()));
 });
 
-const PID1 = ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'];
-
-/** Why the service cannot be run as PID 1 here, or undefined when it can. */
-function pid1Problem(): string | undefined {
-  const probe = spawnSync(PID1[0]!, [...PID1.slice(1), 'true'], { encoding: 'utf8', timeout: 10_000 });
-  if (probe.error !== undefined) return `${PID1[0]} cannot run: ${probe.error.message}`;
-  if (probe.status !== 0) return `${PID1.join(' ')} true failed (${probe.status}): ${probe.stderr.trim()} (needs root)`;
-  return undefined;
-}
-const problem = pid1Problem();
-const pid1Skip = problem === undefined ? false : isCi() ? false : `${problem}; in CI this fails`;
-
 function logged(service: Raw | ServiceProcess, pattern: RegExp): Record<string, unknown> | undefined {
   return service.logs.find((line) => pattern.test(String(line.msg ?? '')));
 }
 
 function messages(service: Raw | ServiceProcess): string {
   return service.logs.map((line) => String(line.msg ?? line.raw)).join('\n');
-}
-
-/** The service's own pid: the child of unshare, which is PID 1 inside its namespace. */
-async function innerPid(service: Raw): Promise<number> {
-  return waitFor(
-    () => {
-      const children = readFileSync(`/proc/${service.pid}/task/${service.pid}/children`, 'utf8').trim();
-      return children === '' ? undefined : Number(children.split(' ')[0]);
-    },
-    { timeoutMs: 10_000, what: 'the service process under unshare' },
-  );
 }
 
 async function exitWithin(service: Raw | ServiceProcess, timeoutMs: number): Promise<number | string> {
@@ -72,7 +47,7 @@ async function signalInPhase(
 ): Promise<{ service: Raw; code: number | string }> {
   const service = startServiceRaw({ prefix: PID1, env });
   running.push(service);
-  const pid = await innerPid(service);
+  const pid = await innerPid(service.pid);
   const entered = new RegExp(`^start-up: ${phase}$`);
   await waitFor(() => logged(service, entered), { timeoutMs: 30_000, what: `the start-up phase "${phase}"` });
   process.kill(pid, signal);
@@ -93,7 +68,7 @@ function assertStoppedDuringStart(service: Raw, code: number | string, signal: N
 
 describe('a stop signal during start-up, as PID 1', { skip: pid1Skip }, () => {
   it('fails in CI when the service cannot run as PID 1', () => {
-    assert.equal(problem, undefined, problem);
+    assertPid1Possible();
   });
 
   it('SIGTERM while seeding stops the start: no listener, database closed, exit 0', async () => {
