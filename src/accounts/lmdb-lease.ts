@@ -4,7 +4,7 @@
 // errors such as "No transaction to renew". LMDB's own locks cannot be seen across containers
 // (/proc/locks hides other PID namespaces' locks), so the instance that has the file open says so
 // in a lease file beside it, touched on a heartbeat. Best effort: two instances that start in the
-// same instant can both miss each other; the deployment shapes (a tmpfs or emptyDir per task)
+// same instant can both miss each other; the deployment shapes (a fresh volume or emptyDir per task)
 // are what make sharing impossible, this only explains a shape that does not.
 
 import { randomUUID } from 'node:crypto';
@@ -100,7 +100,7 @@ function sharedMessage(database: string, who: string): string {
   return (
     `the database at ${database} is in use by another instance: ${who}. Two instances must never share ` +
     'one LMDB file (LMDB tells its users apart by PID, and in every container the service is PID 1): ' +
-    'give each instance its own DB_PATH (the Swarm stack gives each task a tmpfs, Kubernetes each pod an emptyDir)'
+    'give each instance its own DB_PATH (the Swarm stack gives each task a volume of its own, Kubernetes each pod an emptyDir)'
   );
 }
 
