@@ -68,7 +68,7 @@ describe('one database file, two instances', () => {
     await stillServes(first);
   });
 
-  it('a holder that was killed is no obstacle: the next start on the file serves (PID 1, after its lease goes stale)', { skip: pid1Skip }, async () => {
+  it('a holder that was killed is no obstacle: the next start on the file serves (as PID 1 again)', { skip: pid1Skip }, async () => {
     const dataDir = tempDir();
     const first = startServiceRaw({ dataDir, prefix: PID1 });
     cleanups.push(() => first.cleanup());

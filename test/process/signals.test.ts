@@ -44,15 +44,16 @@ async function signalInPhase(
   signal: NodeJS.Signals,
   phase: string,
   env: Record<string, string>,
-): Promise<{ service: Raw; code: number | string }> {
+): Promise<{ service: Raw; code: number | string; ms: number }> {
   const service = startServiceRaw({ prefix: PID1, env });
   running.push(service);
   const pid = await innerPid(service.pid);
   const entered = new RegExp(`^start-up: ${phase}$`);
   await waitFor(() => logged(service, entered), { timeoutMs: 30_000, what: `the start-up phase "${phase}"` });
+  const sent = performance.now();
   process.kill(pid, signal);
   const code = await exitWithin(service, 20_000);
-  return { service, code };
+  return { service, code, ms: Math.round(performance.now() - sent) };
 }
 
 function assertStoppedDuringStart(service: Raw, code: number | string, signal: NodeJS.Signals): void {
@@ -71,8 +72,9 @@ describe('a stop signal during start-up, as PID 1', { skip: pid1Skip }, () => {
     assertPid1Possible();
   });
 
-  it('SIGTERM while seeding stops the start: no listener, database closed, exit 0', async () => {
-    const { service, code } = await signalInPhase('SIGTERM', 'seeding', { SEED_ACCOUNTS: '300000' });
+  it('SIGTERM while seeding stops the start: no listener, database closed, exit 0', async (t) => {
+    const { service, code, ms } = await signalInPhase('SIGTERM', 'seeding', { SEED_ACCOUNTS: '300000' });
+    t.diagnostic(`exit ${code} ${ms} ms after SIGTERM (300000 accounts; seeding stops at its next phase boundary)`);
     assertStoppedDuringStart(service, code, 'SIGTERM');
     assert.equal(logged(service, /^start-up: listening$/), undefined, 'no later phase was entered');
   });
@@ -85,8 +87,9 @@ describe('a stop signal during start-up, as PID 1', { skip: pid1Skip }, () => {
     ['SIGHUP', 'first checks'],
     ['SIGQUIT', 'listening'],
   ] as const) {
-    it(`${signal} in the phase "${phase}" stops the start there`, async () => {
-      const { service, code } = await signalInPhase(signal, phase, { STARTUP_PHASE_PAUSE_MS: '3000' });
+    it(`${signal} in the phase "${phase}" stops the start there`, async (t) => {
+      const { service, code, ms } = await signalInPhase(signal, phase, { STARTUP_PHASE_PAUSE_MS: '3000' });
+      t.diagnostic(`exit ${code} ${ms} ms after ${signal}`);
       assertStoppedDuringStart(service, code, signal);
       assert.equal(logged(service, /^stopped during start-up/)?.phase, phase);
     });
@@ -119,19 +122,23 @@ describe('signals while serving', () => {
     assert.equal(await service.stop('SIGTERM'), 0);
   });
 
-  it('a stop while /health is DOWN skips the drain delay; an ordinary stop keeps it', async () => {
+  it('a stop while /health is DOWN skips the drain delay; an ordinary stop keeps it', async (t) => {
     const env = { TESTABILITY_ENABLED: 'true', SHUTDOWN_DRAIN_DELAY_MS: '4000' };
     const unhealthy = await startService({ env });
     running.push(unhealthy);
     await fetch(`${unhealthy.url}/testability/healthy/false`, { signal: AbortSignal.timeout(5000) });
     const started = performance.now();
     assert.equal(await unhealthy.stop('SIGTERM', 15_000), 0);
-    assert.ok(performance.now() - started < 3000, `stopped after ${Math.round(performance.now() - started)} ms`);
+    const stoppedMs = Math.round(performance.now() - started);
+    t.diagnostic(`unhealthy: exit 0 ${stoppedMs} ms after SIGTERM (drain delay 4000 ms skipped)`);
+    assert.ok(stoppedMs < 3000, `stopped after ${stoppedMs} ms`);
     assert.equal(logged(unhealthy, /^shutting down/)?.drainDelayMs, 0, messages(unhealthy));
 
     const healthy = await startService({ env });
     running.push(healthy);
+    const healthyStarted = performance.now();
     assert.equal(await healthy.stop('SIGTERM', 15_000), 0);
+    t.diagnostic(`healthy: exit 0 ${Math.round(performance.now() - healthyStarted)} ms after SIGTERM (drained 4000 ms)`);
     assert.equal(logged(healthy, /^shutting down/)?.drainDelayMs, 4000, messages(healthy));
   });
 });
