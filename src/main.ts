@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   const { createShutdown } = await import('./shutdown.js');
   let shutdown: Promise<{ begin(reason: string): void }> | undefined;
   onStop = (signal) => {
-    shutdown ??= service.healthStatus().then((status) => {
+    shutdown ??= service.healthStatus().catch((): OverallStatus => 'UP').then((status) => {
       // Unhealthy, this instance is already out of the routing mesh (Swarm routes only to healthy
       // tasks) and is being stopped to be replaced: draining would only delay the replacement.
       const skipDrain = status === 'DOWN' && config.shutdown.drainDelayMs > 0;

@@ -51,7 +51,12 @@ export async function acquireLease(path: string, options: LeaseOptions = {}): Pr
   const held = readHolder(file);
   if (held !== undefined) await assertGone(file, held.holder, held.touchedMs, me, staleMs, heartbeatMs);
 
-  await writeFile(file, JSON.stringify(me));
+  try {
+    await writeFile(file, JSON.stringify(me));
+  } catch {
+    // A directory the service cannot write to: opening the store fails next, with its own message.
+    return { release: async () => {} };
+  }
   const heartbeat = setInterval(() => {
     const now = new Date();
     utimes(file, now, now).catch(() => {}); // a missing lease is rewritten by no one: best effort
