@@ -32,7 +32,12 @@ export interface Phase {
  * unhealthy; replacement: the one that took its place; retries: the healthcheck's retries, so the
  * probe that failed that many times in a row is the one that made it unhealthy.
  */
-export function healingPhases(switchedOffAtMs: number, old: Inspected, replacement: Inspected, retries: number): Phase[] {
+export function healingPhases(
+  switchedOffAtMs: number,
+  old: Inspected,
+  replacement: Inspected,
+  retries: number,
+): Phase[] {
   const since = (timestamp: string): number => Math.round(Date.parse(timestamp) - switchedOffAtMs) / 1000;
   const failed = (old.State.Health?.Log ?? [])
     .filter((probe) => probe.ExitCode !== 0 && Date.parse(probe.Start) >= switchedOffAtMs)

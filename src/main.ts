@@ -22,7 +22,13 @@ const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const;
 type StopSignal = (typeof STOP_SIGNALS)[number];
 
 /** The start-up phases, in order; each is logged as it begins. */
-export type StartPhase = 'loading' | 'opening the database' | 'seeding' | 'first checks' | 'building the app' | 'listening';
+export type StartPhase =
+  | 'loading'
+  | 'opening the database'
+  | 'seeding'
+  | 'first checks'
+  | 'building the app'
+  | 'listening';
 
 /** Thrown by start() when its signal aborts between phases. */
 class StartAborted extends Error {
@@ -90,7 +96,9 @@ async function main(): Promise<void> {
       // Unhealthy, this instance is already out of the routing mesh (Swarm routes only to healthy
       // tasks) and is being stopped to be replaced: draining would only delay the replacement.
       const skipDrain = status === 'DOWN' && config.shutdown.drainDelayMs > 0;
-      if (skipDrain) logger.info('/health is DOWN: no drain delay, this instance gets no new work and is being replaced');
+      if (skipDrain) {
+        logger.info('/health is DOWN: no drain delay, this instance gets no new work and is being replaced');
+      }
       return createShutdown({
         logger,
         lifecycle: service.lifecycle,

@@ -105,7 +105,8 @@ function sharedMessage(database: string, who: string): string {
   return (
     `the database at ${database} is in use by another instance: ${who}. Two instances must never share ` +
     'one LMDB file (LMDB tells its users apart by PID, and in every container the service is PID 1): ' +
-    'give each instance its own DB_PATH (the Swarm stack gives each task a volume of its own, Kubernetes each pod an emptyDir)'
+    'give each instance its own DB_PATH (the Swarm stack gives each task a volume of its own, ' +
+    'Kubernetes each pod an emptyDir)'
   );
 }
 
