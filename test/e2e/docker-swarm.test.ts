@@ -15,7 +15,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { readFileSync } from 'node:fs';
@@ -137,6 +137,22 @@ async function waitForHealth(container: string, wanted: 'healthy' | 'unhealthy',
 async function get(path: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`${BASE}${path}`, { signal: AbortSignal.timeout(5000) });
   return { status: response.status, body: await response.text() };
+}
+
+/** Whether something accepts connections on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(2000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function assertPortFree(port = PORT): Promise<void> {
@@ -296,6 +312,18 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
       assert.match(failed.at(-1)!.Output, /503/);
       t.diagnostic(`health log: ${failed.at(-1)!.Output.trim()}`);
     });
+
+    // The image's Node (24) too takes SIGUSR1 as the service says: no inspector on the host's 9229.
+    const inspectorBefore = await listening(9229);
+    await docker(['kill', '--signal', 'USR1', RUN]);
+    await waitFor(async () => (await run(DOCKER, ['logs', RUN])).stdout.includes('SIGUSR1 ignored'), {
+      timeoutMs: 10_000,
+      what: 'the SIGUSR1 log line',
+    });
+    const logs = await run(DOCKER, ['logs', RUN]);
+    assert.doesNotMatch(logs.stderr, /Debugger listening/);
+    if (!inspectorBefore) assert.equal(await listening(9229), false, 'nothing listens on 127.0.0.1:9229');
+    assert.equal((await get('/accounts/10000')).status, 200, 'still serving');
 
     await docker(['rm', '-f', '-v', RUN]);
     created.container = false;
