@@ -5,6 +5,8 @@
 #   3. curl 127.0.0.1:6767/testability/healthy/false: /health now answers 503
 #   4. watch the HEALTHCHECK fail, Swarm kill the task and start a new container (a new ID)
 #      that becomes (healthy), with nobody touching it
+#   5. print the phases of the healing from the engine's timestamps (scripts/healing-phases.ts):
+#      switched off, unhealthy, old container gone, new container created, new container healthy
 # Everything the demo creates (stack, volumes, tags, the swarm if it made one) is removed on exit,
 # also on failure or Ctrl-C. Needs root (to start dockerd when none runs) and port 6767 free.
 set -euo pipefail
@@ -12,6 +14,7 @@ set -euo pipefail
 DOCKER=${DOCKER:-docker}
 export DOCKER
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$HERE/.." && pwd)
 STACK=accountservice
 SERVICE=${STACK}_accountservice
 BASE=http://127.0.0.1:6767
@@ -64,6 +67,7 @@ step "GET $BASE/health"
 note "$(curl -sS -w '  (HTTP %{http_code})' "$BASE/health")"
 
 step "Deliberately causing a failure: GET $BASE/testability/healthy/false"
+switched_off_ms=$(date +%s%3N)
 curl -sS -o /dev/null -w "[$(elapsed)]   HTTP %{http_code}\n" "$BASE/testability/healthy/false"
 note "$(curl -sS -w '  (HTTP %{http_code})' "$BASE/health")"
 failed_at=$SECONDS
@@ -94,3 +98,7 @@ step "Healed: new container ${replacement:0:12} is (healthy), $((SECONDS - faile
 show_ps
 "$DOCKER" service ps "$SERVICE" --format '        {{.Name}} {{.CurrentState}} {{.Error}}'
 note "$(curl -sS -w '  (HTTP %{http_code})' "$BASE/health")"
+
+step "How long each phase took (seconds after the switch-off, from docker inspect's timestamps)"
+retries=$("$DOCKER" inspect --format '{{.Config.Healthcheck.Retries}}' "$first")
+(cd "$REPO_ROOT" && node --import tsx scripts/healing-phases.ts "$switched_off_ms" "$first" "$replacement" "$retries") | sed 's/^/        /'

@@ -1,5 +1,6 @@
 // Builds the HTTP app from its parts. It never listens: main.ts does, and tests use port 0.
 
+import { hostname, networkInterfaces } from 'node:os';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import Fastify, {
   type FastifyBaseLogger,
@@ -13,6 +14,7 @@ import { healthPlugin } from 'health-views/fastify';
 import type { Logger } from 'pino';
 import type { AccountStore } from './accounts/account-store.js';
 import { accountRoutes } from './accounts/routes.js';
+import { servedByAddress } from './accounts/served-by.js';
 import { answerClientError, errorBody, installErrorHandling } from './http-errors.js';
 import { DEFAULT_MAX_QUEUED_RESPONSES, guardConnections } from './http/connection-guard.js';
 import { answerUnsupportedExpectation } from './http/unsupported-expectation.js';
@@ -51,6 +53,8 @@ export interface AppDeps {
   readonly accessLog?: boolean;
   /** A connection with more answers queued than this (its client does not read) is closed. */
   readonly maxQueuedResponses?: number;
+  /** The `servedBy` of every account answer; default: this machine's address (servedByAddress). */
+  readonly servedBy?: string | undefined;
 }
 
 /** Server timeouts: how long a slow, silent or idle client may hold a connection. */
@@ -183,7 +187,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
-  await app.register(accountRoutes, { store: deps.store, lookupTimeoutMs: deps.lookupTimeoutMs });
+  await app.register(accountRoutes, {
+    store: deps.store,
+    lookupTimeoutMs: deps.lookupTimeoutMs,
+    servedBy: deps.servedBy ?? servedByAddress(networkInterfaces(), hostname()),
+  });
   if (!interceptHealth) {
     // Fastify's onRequest hook above already sets nosniff and the request id; the plugin counts
     // and logs through Fastify's own request completion, like any route.

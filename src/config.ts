@@ -68,6 +68,16 @@ export interface Config {
   readonly testability: {
     readonly enabled: boolean;
   };
+  /**
+   * The address an account answer names in `servedBy` (SERVED_BY); undefined: worked out at start
+   * from the network interfaces, as the original does.
+   */
+  readonly servedBy: string | undefined;
+  /**
+   * Tests only (STARTUP_PHASE_PAUSE_MS, refused in production): a wait at the start of each
+   * start-up phase, so a test can land a signal in a phase that is otherwise over in a millisecond.
+   */
+  readonly startupPhasePauseMs: number;
   readonly shutdown: {
     /** Time between "not ready" and closing the listener, so load balancers stop sending. */
     readonly drainDelayMs: number;
@@ -131,6 +141,18 @@ export function loadConfig(env: Env): Config {
     );
   }
 
+  const servedBy = read.string('SERVED_BY', '');
+  if (servedBy !== '' && !SERVED_BY_PATTERN.test(servedBy)) {
+    problems.push(
+      `SERVED_BY must be 1 to 253 letters, digits, dots, colons, hyphens or underscores, such as 10.0.0.5 or ` +
+        `accountservice-1 (got ${JSON.stringify(servedBy)})`,
+    );
+  }
+  const startupPhasePauseMs = read.int('STARTUP_PHASE_PAUSE_MS', 0, 0, 60_000);
+  if (startupPhasePauseMs > 0 && production) {
+    problems.push('STARTUP_PHASE_PAUSE_MS is for tests and is refused with NODE_ENV=production; leave it unset');
+  }
+
   const config: Config = {
     port: read.int('PORT', 6767, 0, 65535),
     host: read.string('HOST', '0.0.0.0'),
@@ -167,6 +189,8 @@ export function loadConfig(env: Env): Config {
       replaceAfterMs: read.int('HEALTH_REPLACE_AFTER_MS', 0, 0, 3_600_000),
     },
     testability: { enabled: testabilityEnabled },
+    servedBy: servedBy === '' ? undefined : servedBy,
+    startupPhasePauseMs,
     shutdown: {
       drainDelayMs: read.int('SHUTDOWN_DRAIN_DELAY_MS', 3000, 0, 600_000),
       timeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 5000, 1, 600_000),
@@ -193,6 +217,9 @@ export function loadConfig(env: Env): Config {
 function defaulted(value: string | undefined): boolean {
   return (value ?? '').trim() === '';
 }
+
+/** What may go into the `servedBy` field as it is: no quoting or escaping is ever needed. */
+const SERVED_BY_PATTERN = /^[A-Za-z0-9.:_-]{1,253}$/;
 
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
 const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { AccountStore } from './accounts/account-store.js';
 import { LmdbAccountStore } from './accounts/lmdb-account-store.js';
+import { acquireLease } from './accounts/lmdb-lease.js';
 import { seedAccounts } from './accounts/seed.js';
 import { buildApp, type ServerTimeouts } from './app.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
@@ -40,6 +41,14 @@ export interface ServiceDeps {
   readonly droppedLogLines?: () => number;
 }
 
+/** The start-up phases, in order; each is logged as it begins ("start-up: seeding"). */
+export type StartPhase = 'opening the database' | 'seeding' | 'first checks' | 'building the app' | 'listening';
+
+/** Thrown by start() when its signal aborts it between phases (or seeding between batches). */
+export class StartAborted extends Error {
+  override readonly name = 'StartAborted';
+}
+
 export interface StartOptions {
   /** Aborting it stops start() between phases (and seeding between batches) with an AbortError. */
   readonly signal?: AbortSignal;
@@ -48,6 +57,8 @@ export interface StartOptions {
 export interface Service {
   /** Opens the store, seeds it, runs the first checks and builds the app. Does not listen. */
   start(options?: StartOptions): Promise<void>;
+  /** The phase start() is in, or reached last. */
+  readonly phase: StartPhase | undefined;
   /** Listens on config.host:config.port (and the metrics port, if any); resolves with the service's URL. */
   listen(): Promise<string>;
   /** Stops accepting connections and waits for in-flight requests. Safe in any phase, and twice. */
@@ -80,15 +91,44 @@ export function createService(config: Config, deps: ServiceDeps): Service {
   let app: FastifyInstance | undefined;
   let metricsServer: Server | undefined;
   let closing: Promise<void> | undefined;
+  let phase: StartPhase | undefined;
+  let releaseLease: (() => Promise<void> | void) | undefined;
 
   function opened<T>(part: T | undefined, name: string): T {
     if (part === undefined) throw new Error(`the service's ${name} does not exist before start() has opened it`);
     return part;
   }
 
+  /**
+   * Logs the phase as it begins and, for tests only (STARTUP_PHASE_PAUSE_MS), pauses in it so a
+   * signal can land there. A signal handler runs from the event loop: the turn before each phase
+   * lets a signal that came during synchronous work be seen before the next phase starts.
+   */
+  async function enter(next: StartPhase, signal: AbortSignal | undefined): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (signal?.aborted) throw new StartAborted();
+    phase = next;
+    logger.info({ phase }, `start-up: ${phase}`);
+    if (config.startupPhasePauseMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, config.startupPhasePauseMs);
+        signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      if (signal?.aborted) throw new StartAborted();
+    }
+  }
+
   async function start({ signal }: StartOptions = {}): Promise<void> {
-    signal?.throwIfAborted();
+    await enter('opening the database', signal);
     const ownStore = deps.store === undefined;
+    if (ownStore) {
+      // Before LMDB opens the file: opening it beside another container's PID 1 already does harm.
+      const lease = await acquireLease(config.dbPath);
+      releaseLease = () => lease.release();
+    }
     const theStore =
       deps.store ??
       LmdbAccountStore.open(config.dbPath, {
@@ -115,19 +155,25 @@ export function createService(config: Config, deps: ServiceDeps): Service {
       ? createMetrics(theHealth, deps.droppedLogLines ? { droppedLogLines: deps.droppedLogLines } : {})
       : undefined;
 
-    signal?.throwIfAborted();
     if (ownStore || deps.seedGivenStore) {
-      const seeded = await theStore.seed(seedAccounts(config.seedAccounts), signal ? { signal } : {});
+      await enter('seeding', signal);
+      let seeded;
+      try {
+        seeded = await theStore.seed(seedAccounts(config.seedAccounts), signal ? { signal } : {});
+      } catch (error) {
+        if (signal?.aborted) throw new StartAborted('stopped while seeding', { cause: error });
+        throw error;
+      }
       logger.info(
         { seeded: seeded.seeded, written: seeded.written, total: seeded.total },
         `Seeded ${seeded.seeded} fake accounts...`,
       );
     }
-    signal?.throwIfAborted();
+    await enter('first checks', signal);
     if (!deps.stayStarting) lifecycle.markServing();
     await theHealth.start();
 
-    signal?.throwIfAborted();
+    await enter('building the app', signal);
     app = await buildApp({
       logger,
       store: theStore,
@@ -137,11 +183,13 @@ export function createService(config: Config, deps: ServiceDeps): Service {
       serveMetrics: config.metrics.port === undefined,
       accessLog: config.log.access,
       maxQueuedResponses: config.http.maxQueuedResponses,
+      servedBy: config.servedBy,
       lifecycle,
       testability,
       timeouts: deps.timeouts,
       lookupTimeoutMs: deps.lookupTimeoutMs,
     });
+    await enter('listening', signal);
   }
 
   async function listen(): Promise<string> {
@@ -161,8 +209,11 @@ export function createService(config: Config, deps: ServiceDeps): Service {
     return `http://${hostForUrl(address.address)}:${address.port}`;
   }
 
-  async function closeServer(): Promise<void> {
-    await app?.close();
+  let serverClosing: Promise<void> | undefined;
+  function closeServer(): Promise<void> {
+    if (app === undefined) return Promise.resolve();
+    serverClosing ??= app.close();
+    return serverClosing;
   }
 
   async function closeAll(): Promise<void> {
@@ -172,10 +223,14 @@ export function createService(config: Config, deps: ServiceDeps): Service {
     health?.close('shutting down');
     eventLoop?.stop();
     await store?.close();
+    await releaseLease?.();
   }
 
   return {
     start,
+    get phase() {
+      return phase;
+    },
     listen,
     closeServer,
     close() {

@@ -70,7 +70,8 @@ take_down() {
   fi
   # stack rm returns before the containers are gone; the volumes are in use until they are.
   wait_for 60 no_service_containers || die "containers of $SERVICE still exist after 60 s: $(service_containers | tr '\n' ' ')"
-  # The volumes hold only the seeded fake accounts of this local deployment.
+  # Tasks keep their data in a tmpfs of their own now; these are left by deployments of older
+  # versions of the stack, which gave each slot a volume. They hold only seeded fake accounts.
   local volumes
   volumes=$("$DOCKER" volume ls -q --filter 'name=^accountservice-data-[0-9]+$')
   if [[ -n $volumes ]]; then

@@ -1,9 +1,11 @@
-// GET /accounts/:accountId: answers the stored JSON bytes as they are, with no parse and no re-serialise.
+// GET /accounts/:accountId: answers the stored JSON bytes with `servedBy` spliced in, with no parse and no
+// re-serialise.
 
 import type { FastifyPluginAsync } from 'fastify';
 import { ACCOUNT_ID_RULE, isValidAccountId } from './account.js';
 import { StoreUnavailableError, type AccountStore } from './account-store.js';
 import { httpError } from '../http-errors.js';
+import { servedBySuffix, withServedBy } from './served-by.js';
 
 /**
  * How long a lookup may wait for the store before answering 503. LMDB reads take microseconds;
@@ -18,11 +20,14 @@ export interface AccountRoutesOptions {
   readonly store: Pick<AccountStore, 'getAccountJson'>;
   /** Default DEFAULT_LOOKUP_TIMEOUT_MS. */
   readonly lookupTimeoutMs?: number | undefined;
+  /** Named in every answer's `servedBy` field. */
+  readonly servedBy: string;
 }
 
 export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (app, options) => {
   const { store } = options;
   const lookupTimeoutMs = options.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS;
+  const suffix = servedBySuffix(options.servedBy);
   app.get<{ Params: { accountId: string } }>('/accounts/:accountId', async (request, reply) => {
     const { accountId } = request.params;
     if (!isValidAccountId(accountId)) throw httpError(400, ACCOUNT_ID_RULE);
@@ -35,7 +40,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
       throw error;
     }
     if (json === undefined) throw httpError(404, `account ${accountId} not found`);
-    return reply.header('content-type', 'application/json; charset=utf-8').send(json);
+    return reply.header('content-type', 'application/json; charset=utf-8').send(withServedBy(json, suffix));
   });
 };
 

@@ -3,17 +3,25 @@
 // /health answer 503, and a Swarm service heals itself: the failing task is killed and a new
 // container takes its place without anyone touching it.
 //
+// Also what an update does to storage: the old and the new container of a task side by side, each
+// with the /data deploy/swarm/stack.yml gives a task; and how long healing takes with the stack's
+// own healthcheck, restart and drain settings, phase by phase (scripts/healing-phases.ts).
+//
 // Needs an engine (deploy/docker/ensure-engine.sh starts one). Without one it is skipped, except
-// in CI (CI=true), where a missing engine is a broken pipeline and fails. Everything runs on the
+// in CI (CI set to a true-like value), where a missing engine is a broken pipeline and fails. Everything runs on the
 // host network and talks to 127.0.0.1 only. The image's HEALTHCHECK probes port 6767 (exec form,
 // no shell to substitute a port into), so the service listens on 127.0.0.1:6767 here: the test
 // checks that the port is free first and fails with a clear message if it is not.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { formatPhases, healingPhases, type Inspected } from '../../scripts/healing-phases.js';
+import { isCi } from '../helpers/ci.js';
 import { ROOT } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -27,6 +35,48 @@ const TEST_IMAGE = `127.0.0.1:5000/accountservice:${RUN}`;
 const IMAGE_HEALTHCHECK = ['CMD', '/nodejs/bin/node', '/app/healthchecker.cjs', `-port=${PORT}`];
 /** Faster than the image's 3 s x 3, so the whole test takes a minute or two, not five. */
 const FAST_HEALTH = { interval: '1s', retries: '2', timeout: '3s', startPeriod: '10s' };
+/**
+ * Switch-off to a new (healthy) container with the stack's settings (docs/reliability.md): up to
+ * 3 probes of 3 s plus their run time to detect (the article's), Swarm's own 2 s pause before it
+ * stops an unhealthy task (its gossip converge delay), our stop and start, and one interval until
+ * the new container's first probe (Docker 25's start_interval could shorten that; not in 20.10).
+ */
+const HEALING_BOUND_S = 18;
+/** The part after detection: what the service and the stack's restart policy decide. */
+const AFTER_UNHEALTHY_BOUND_S = 7;
+
+/** What deploy/swarm/stack.yml gives each task: its healthcheck, restart delay, env and /data. */
+function stackTask() {
+  const stack = parse(readFileSync(join(ROOT, 'deploy/swarm/stack.yml'), 'utf8')) as Record<string, any>;
+  const service = stack.services.accountservice as Record<string, any>;
+  const data = (service.volumes as Record<string, any>[]).find((mount) => mount.target === '/data');
+  assert.ok(data, 'stack.yml mounts something at /data');
+  let mount: string;
+  let volume: string | undefined;
+  if (data.type === 'tmpfs') {
+    mount = `type=tmpfs,destination=/data,tmpfs-size=${data.tmpfs?.size ?? 0}`;
+  } else if (data.type === 'volume' && data.source === undefined) {
+    // Anonymous: each container gets a fresh one, removed with it (docker rm -v).
+    mount = 'type=volume,destination=/data';
+  } else {
+    assert.equal(data.type, 'volume', `a /data of type ${data.type}`);
+    // The name a task of slot 1 gets, as Swarm expands the template.
+    volume = String(stack.volumes?.[data.source]?.name ?? data.source).replace('{{.Task.Slot}}', '1');
+    mount = `type=volume,source=${volume},destination=/data`;
+  }
+  const health = service.healthcheck as Record<string, string | number>;
+  return {
+    mount,
+    volume,
+    interval: String(health.interval),
+    retries: String(health.retries),
+    timeout: String(health.timeout),
+    startPeriod: String(health.start_period),
+    restartDelay: String(service.deploy.restart_policy.delay),
+    drainDelayMs: String(service.environment.SHUTDOWN_DRAIN_DELAY_MS),
+  };
+}
+
 const HOST_ENV = {
   HOST: '127.0.0.1',
   PORT: String(PORT),
@@ -89,16 +139,32 @@ async function get(path: string): Promise<{ status: number; body: string }> {
   return { status: response.status, body: await response.text() };
 }
 
-async function assertPortFree(): Promise<void> {
+/** Whether something accepts connections on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(2000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function assertPortFree(port = PORT): Promise<void> {
   const problem = await new Promise<string | undefined>((resolve) => {
     const server = createServer();
     server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-    server.listen(PORT, '127.0.0.1', () => server.close(() => resolve(undefined)));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(undefined)));
   });
   if (problem === undefined) return;
   const leftovers = await run(DOCKER, ['ps', '--filter', 'name=accountservice', '--format', '{{.Names}} ({{.Status}})']);
   assert.fail(
-    `127.0.0.1:${PORT} is not free (${problem}). The image's HEALTHCHECK probes port ${PORT}, so this test needs it. ` +
+    `127.0.0.1:${port} is not free (${problem}). The image's HEALTHCHECK probes port ${PORT}, so this test needs it. ` +
       `Stop what listens there (deploy/swarm/deploy.sh --down for a deployed stack). Containers named accountservice*: ` +
       `${leftovers.stdout.trim().replace(/\n/g, ', ') || 'none'}`,
   );
@@ -124,8 +190,8 @@ async function engineProblem(): Promise<string | undefined> {
 test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15 * 60_000 }, async (t: TestContext) => {
   const problem = await engineProblem();
   if (problem !== undefined) {
-    if (process.env.CI === 'true') {
-      assert.fail(`CI=true but no Docker engine answers (${DOCKER} info: ${problem}); CI must start one with deploy/docker/ensure-engine.sh`);
+    if (isCi()) {
+      assert.fail(`CI=${process.env.CI} but no Docker engine answers (${DOCKER} info: ${problem}); CI must start one with deploy/docker/ensure-engine.sh`);
     }
     t.skip('no Docker engine reachable: run deploy/docker/ensure-engine.sh');
     return;
@@ -146,7 +212,9 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     }
   };
 
-  const created = { container: false, service: false, volume: false, swarm: false, tag: false };
+  const task = stackTask();
+  const sideBySide = [`${RUN}-old`, `${RUN}-new`];
+  const created = { container: false, pair: false, service: false, swarm: false, tag: false };
   t.after(async () => {
     const failures: string[] = [];
     const attempt = async (what: string, body: () => Promise<unknown>) => {
@@ -157,6 +225,7 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
       }
     };
     if (created.container) await attempt('remove the container', () => docker(['rm', '-f', '-v', RUN]));
+    if (created.pair) await attempt('remove the side-by-side containers', () => docker(['rm', '-f', '-v', ...sideBySide]));
     if (created.service && (await exists('service', RUN))) {
       await attempt('remove the service', async () => {
         await docker(['service', 'rm', RUN]);
@@ -168,7 +237,10 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
         });
       });
     }
-    if (created.volume && (await exists('volume', RUN))) await attempt('remove the volume', () => docker(['volume', 'rm', RUN]));
+    // After the service: its tasks' containers hold the volume until they are gone.
+    if (task.volume !== undefined && (await exists('volume', task.volume))) {
+      await attempt('remove the task volume', () => docker(['volume', 'rm', task.volume!]));
+    }
     if (created.swarm) await attempt('leave the swarm the test created', () => docker(['swarm', 'leave', '--force']));
     if (created.tag) await attempt('remove the test tag', () => docker(['image', 'rm', TEST_IMAGE]));
     console.log(`\ndocker/swarm e2e timings:\n${timings.map(([step, s]) => `  ${s.toFixed(1).padStart(6)} s  ${step}`).join('\n')}\n`);
@@ -241,8 +313,55 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
       t.diagnostic(`health log: ${failed.at(-1)!.Output.trim()}`);
     });
 
+    // The image's Node (24) too takes SIGUSR1 as the service says: no inspector on the host's 9229.
+    const inspectorBefore = await listening(9229);
+    await docker(['kill', '--signal', 'USR1', RUN]);
+    await waitFor(async () => (await run(DOCKER, ['logs', RUN])).stdout.includes('SIGUSR1 ignored'), {
+      timeoutMs: 10_000,
+      what: 'the SIGUSR1 log line',
+    });
+    const logs = await run(DOCKER, ['logs', RUN]);
+    assert.doesNotMatch(logs.stderr, /Debugger listening/);
+    if (!inspectorBefore) assert.equal(await listening(9229), false, 'nothing listens on 127.0.0.1:9229');
+    assert.equal((await get('/accounts/10000')).status, 200, 'still serving');
+
     await docker(['rm', '-f', '-v', RUN]);
     created.container = false;
+  });
+
+  await t.test("an update's old and new container side by side, each with the stack's /data, are both healthy", async (step) => {
+    if (!built) return step.skip('no image: the build failed');
+    // What a start-first update or rollback does: the new container of a slot starts while the
+    // old one runs, each with the storage the stack gives a task. Each in a network namespace of
+    // its own (--network none: loopback only), as tasks on a cluster are, so both listen on 6767
+    // and the image's own HEALTHCHECK probes each; the test asks them through docker exec.
+    created.pair = true;
+    const env = Object.entries(HOST_ENV).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
+    for (const name of sideBySide) {
+      await docker([
+        'run', '--detach', '--pull', 'never', '--name', name, '--network', 'none', '--read-only',
+        '--mount', task.mount, ...env,
+        `--health-interval=${FAST_HEALTH.interval}`, `--health-retries=${FAST_HEALTH.retries}`,
+        `--health-timeout=${FAST_HEALTH.timeout}`, `--health-start-period=${FAST_HEALTH.startPeriod}`,
+        TEST_IMAGE,
+      ]);
+      await timed(`${name.endsWith('old') ? 'old' : 'new'} container until (healthy)`, () => waitForHealth(name, 'healthy', 60_000));
+    }
+    // The old one must have survived the new one's start (LMDB's reader table is keyed by PID,
+    // PID 1 in both), and both must answer, for a few probes more.
+    const lookup = "fetch('http://127.0.0.1:6767/accounts/10000').then(async (r) => console.log(r.status, await r.text()))";
+    for (let round = 0; round < 3; round++) {
+      for (const name of sideBySide) {
+        const current = await state(name);
+        assert.equal(current.Status, 'running', `${name} is running`);
+        assert.equal(current.Health?.Status, 'healthy', `${name} is healthy`);
+        const answer = await docker(['exec', name, '/nodejs/bin/node', '-e', lookup]);
+        assert.match(answer, /^200 \{"id":"10000","name":"Person_0","servedBy":/, `${name} answers`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    await docker(['rm', '-f', '-v', ...sideBySide]);
+    created.pair = false;
   });
 
   await t.test('swarm replaces an unhealthy task with a new container, unattended', async (step) => {
@@ -262,16 +381,16 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     const env = Object.entries(HOST_ENV).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
     const first = await timed('service create until (healthy)', async () => {
       created.service = true;
-      created.volume = true;
-      // The flags of deploy/swarm/stack.yml + stack.local.yml, with faster health timings.
+      // The flags of deploy/swarm/stack.yml + stack.local.yml.
       await docker([
         'service', 'create', '--detach', '--name', RUN, '--no-resolve-image',
         '--network', 'host', '--read-only',
-        '--mount', `type=volume,source=${RUN},destination=/data`,
-        ...env,
-        '--health-interval', FAST_HEALTH.interval, '--health-retries', FAST_HEALTH.retries,
-        '--health-timeout', FAST_HEALTH.timeout, '--health-start-period', FAST_HEALTH.startPeriod,
-        '--restart-condition', 'any', '--restart-delay', '1s',
+        '--mount', task.mount,
+        ...env, '--env', `SHUTDOWN_DRAIN_DELAY_MS=${task.drainDelayMs}`,
+        // The stack's own healthcheck timings and restart delay: this is the healing it gets.
+        '--health-interval', task.interval, '--health-retries', task.retries,
+        '--health-timeout', task.timeout, '--health-start-period', task.startPeriod,
+        '--restart-condition', 'any', '--restart-delay', task.restartDelay,
         '--stop-grace-period', '20s',
         TEST_IMAGE,
       ]);
@@ -283,7 +402,9 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     });
     assert.deepEqual(await get('/health'), { status: 200, body: '{"status":"UP"}' });
 
+    let switchedOffAt = 0;
     const second = await timed('testability/healthy/false until a new container is (healthy)', async () => {
+      switchedOffAt = Date.now();
       assert.equal((await get('/testability/healthy/false')).status, 200);
       const unhealthyAt = performance.now();
       await waitFor(async () => {
@@ -303,7 +424,23 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     });
 
     assert.notEqual(second, first);
-    assert.notEqual((await state(first)).Status, 'running', 'Swarm stopped the unhealthy container');
+    const old = await state(first);
+    assert.notEqual(old.Status, 'running', 'Swarm stopped the unhealthy container');
+    const inspect = async (id: string) => JSON.parse(await docker(['inspect', '--format', '{{json .}}', id])) as Inspected;
+    const phases = healingPhases(switchedOffAt, await inspect(first), await inspect(second), Number(task.retries));
+    t.diagnostic(`healing phases (s after the switch-off):\n${formatPhases(phases)}`);
+    // Replaced because it was unhealthy, not because it stopped for some other reason.
+    assert.equal(old.Health?.Status, 'unhealthy', 'the replaced container was unhealthy');
+    // Stopped after it turned unhealthy (the task itself says "complete": the service exits 0 on
+    // Swarm's SIGTERM), with its /health DOWN when the stop came.
+    const at = Object.fromEntries(phases.map(({ phase, at: seconds }) => [phase, seconds]));
+    assert.ok(at['unhealthy']! <= at['old container gone']!, 'the old container stopped after it turned unhealthy');
+    const healed = at['new container healthy']!;
+    assert.ok(healed <= HEALING_BOUND_S, `a new healthy container ${healed} s after the switch-off (bound ${HEALING_BOUND_S} s)`);
+    const ours = healed - at['unhealthy']!;
+    assert.ok(ours <= AFTER_UNHEALTHY_BOUND_S, `${ours.toFixed(1)} s from unhealthy to a new healthy container (bound ${AFTER_UNHEALTHY_BOUND_S} s)`);
+    const stop = await run(DOCKER, ['logs', first]);
+    assert.match(stop.stdout, /\/health is DOWN: no drain delay/, 'stopped while unhealthy, without waiting out the drain');
     // The new task is a fresh process: healthy again, with no one having switched it back.
     assert.deepEqual(await get('/health'), { status: 200, body: '{"status":"UP"}' });
     const tasks = await docker(['service', 'ps', RUN, '--format', '{{.Name}} {{.DesiredState}} {{.CurrentState}} {{.Error}}']);

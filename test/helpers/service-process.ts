@@ -58,6 +58,8 @@ export interface StartOptions {
    * PORT in env). For load runs, where parsing every access line would load the parser's core.
    */
   readonly stdoutFile?: string;
+  /** A command the service runs under, e.g. ['unshare', '--pid', '--fork', '--']; child.pid is then its pid. */
+  readonly prefix?: readonly string[];
 }
 
 export function assertBuilt(): void {
@@ -82,7 +84,8 @@ export function startServiceRaw(options: StartOptions = {}): Omit<ServiceProcess
     options.main ?? MAIN,
   ]);
   const stdoutFd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'w');
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'] });
+  const [file, ...rest] = [...(options.prefix ?? []), command, ...args];
+  const child = spawn(file!, rest, { cwd: ROOT, env, stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'] });
   if (stdoutFd !== undefined) closeSync(stdoutFd); // the child has its own copy
 
   const logs: LogLine[] = [];

@@ -17,9 +17,10 @@ import { seedAccounts } from '../../src/accounts/seed.js';
 import { buildApp } from '../../src/app.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { withDeadline } from '../helpers/deadline.js';
+import { seededAccountJson } from '../helpers/account-json.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-const ACCOUNT_10000 = '{"id":"10000","name":"Person_0"}';
+const ACCOUNT_10000 = seededAccountJson(0);
 
 interface RawResponse {
   readonly status: number;
@@ -106,7 +107,7 @@ describe('GET /accounts/:accountId (in-memory store, 100 seeded accounts)', () =
       const id = String(10_000 + i);
       const res = await send(app.url, `/accounts/${id}`);
       assert.equal(res.status, 200, id);
-      assert.equal(res.body, `{"id":"${id}","name":"Person_${i}"}`, id);
+      assert.equal(res.body, seededAccountJson(i), id);
     }
   });
 
@@ -239,7 +240,7 @@ describe('GET /accounts/:accountId on a real LMDB store', () => {
       const res = await send(app.url, `/accounts/${id}`);
       assert.equal(res.status, 200, id);
       assert.equal(res.headers['content-type'], JSON_TYPE, id);
-      assert.equal(res.body, `{"id":"${id}","name":"Person_${i}"}`, id);
+      assert.equal(res.body, seededAccountJson(i), id);
     }
   });
 

@@ -148,6 +148,19 @@ describe('kubernetes manifests', () => {
   });
 });
 
+describe('kubernetes storage', () => {
+  it('writes only to per-pod emptyDir volumes: the surge pod of a rolling update gets its own', () => {
+    assert.equal(deployment.spec.strategy.type, 'RollingUpdate');
+    const volumes = new Map<string, Yaml>((podSpec.volumes as Yaml[]).map((volume) => [volume.name as string, volume]));
+    const writable = (container.volumeMounts as Yaml[]).filter((mount) => mount.readOnly !== true);
+    assert.ok(writable.some((mount) => mount.mountPath === '/data'), 'the database directory is mounted');
+    for (const mount of writable) {
+      const volume = volumes.get(mount.name as string);
+      assert.ok(volume?.emptyDir, `${mount.mountPath} is an emptyDir, not a volume pods could share`);
+    }
+  });
+});
+
 describe('swarm stack', () => {
   const stack = parse(readFileSync(join(ROOT, 'deploy/swarm/stack.yml'), 'utf8')) as Yaml;
   const swarmService: Yaml = stack.services.accountservice;
@@ -160,6 +173,19 @@ describe('swarm stack', () => {
     assert.equal(String(swarmService.healthcheck.retries), options.retries);
     assert.equal(swarmService.healthcheck.start_period, options['start-period']);
     assert.ok(test.includes(`-port=${swarmService.environment.PORT}`), 'the probe checks the port the service listens on');
+  });
+
+  it('gives each task a /data of its own (an anonymous volume): two tasks never share an LMDB file', () => {
+    // start-first updates and rollbacks run the old and the new task of a slot side by side.
+    const mounts = (swarmService.volumes ?? []) as (Yaml | string)[];
+    const data = mounts.filter((mount) => (typeof mount === 'string' ? mount.split(':').at(-1) : mount.target) === '/data');
+    assert.equal(data.length, 1, 'one mount at /data');
+    const mount = data[0]!;
+    assert.ok(typeof mount !== 'string', 'the long syntax');
+    assert.ok(['volume', 'tmpfs'].includes(mount.type as string), `a volume or tmpfs, not ${mount.type}`);
+    // A named volume (or a bind) is one per node or slot, shared by the tasks that mount it.
+    assert.equal(mount.source, undefined, 'no source: a fresh volume for each container');
+    assert.equal(stack.volumes, undefined, 'no named volume a task could share');
   });
 
   it('waits longer than the drain delay and shutdown timeout before SIGKILL', () => {

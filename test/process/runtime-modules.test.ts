@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, assertBuilt } from '../helpers/service-process.js';
 import { withDeadline } from '../helpers/deadline.js';
+import { seededAccountJson } from '../helpers/account-json.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dirs: string[] = [];
@@ -49,7 +50,7 @@ test('the bundle runs with only the packages runtime-modules.mjs copies (lmdb an
     });
     const account = await fetch(`${url}/accounts/10042`, { headers: { connection: 'close' } });
     assert.equal(account.status, 200);
-    assert.equal(await account.text(), '{"id":"10042","name":"Person_42"}');
+    assert.equal(await account.text(), seededAccountJson(42));
     const health = await fetch(`${url}/health`, { headers: { connection: 'close' } });
     assert.equal(health.status, 200, 'the database check reads the LMDB file');
     child.kill('SIGTERM');

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
+import { seededAccountJson } from '../helpers/account-json.js';
 import { startService, startServiceRaw, type ServiceProcess } from '../helpers/service-process.js';
 import { withDeadline } from '../helpers/deadline.js';
 import { waitFor } from '../helpers/wait.js';
@@ -49,7 +50,7 @@ async function assertAccounts(service: ServiceProcess, count: number): Promise<v
   const last = String(10_000 + count - 1);
   assert.deepEqual(await get(service, `/accounts/${last}`), {
     status: 200,
-    body: `{"id":"${last}","name":"Person_${count - 1}"}`,
+    body: seededAccountJson(count - 1),
   });
   assert.equal((await get(service, `/accounts/${10_000 + count}`)).status, 404);
 }
@@ -72,7 +73,7 @@ describe('the service process', { concurrency: true }, () => {
     const res = await fetch(`${service.url}/accounts/10000`, { headers: { connection: 'close' } });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
-    assert.equal(await res.text(), '{"id":"10000","name":"Person_0"}');
+    assert.equal(await res.text(), seededAccountJson(0));
 
     const starting = logIndex(service, 'Starting accountservice');
     const seeded = logIndex(service, 'Seeded 100 fake accounts...');

@@ -13,6 +13,7 @@ import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { FIRST_SEED_ID } from '../../src/accounts/seed.js';
 import { SEED_BATCH_SIZE } from '../../src/accounts/account-store.js';
 import { startService, startServiceRaw, type LogLine } from '../helpers/service-process.js';
+import { seededAccountJson } from '../helpers/account-json.js';
 import { waitFor } from '../helpers/wait.js';
 import { seededRandom } from './support.js';
 import { withDeadline } from '../helpers/deadline.js';
@@ -138,8 +139,8 @@ async function killDuringSeeding(
       const seededLine = final.logs.find((line) => /^Seeded /.test(line.msg ?? ''));
       assert.equal(seededLine?.total, accounts, 'the final start logs exactly the seeded total');
       const last = FIRST_SEED_ID + accounts - 1;
-      assert.equal(await (await fetch(`${final.url}/accounts/${FIRST_SEED_ID}`)).text(), `{"id":"${FIRST_SEED_ID}","name":"Person_0"}`);
-      assert.equal(await (await fetch(`${final.url}/accounts/${last}`)).text(), `{"id":"${last}","name":"Person_${accounts - 1}"}`);
+      assert.equal(await (await fetch(`${final.url}/accounts/${FIRST_SEED_ID}`)).text(), seededAccountJson(0));
+      assert.equal(await (await fetch(`${final.url}/accounts/${last}`)).text(), seededAccountJson(accounts - 1));
       assert.equal((await fetch(`${final.url}/accounts/${last + 1}`)).status, 404, 'no account past the last');
       assert.equal((await fetch(`${final.url}/health`)).status, 200);
       assert.equal(await final.stop('SIGTERM'), 0);
