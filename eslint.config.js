@@ -80,12 +80,7 @@ const healthPackage = 'packages/health-views';
 
 export default defineConfig(
   {
-    ignores: [
-      '**/node_modules/**',
-      '**/dist/**',
-      'data/**',
-      '.tmp/**',
-    ],
+    ignores: ['**/node_modules/**', '**/dist/**', 'data/**', '.tmp/**'],
   },
   eslint.configs.recommended,
   tseslint.configs.recommendedTypeChecked,

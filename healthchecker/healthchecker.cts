@@ -61,7 +61,8 @@ function parseArgs(args: readonly string[]): Command {
     const arg = args[i] ?? '';
     if (arg === '--') {
       const rest = args[i + 1];
-      if (rest !== undefined) return { kind: 'bad-usage', problem: `unexpected argument ${quote(rest)}: only flags are accepted` };
+      if (rest !== undefined)
+        return { kind: 'bad-usage', problem: `unexpected argument ${quote(rest)}: only flags are accepted` };
       break;
     }
     const match = /^--?([^-=][^=]*)(?:=(.*))?$/s.exec(arg);
@@ -79,7 +80,8 @@ function parseArgs(args: readonly string[]): Command {
     if (value === undefined) {
       const next = args[i + 1];
       // "-port -timeout=1s" means a forgotten value, not a port named "-timeout=1s".
-      if (next === undefined || next.startsWith('-')) return { kind: 'bad-usage', problem: `flag -${name} needs a value` };
+      if (next === undefined || next.startsWith('-'))
+        return { kind: 'bad-usage', problem: `flag -${name} needs a value` };
       value = next;
       i++;
     }
@@ -112,14 +114,24 @@ function validate(raw: ReadonlyMap<ValueFlag, string>): Command {
   const timeoutText = raw.get('timeout');
   const timeoutMs = timeoutText === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(timeoutText);
   if (timeoutMs === undefined || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
-    return bad('timeout', 'want milliseconds (1500) or a duration such as 500ms, 2s, 1.5s or 1m, above zero and under 24 days');
+    return bad(
+      'timeout',
+      'want milliseconds (1500) or a duration such as 500ms, 2s, 1.5s or 1m, above zero and under 24 days',
+    );
   }
 
   return { kind: 'probe', options: { host, port, path, timeoutMs } };
 }
 
 const MS_PER_UNIT: Readonly<Record<string, number>> = {
-  ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3,
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1e3,
+  m: 60e3,
+  h: 3600e3,
 };
 
 /** Milliseconds from "1500" or a Go duration ("1m30s", "1.5s"); undefined if it is neither. */
@@ -357,7 +369,11 @@ function probe(options: ProbeOptions, finish: Finish): void {
     if (status === 204 || status === 304) {
       report();
     } else if (/(?:^|,)[ \t]*chunked$/i.test(headers.get('transfer-encoding') ?? '')) {
-      onBody = createChunkedDecoder(keep, () => report(), () => report(' (malformed chunked body)'));
+      onBody = createChunkedDecoder(
+        keep,
+        () => report(),
+        () => report(' (malformed chunked body)'),
+      );
       onBodyEnd = onBodyLost;
     } else if (length !== undefined && /^\d+$/.test(length)) {
       // The server may keep the connection open after the body: stop at its length.

@@ -51,11 +51,15 @@ export function closure(names = RUNTIME_PACKAGES) {
     found.add(dir);
     /** @type {unknown} */
     const parsed = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    const manifest = /** @type {{ name: string, dependencies?: Record<string, string>, optionalDependencies?: Record<string, string> }} */ (
-      parsed
-    );
+    const manifest =
+      /** @type {{ name: string, dependencies?: Record<string, string>, optionalDependencies?: Record<string, string> }} */ (
+        parsed
+      );
     /** @type {Array<[Record<string, string> | undefined, boolean]>} */
-    const fields = [[manifest.dependencies, false], [manifest.optionalDependencies, true]];
+    const fields = [
+      [manifest.dependencies, false],
+      [manifest.optionalDependencies, true],
+    ];
     for (const [dependencies, optional] of fields) {
       for (const name of Object.keys(dependencies ?? {})) {
         const dep = findPackage(name, dir);

@@ -95,10 +95,14 @@ export const SERVER_TIMEOUTS: ServerTimeouts = {
 const NO_SCHEMA_COMPILERS: FastifyServerOptions['schemaController'] = {
   compilersFactory: {
     buildValidator: () => {
-      throw new Error('JSON schema validation is not loaded in this service: validate by hand, or remove schemaController from buildApp');
+      throw new Error(
+        'JSON schema validation is not loaded in this service: validate by hand, or remove schemaController from buildApp',
+      );
     },
     buildSerializer: () => {
-      throw new Error('JSON schema serialisation is not loaded in this service: send bytes or plain objects, or remove schemaController from buildApp');
+      throw new Error(
+        'JSON schema serialisation is not loaded in this service: send bytes or plain objects, or remove schemaController from buildApp',
+      );
     },
   },
 };
@@ -109,7 +113,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const observer = new RequestObserver({
     logger: deps.logger,
     accessLog: deps.accessLog ?? true,
-    onCompleted: metrics ? (method, route, statusCode, durationMs) => metrics.observeRequest(method, route, statusCode, durationMs) : undefined,
+    onCompleted: metrics
+      ? (method, route, statusCode, durationMs) => metrics.observeRequest(method, route, statusCode, durationMs)
+      : undefined,
     unobservedRoutes: [METRICS_PATH],
   });
   const interceptHealth = (deps.healthAdapter ?? 'plugin') === 'interceptor';

@@ -120,9 +120,7 @@ export function loadConfig(env: Env): Config {
   const details = read.oneOf('HEALTH_DETAILS', HEALTH_DETAILS_MODES, production ? 'never' : 'always');
   const token = read.string('HEALTH_TOKEN', '');
   if (details === 'token' && token.length < 16) {
-    problems.push(
-      'HEALTH_TOKEN must be set to a secret of at least 16 characters when HEALTH_DETAILS=token',
-    );
+    problems.push('HEALTH_TOKEN must be set to a secret of at least 16 characters when HEALTH_DETAILS=token');
   }
   if (details !== 'token' && token !== '') {
     // A token that is ignored is a trap: with 'always' a wrong token still sees details, with
@@ -166,9 +164,10 @@ export function loadConfig(env: Env): Config {
       enabled: read.bool('METRICS', true, 'on or off'),
       // In production a port of its own by default: /metrics lists every check with its status and
       // timings, which the service port (often public) must not give away.
-      port: read.string('METRICS_PORT', production ? String(PRODUCTION_METRICS_PORT) : 'service') === 'service'
-        ? undefined
-        : read.int('METRICS_PORT', PRODUCTION_METRICS_PORT, 0, 65535, 'or "service" (serve /metrics on PORT)'),
+      port:
+        read.string('METRICS_PORT', production ? String(PRODUCTION_METRICS_PORT) : 'service') === 'service'
+          ? undefined
+          : read.int('METRICS_PORT', PRODUCTION_METRICS_PORT, 0, 65535, 'or "service" (serve /metrics on PORT)'),
     },
     log: {
       access: read.bool('ACCESS_LOG', true, 'on or off'),

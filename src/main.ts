@@ -50,7 +50,9 @@ async function main(): Promise<void> {
   loggers.service = logger;
   logger.info('Starting accountservice');
   if (config.testability.enabled) {
-    logger.warn('testability routes are enabled: anyone who can reach /testability/healthy/false can make this service unhealthy');
+    logger.warn(
+      'testability routes are enabled: anyone who can reach /testability/healthy/false can make this service unhealthy',
+    );
   }
   const budgetWarning = shutdownBudgetWarning(config.shutdown);
   if (budgetWarning !== undefined) logger.warn({ shutdown: config.shutdown }, budgetWarning);
@@ -91,7 +93,8 @@ async function main(): Promise<void> {
       // Unhealthy, this instance is already out of the routing mesh (Swarm routes only to healthy
       // tasks) and is being stopped to be replaced: draining would only delay the replacement.
       const skipDrain = service.health.view('health')?.status === 'DOWN' && config.shutdown.drainDelayMs > 0;
-      if (skipDrain) logger.info('/health is DOWN: no drain delay, this instance gets no new work and is being replaced');
+      if (skipDrain)
+        logger.info('/health is DOWN: no drain delay, this instance gets no new work and is being replaced');
       shutdown = createShutdown({
         logger,
         lifecycle: service.lifecycle,

@@ -14,11 +14,21 @@ const drainMs = Number(process.env.DRAIN_MS ?? 1000);
 const health = createHealth({
   checks: [
     // Rejects when the directory is not writable: DOWN, the error text kept for details only.
-    { name: 'disk', publicCause: 'the data directory is not writable', intervalMs: 5000, timeoutMs: 1000,
-      run: () => access(tmpdir(), constants.W_OK) },
+    {
+      name: 'disk',
+      publicCause: 'the data directory is not writable',
+      intervalMs: 5000,
+      timeoutMs: 1000,
+      run: () => access(tmpdir(), constants.W_OK),
+    },
     // Returns false past the limit: DOWN, like the Go original's Check() bool.
-    { name: 'memory', publicCause: 'the heap is nearly full', intervalMs: 2000, timeoutMs: 100,
-      run: () => process.memoryUsage().heapUsed < 512 * 1024 * 1024 },
+    {
+      name: 'memory',
+      publicCause: 'the heap is nearly full',
+      intervalMs: 2000,
+      timeoutMs: 100,
+      run: () => process.memoryUsage().heapUsed < 512 * 1024 * 1024,
+    },
     { name: 'started', kind: 'flag', publicCause: 'still starting' },
     { name: 'shutdown', kind: 'flag', initial: true, publicCause: 'shutting down' },
   ],

@@ -4,10 +4,7 @@
 import type { NetworkInterfaceInfo } from 'node:os';
 
 /** The first non-loopback IPv4 address, else the hostname: worked out once, at start. */
-export function servedByAddress(
-  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>,
-  hostname: string,
-): string {
+export function servedByAddress(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>, hostname: string): string {
   for (const addresses of Object.values(interfaces)) {
     const found = addresses?.find((address) => address.family === 'IPv4' && !address.internal);
     if (found !== undefined) return found.address;

@@ -129,7 +129,7 @@ export function createMetrics(
 
   const viewTransitions = new Counter({
     name: `${METRIC_PREFIX}health_view_transitions_total`,
-    help: 'Changes of the health view\'s overall status, by the status it left and the one it entered.',
+    help: "Changes of the health view's overall status, by the status it left and the one it entered.",
     labelNames: ['view', 'from', 'to'],
     registers,
   });

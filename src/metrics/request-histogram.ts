@@ -23,7 +23,8 @@ interface Series {
 export function createRequestHistogram(name: string, help: string, bounds: readonly number[]): RequestHistogram {
   const upper = Float64Array.from(bounds);
   for (let i = 1; i < upper.length; i++) {
-    if (!(upper[i]! > upper[i - 1]!)) throw new Error(`${name}: bucket bounds must increase (got ${bounds.join(', ')})`);
+    if (!(upper[i]! > upper[i - 1]!))
+      throw new Error(`${name}: bucket bounds must increase (got ${bounds.join(', ')})`);
   }
   const les = bounds.map((bound) => `le="${bound}"`);
   // Keys are bounded: route templates (or "unmatched"), the methods Node's parser accepts, status codes.

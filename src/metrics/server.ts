@@ -8,7 +8,9 @@ export function createMetricsServer(metrics: Pick<Metrics, 'render' | 'contentTy
   const server = createServer((request, response) => {
     const path = (request.url ?? '').split('?', 1)[0];
     if (path !== METRICS_PATH) {
-      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`only ${METRICS_PATH} is served here\n`);
+      response
+        .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(`only ${METRICS_PATH} is served here\n`);
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -21,7 +23,9 @@ export function createMetricsServer(metrics: Pick<Metrics, 'render' | 'contentTy
         response.end(request.method === 'HEAD' ? undefined : text);
       },
       () => {
-        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics could not be collected\n');
+        response
+          .writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+          .end('metrics could not be collected\n');
       },
     );
   });

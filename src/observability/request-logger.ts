@@ -62,5 +62,8 @@ class LazyRequestLogger {
 }
 
 /** Fastify's childLoggerFactory option: request loggers that cost nothing until used. */
-export const lazyRequestLoggers: NonNullable<FastifyServerOptions['childLoggerFactory']> = (logger, bindings, options) =>
-  new LazyRequestLogger(logger, bindings, options);
+export const lazyRequestLoggers: NonNullable<FastifyServerOptions['childLoggerFactory']> = (
+  logger,
+  bindings,
+  options,
+) => new LazyRequestLogger(logger, bindings, options);

@@ -89,14 +89,24 @@ export class RequestObserver extends LogController {
    * interceptor): counted and logged as any other, with the request id the answer carried.
    */
   observeAnswered(
-    answered: { readonly method: string; readonly route: string; readonly statusCode: number; readonly durationMs: number },
+    answered: {
+      readonly method: string;
+      readonly route: string;
+      readonly statusCode: number;
+      readonly durationMs: number;
+    },
     url: string,
     requestId: string,
   ): void {
     this.record(null, answered.method, answered.route, url, answered.statusCode, answered.durationMs, requestId);
   }
 
-  private completed(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, durationMs: number): void {
+  private completed(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    durationMs: number,
+  ): void {
     if (!this.accessLog && this.onCompleted === undefined) return; // METRICS=off and ACCESS_LOG=off: nothing to do
     const route = request.is404 ? UNMATCHED : (request.routeOptions.url ?? UNMATCHED);
     this.record(error, request.method, route, request.url, reply.statusCode, durationMs, request.id);

@@ -119,7 +119,11 @@ async function state(container: string): Promise<ContainerState> {
 }
 
 /** Waits for a container's health status; fails at once, with its logs, if the container stops. */
-async function waitForHealth(container: string, wanted: 'healthy' | 'unhealthy', timeoutMs: number): Promise<ContainerState> {
+async function waitForHealth(
+  container: string,
+  wanted: 'healthy' | 'unhealthy',
+  timeoutMs: number,
+): Promise<ContainerState> {
   const reached = await waitFor(
     async () => {
       const current = await state(container);
@@ -129,7 +133,9 @@ async function waitForHealth(container: string, wanted: 'healthy' | 'unhealthy',
   );
   if (reached.Status !== 'running') {
     const logs = await run(DOCKER, ['logs', '--tail', '30', container]);
-    throw new Error(`container ${container} is ${reached.Status} (exit ${reached.ExitCode}), not ${wanted}:\n${logs.stdout}${logs.stderr}`);
+    throw new Error(
+      `container ${container} is ${reached.Status} (exit ${reached.ExitCode}), not ${wanted}:\n${logs.stdout}${logs.stderr}`,
+    );
   }
   return reached;
 }
@@ -162,7 +168,13 @@ async function assertPortFree(port = PORT): Promise<void> {
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(undefined)));
   });
   if (problem === undefined) return;
-  const leftovers = await run(DOCKER, ['ps', '--filter', 'name=accountservice', '--format', '{{.Names}} ({{.Status}})']);
+  const leftovers = await run(DOCKER, [
+    'ps',
+    '--filter',
+    'name=accountservice',
+    '--format',
+    '{{.Names}} ({{.Status}})',
+  ]);
   assert.fail(
     `127.0.0.1:${port} is not free (${problem}). The image's HEALTHCHECK probes port ${PORT}, so this test needs it. ` +
       `Stop what listens there (deploy/swarm/deploy.sh --down for a deployed stack). Containers named accountservice*: ` +
@@ -172,7 +184,14 @@ async function assertPortFree(port = PORT): Promise<void> {
 
 /** The containers of a Swarm service, newest first. */
 async function serviceContainers(service: string, ...filters: string[]): Promise<string[]> {
-  const out = await docker(['ps', '-q', '--no-trunc', '--filter', `label=com.docker.swarm.service.name=${service}`, ...filters.flatMap((f) => ['--filter', f])]);
+  const out = await docker([
+    'ps',
+    '-q',
+    '--no-trunc',
+    '--filter',
+    `label=com.docker.swarm.service.name=${service}`,
+    ...filters.flatMap((f) => ['--filter', f]),
+  ]);
   return out === '' ? [] : out.split('\n');
 }
 
@@ -191,7 +210,9 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
   const problem = await engineProblem();
   if (problem !== undefined) {
     if (isCi()) {
-      assert.fail(`CI=${process.env.CI} but no Docker engine answers (${DOCKER} info: ${problem}); CI must start one with deploy/docker/ensure-engine.sh`);
+      assert.fail(
+        `CI=${process.env.CI} but no Docker engine answers (${DOCKER} info: ${problem}); CI must start one with deploy/docker/ensure-engine.sh`,
+      );
     }
     t.skip('no Docker engine reachable: run deploy/docker/ensure-engine.sh');
     return;
@@ -225,16 +246,20 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
       }
     };
     if (created.container) await attempt('remove the container', () => docker(['rm', '-f', '-v', RUN]));
-    if (created.pair) await attempt('remove the side-by-side containers', () => docker(['rm', '-f', '-v', ...sideBySide]));
+    if (created.pair)
+      await attempt('remove the side-by-side containers', () => docker(['rm', '-f', '-v', ...sideBySide]));
     if (created.service && (await exists('service', RUN))) {
       await attempt('remove the service', async () => {
         await docker(['service', 'rm', RUN]);
         // The tasks' containers outlive `service rm` for a moment; the volume is busy until they go.
-        await waitFor(async () => (await docker(['ps', '-aq', '--filter', `label=com.docker.swarm.service.name=${RUN}`])) === '', {
-          timeoutMs: 60_000,
-          intervalMs: 250,
-          what: `the containers of service ${RUN} to be removed`,
-        });
+        await waitFor(
+          async () => (await docker(['ps', '-aq', '--filter', `label=com.docker.swarm.service.name=${RUN}`])) === '',
+          {
+            timeoutMs: 60_000,
+            intervalMs: 250,
+            what: `the containers of service ${RUN} to be removed`,
+          },
+        );
       });
     }
     // After the service: its tasks' containers hold the volume until they are gone.
@@ -243,7 +268,9 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     }
     if (created.swarm) await attempt('leave the swarm the test created', () => docker(['swarm', 'leave', '--force']));
     if (created.tag) await attempt('remove the test tag', () => docker(['image', 'rm', TEST_IMAGE]));
-    console.log(`\ndocker/swarm e2e timings:\n${timings.map(([step, s]) => `  ${s.toFixed(1).padStart(6)} s  ${step}`).join('\n')}\n`);
+    console.log(
+      `\ndocker/swarm e2e timings:\n${timings.map(([step, s]) => `  ${s.toFixed(1).padStart(6)} s  ${step}`).join('\n')}\n`,
+    );
     if (failures.length > 0) throw new Error(`cleanup failed: ${failures.join('; ')}`);
   });
 
@@ -262,7 +289,18 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     assert.equal(config.User, '65532:65532');
     assert.deepEqual(config.Healthcheck.Test, IMAGE_HEALTHCHECK);
     // The runtime the real distroless base has, not this machine's node (make-base-images.sh).
-    const nodeVersion = await docker(['run', '--rm', '--pull', 'never', '--network', 'none', '--entrypoint', '/nodejs/bin/node', TEST_IMAGE, '--version']);
+    const nodeVersion = await docker([
+      'run',
+      '--rm',
+      '--pull',
+      'never',
+      '--network',
+      'none',
+      '--entrypoint',
+      '/nodejs/bin/node',
+      TEST_IMAGE,
+      '--version',
+    ]);
     assert.match(nodeVersion.trim(), /^v24\./);
     built = true;
   });
@@ -274,13 +312,23 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     await timed('docker run until (healthy)', async () => {
       created.container = true;
       await docker([
-        'run', '--detach', '--pull', 'never', '--name', RUN,
-        '--network', 'host', '--read-only',
-        '--tmpfs', '/data:uid=65532,gid=65532,mode=0700,size=64m',
+        'run',
+        '--detach',
+        '--pull',
+        'never',
+        '--name',
+        RUN,
+        '--network',
+        'host',
+        '--read-only',
+        '--tmpfs',
+        '/data:uid=65532,gid=65532,mode=0700,size=64m',
         ...env,
         // Faster timings; no --health-cmd, so the image's own HEALTHCHECK command is what runs.
-        `--health-interval=${FAST_HEALTH.interval}`, `--health-retries=${FAST_HEALTH.retries}`,
-        `--health-timeout=${FAST_HEALTH.timeout}`, `--health-start-period=${FAST_HEALTH.startPeriod}`,
+        `--health-interval=${FAST_HEALTH.interval}`,
+        `--health-retries=${FAST_HEALTH.retries}`,
+        `--health-timeout=${FAST_HEALTH.timeout}`,
+        `--health-start-period=${FAST_HEALTH.startPeriod}`,
         TEST_IMAGE,
       ]);
       await waitForHealth(RUN, 'healthy', 60_000);
@@ -295,7 +343,10 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     assert.deepEqual(inspected.Config.Healthcheck.Test, IMAGE_HEALTHCHECK, "the image's HEALTHCHECK command runs");
     // What the process itself sees: uid 65532, and a root filesystem it cannot write.
     const probe = await docker([
-      'exec', RUN, '/nodejs/bin/node', '-e',
+      'exec',
+      RUN,
+      '/nodejs/bin/node',
+      '-e',
       "let ro; try { require('fs').writeFileSync('/app/x', 'x'); ro = false } catch (e) { ro = e.code } console.log(process.getuid(), ro)",
     ]);
     assert.equal(probe, '65532 EROFS');
@@ -329,40 +380,58 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     created.container = false;
   });
 
-  await t.test("an update's old and new container side by side, each with the stack's /data, are both healthy", async (step) => {
-    if (!built) return step.skip('no image: the build failed');
-    // What a start-first update or rollback does: the new container of a slot starts while the
-    // old one runs, each with the storage the stack gives a task. Each in a network namespace of
-    // its own (--network none: loopback only), as tasks on a cluster are, so both listen on 6767
-    // and the image's own HEALTHCHECK probes each; the test asks them through docker exec.
-    created.pair = true;
-    const env = Object.entries(HOST_ENV).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
-    for (const name of sideBySide) {
-      await docker([
-        'run', '--detach', '--pull', 'never', '--name', name, '--network', 'none', '--read-only',
-        '--mount', task.mount, ...env,
-        `--health-interval=${FAST_HEALTH.interval}`, `--health-retries=${FAST_HEALTH.retries}`,
-        `--health-timeout=${FAST_HEALTH.timeout}`, `--health-start-period=${FAST_HEALTH.startPeriod}`,
-        TEST_IMAGE,
-      ]);
-      await timed(`${name.endsWith('old') ? 'old' : 'new'} container until (healthy)`, () => waitForHealth(name, 'healthy', 60_000));
-    }
-    // The old one must have survived the new one's start (LMDB's reader table is keyed by PID,
-    // PID 1 in both), and both must answer, for a few probes more.
-    const lookup = "fetch('http://127.0.0.1:6767/accounts/10000').then(async (r) => console.log(r.status, await r.text()))";
-    for (let round = 0; round < 3; round++) {
+  await t.test(
+    "an update's old and new container side by side, each with the stack's /data, are both healthy",
+    async (step) => {
+      if (!built) return step.skip('no image: the build failed');
+      // What a start-first update or rollback does: the new container of a slot starts while the
+      // old one runs, each with the storage the stack gives a task. Each in a network namespace of
+      // its own (--network none: loopback only), as tasks on a cluster are, so both listen on 6767
+      // and the image's own HEALTHCHECK probes each; the test asks them through docker exec.
+      created.pair = true;
+      const env = Object.entries(HOST_ENV).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
       for (const name of sideBySide) {
-        const current = await state(name);
-        assert.equal(current.Status, 'running', `${name} is running`);
-        assert.equal(current.Health?.Status, 'healthy', `${name} is healthy`);
-        const answer = await docker(['exec', name, '/nodejs/bin/node', '-e', lookup]);
-        assert.match(answer, /^200 \{"id":"10000","name":"Person_0","servedBy":/, `${name} answers`);
+        await docker([
+          'run',
+          '--detach',
+          '--pull',
+          'never',
+          '--name',
+          name,
+          '--network',
+          'none',
+          '--read-only',
+          '--mount',
+          task.mount,
+          ...env,
+          `--health-interval=${FAST_HEALTH.interval}`,
+          `--health-retries=${FAST_HEALTH.retries}`,
+          `--health-timeout=${FAST_HEALTH.timeout}`,
+          `--health-start-period=${FAST_HEALTH.startPeriod}`,
+          TEST_IMAGE,
+        ]);
+        await timed(`${name.endsWith('old') ? 'old' : 'new'} container until (healthy)`, () =>
+          waitForHealth(name, 'healthy', 60_000),
+        );
       }
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-    await docker(['rm', '-f', '-v', ...sideBySide]);
-    created.pair = false;
-  });
+      // The old one must have survived the new one's start (LMDB's reader table is keyed by PID,
+      // PID 1 in both), and both must answer, for a few probes more.
+      const lookup =
+        "fetch('http://127.0.0.1:6767/accounts/10000').then(async (r) => console.log(r.status, await r.text()))";
+      for (let round = 0; round < 3; round++) {
+        for (const name of sideBySide) {
+          const current = await state(name);
+          assert.equal(current.Status, 'running', `${name} is running`);
+          assert.equal(current.Health?.Status, 'healthy', `${name} is healthy`);
+          const answer = await docker(['exec', name, '/nodejs/bin/node', '-e', lookup]);
+          assert.match(answer, /^200 \{"id":"10000","name":"Person_0","servedBy":/, `${name} answers`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      await docker(['rm', '-f', '-v', ...sideBySide]);
+      created.pair = false;
+    },
+  );
 
   await t.test('swarm replaces an unhealthy task with a new container, unattended', async (step) => {
     if (!built) return step.skip('no image: the build failed');
@@ -374,7 +443,11 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
         created.swarm = true;
       } else {
         assert.equal(swarm, 'active', `this engine's swarm state is ${swarm}`);
-        assert.equal(await docker(['info', '--format', '{{.Swarm.ControlAvailable}}']), 'true', 'this node must be a swarm manager');
+        assert.equal(
+          await docker(['info', '--format', '{{.Swarm.ControlAvailable}}']),
+          'true',
+          'this node must be a swarm manager',
+        );
       }
     });
 
@@ -383,15 +456,35 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
       created.service = true;
       // The flags of deploy/swarm/stack.yml + stack.local.yml.
       await docker([
-        'service', 'create', '--detach', '--name', RUN, '--no-resolve-image',
-        '--network', 'host', '--read-only',
-        '--mount', task.mount,
-        ...env, '--env', `SHUTDOWN_DRAIN_DELAY_MS=${task.drainDelayMs}`,
+        'service',
+        'create',
+        '--detach',
+        '--name',
+        RUN,
+        '--no-resolve-image',
+        '--network',
+        'host',
+        '--read-only',
+        '--mount',
+        task.mount,
+        ...env,
+        '--env',
+        `SHUTDOWN_DRAIN_DELAY_MS=${task.drainDelayMs}`,
         // The stack's own healthcheck timings and restart delay: this is the healing it gets.
-        '--health-interval', task.interval, '--health-retries', task.retries,
-        '--health-timeout', task.timeout, '--health-start-period', task.startPeriod,
-        '--restart-condition', 'any', '--restart-delay', task.restartDelay,
-        '--stop-grace-period', '20s',
+        '--health-interval',
+        task.interval,
+        '--health-retries',
+        task.retries,
+        '--health-timeout',
+        task.timeout,
+        '--health-start-period',
+        task.startPeriod,
+        '--restart-condition',
+        'any',
+        '--restart-delay',
+        task.restartDelay,
+        '--stop-grace-period',
+        '20s',
         TEST_IMAGE,
       ]);
       return waitFor(async () => (await serviceContainers(RUN, 'health=healthy'))[0], {
@@ -407,14 +500,17 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
       switchedOffAt = Date.now();
       assert.equal((await get('/testability/healthy/false')).status, 200);
       const unhealthyAt = performance.now();
-      await waitFor(async () => {
-        const current = await state(first);
-        return current.Health?.Status === 'unhealthy' || current.Status !== 'running';
-      }, {
-        timeoutMs: 30_000,
-        intervalMs: 250,
-        what: `the first task ${first.slice(0, 12)} to be unhealthy`,
-      });
+      await waitFor(
+        async () => {
+          const current = await state(first);
+          return current.Health?.Status === 'unhealthy' || current.Status !== 'running';
+        },
+        {
+          timeoutMs: 30_000,
+          intervalMs: 250,
+          what: `the first task ${first.slice(0, 12)} to be unhealthy`,
+        },
+      );
       t.diagnostic(`first task unhealthy or stopped after ${((performance.now() - unhealthyAt) / 1000).toFixed(1)} s`);
       return waitFor(async () => (await serviceContainers(RUN, 'health=healthy')).find((id) => id !== first), {
         timeoutMs: 90_000,
@@ -426,7 +522,8 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     assert.notEqual(second, first);
     const old = await state(first);
     assert.notEqual(old.Status, 'running', 'Swarm stopped the unhealthy container');
-    const inspect = async (id: string) => JSON.parse(await docker(['inspect', '--format', '{{json .}}', id])) as Inspected;
+    const inspect = async (id: string) =>
+      JSON.parse(await docker(['inspect', '--format', '{{json .}}', id])) as Inspected;
     const phases = healingPhases(switchedOffAt, await inspect(first), await inspect(second), Number(task.retries));
     t.diagnostic(`healing phases (s after the switch-off):\n${formatPhases(phases)}`);
     // Replaced because it was unhealthy, not because it stopped for some other reason.
@@ -436,14 +533,30 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     const at = Object.fromEntries(phases.map(({ phase, at: seconds }) => [phase, seconds]));
     assert.ok(at['unhealthy']! <= at['old container gone']!, 'the old container stopped after it turned unhealthy');
     const healed = at['new container healthy']!;
-    assert.ok(healed <= HEALING_BOUND_S, `a new healthy container ${healed} s after the switch-off (bound ${HEALING_BOUND_S} s)`);
+    assert.ok(
+      healed <= HEALING_BOUND_S,
+      `a new healthy container ${healed} s after the switch-off (bound ${HEALING_BOUND_S} s)`,
+    );
     const ours = healed - at['unhealthy']!;
-    assert.ok(ours <= AFTER_UNHEALTHY_BOUND_S, `${ours.toFixed(1)} s from unhealthy to a new healthy container (bound ${AFTER_UNHEALTHY_BOUND_S} s)`);
+    assert.ok(
+      ours <= AFTER_UNHEALTHY_BOUND_S,
+      `${ours.toFixed(1)} s from unhealthy to a new healthy container (bound ${AFTER_UNHEALTHY_BOUND_S} s)`,
+    );
     const stop = await run(DOCKER, ['logs', first]);
-    assert.match(stop.stdout, /\/health is DOWN: no drain delay/, 'stopped while unhealthy, without waiting out the drain');
+    assert.match(
+      stop.stdout,
+      /\/health is DOWN: no drain delay/,
+      'stopped while unhealthy, without waiting out the drain',
+    );
     // The new task is a fresh process: healthy again, with no one having switched it back.
     assert.deepEqual(await get('/health'), { status: 200, body: '{"status":"UP"}' });
-    const tasks = await docker(['service', 'ps', RUN, '--format', '{{.Name}} {{.DesiredState}} {{.CurrentState}} {{.Error}}']);
+    const tasks = await docker([
+      'service',
+      'ps',
+      RUN,
+      '--format',
+      '{{.Name}} {{.DesiredState}} {{.CurrentState}} {{.Error}}',
+    ]);
     t.diagnostic(`tasks:\n${tasks}`);
     t.diagnostic(`replaced container ${first.slice(0, 12)} by ${second.slice(0, 12)}`);
   });

@@ -66,7 +66,9 @@ export function assertBuilt(): void {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first (npm test does)`);
 }
 
-export function startServiceRaw(options: StartOptions = {}): Omit<ServiceProcess, 'url'> & { url: () => string | undefined } {
+export function startServiceRaw(
+  options: StartOptions = {},
+): Omit<ServiceProcess, 'url'> & { url: () => string | undefined } {
   assertBuilt();
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'accountservice-test-'));

@@ -301,7 +301,7 @@ describe('store failures seen over HTTP', () => {
     }
   });
 
-  test('the store\'s own words about an outage reach the log, not the client', async () => {
+  test("the store's own words about an outage reach the log, not the client", async () => {
     const { logger, lines } = capturingLogger();
     const app = await startTestApp({
       logger,
@@ -320,16 +320,25 @@ describe('store failures seen over HTTP', () => {
   });
 
   for (const [what, fail] of [
-    ['rejects with a plain Error', () => {
-      throw new Error('boom: cannot read /srv/secret/accounts.mdb');
-    }],
-    ['throws a TypeError', () => {
-      throw new TypeError("Cannot read properties of undefined (reading 'secret')");
-    }],
-    ['throws a string', () => {
-      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test: a non-Error thrown
-      throw 'secret string';
-    }],
+    [
+      'rejects with a plain Error',
+      () => {
+        throw new Error('boom: cannot read /srv/secret/accounts.mdb');
+      },
+    ],
+    [
+      'throws a TypeError',
+      () => {
+        throw new TypeError("Cannot read properties of undefined (reading 'secret')");
+      },
+    ],
+    [
+      'throws a string',
+      () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test: a non-Error thrown
+        throw 'secret string';
+      },
+    ],
   ] as ReadonlyArray<readonly [string, () => never]>) {
     test(`a store that ${what} answers 500 "internal error" and logs the cause`, async () => {
       const { logger, lines } = capturingLogger();
@@ -338,7 +347,11 @@ describe('store failures seen over HTTP', () => {
         const res = await send(app.url, '/accounts/10000');
         assert.equal(res.status, 500);
         assert.equal(res.headers['content-type'], JSON_TYPE);
-        assert.deepEqual(JSON.parse(res.body), { statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+        assert.deepEqual(JSON.parse(res.body), {
+          statusCode: 500,
+          error: 'Internal Server Error',
+          message: 'internal error',
+        });
         // The operator, unlike the client, is told what happened.
         const logged = lines.find((line) => line.msg === 'request failed');
         assert.ok(logged, `no "request failed" log line in ${JSON.stringify(lines)}`);
@@ -362,7 +375,11 @@ describe('JSON schemas', () => {
         health: app.health,
         lifecycle: app.lifecycle,
       });
-      second.get('/with-schema', { schema: { querystring: { type: 'object', properties: { q: { type: 'string' } } } } }, async () => 'x');
+      second.get(
+        '/with-schema',
+        { schema: { querystring: { type: 'object', properties: { q: { type: 'string' } } } } },
+        async () => 'x',
+      );
       await assert.rejects(async () => second.ready(), /JSON schema validation is not loaded in this service/);
       await second.close().catch(() => {});
     } finally {

@@ -63,7 +63,10 @@ function watch(url: string): Promise<Stream> {
   );
 }
 
-async function withService(options: Parameters<typeof startTestApp>[0], body: (service: TestApp) => Promise<void>): Promise<void> {
+async function withService(
+  options: Parameters<typeof startTestApp>[0],
+  body: (service: TestApp) => Promise<void>,
+): Promise<void> {
   const service = await startTestApp(options);
   try {
     await body(service);
@@ -107,13 +110,17 @@ describe('flag checks change when their state changes, not when probed', () => {
 });
 
 describe('HEALTH_DETAILS=never hides what it says it hides', () => {
-  it('one check\'s state and the list of check names need the permission, for known and unknown names alike', async () => {
+  it("one check's state and the list of check names need the permission, for known and unknown names alike", async () => {
     await withService({ details: 'never' }, async (service) => {
       const known = await get(`${service.url}/health/checks/database`);
       const unknown = await get(`${service.url}/health/checks/nope`);
       assert.equal(known.status, 403);
       assert.equal(unknown.status, 403);
-      assert.deepEqual(JSON.parse(known.text), JSON.parse(unknown.text), 'an unknown name is told apart from a known one');
+      assert.deepEqual(
+        JSON.parse(known.text),
+        JSON.parse(unknown.text),
+        'an unknown name is told apart from a known one',
+      );
       for (const answer of [known, unknown]) {
         assert.doesNotMatch(answer.text, /database|startup|event-loop|shutdown|UP/);
         assert.match(JSON.parse(answer.text).message, /details permission/);
@@ -125,7 +132,10 @@ describe('HEALTH_DETAILS=never hides what it says it hides', () => {
     await withService({ details: 'always' }, async (service) => {
       const unknown = await get(`${service.url}/health/checks/nope`);
       assert.equal(unknown.status, 404);
-      assert.match(JSON.parse(unknown.text).message, /no health check named "nope"; there are: database, startup, event-loop, shutdown/);
+      assert.match(
+        JSON.parse(unknown.text).message,
+        /no health check named "nope"; there are: database, startup, event-loop, shutdown/,
+      );
     });
   });
 });
@@ -141,7 +151,9 @@ describe('an unexpected error inside the LMDB store', () => {
         // library, its message holding a path. The store wraps whatever a read throws.
         const internals = store as unknown as { meta: { get: (key: string) => unknown } };
         internals.meta.get = () => {
-          throw new TypeError("Cannot read properties of undefined (reading 'dbi') at /srv/app/node_modules/lmdb/read.js:101");
+          throw new TypeError(
+            "Cannot read properties of undefined (reading 'dbi') at /srv/app/node_modules/lmdb/read.js:101",
+          );
         };
         const down = await waitFor(
           async () => {
@@ -188,7 +200,7 @@ describe('?exclude', () => {
     });
   });
 
-  it('an unknown name is a 400, listing the view\'s checks only to those allowed details', async () => {
+  it("an unknown name is a 400, listing the view's checks only to those allowed details", async () => {
     await withService({ details: 'never' }, async (service) => {
       const answer = await get(`${service.url}/health/ready?exclude=databse`);
       assert.equal(answer.status, 400);
@@ -224,7 +236,9 @@ describe('the watch route', () => {
       try {
         await get(`${service.url}/testability/healthy/false`);
         await get(`${service.url}/health`); // today's code needs a probe to see the change
-        await waitFor(() => stream.events().some((e) => e.event !== 'snapshot'), { what: 'an event after the snapshot' });
+        await waitFor(() => stream.events().some((e) => e.event !== 'snapshot'), {
+          what: 'an event after the snapshot',
+        });
         const times: unknown[] = [];
         const collect = (value: unknown, key: string): void => {
           if (/^(at|since|lastRun|lastResultAt|time)$/.test(key)) times.push(value);
@@ -232,7 +246,8 @@ describe('the watch route', () => {
         };
         for (const event of stream.events()) collect(event.data, '');
         assert.ok(times.length >= 3, JSON.stringify(stream.events()));
-        for (const time of times) assert.match(String(time), ISO, `${JSON.stringify(time)} in ${JSON.stringify(stream.events())}`);
+        for (const time of times)
+          assert.match(String(time), ISO, `${JSON.stringify(time)} in ${JSON.stringify(stream.events())}`);
       } finally {
         stream.close();
       }
@@ -243,10 +258,14 @@ describe('the watch route', () => {
 describe('Accept', () => {
   it('honours q-values: application/health+json;q=0 means not that format', async () => {
     await withService({}, async (service) => {
-      const refused = await get(`${service.url}/health`, { headers: { accept: 'application/health+json;q=0, application/json' } });
+      const refused = await get(`${service.url}/health`, {
+        headers: { accept: 'application/health+json;q=0, application/json' },
+      });
       assert.equal(refused.headers.get('content-type'), 'application/json; charset=utf-8');
       assert.equal(refused.text, '{"status":"UP"}');
-      const preferred = await get(`${service.url}/health`, { headers: { accept: 'application/json;q=0.5, application/health+json' } });
+      const preferred = await get(`${service.url}/health`, {
+        headers: { accept: 'application/json;q=0.5, application/health+json' },
+      });
       assert.equal(preferred.headers.get('content-type'), 'application/health+json; charset=utf-8');
     });
   });

@@ -69,7 +69,10 @@ describe('health over HTTP, default setup', () => {
     assert.equal(JSON.parse(database.text).checks.database.status, 'UP');
     const unknown = await get(`${service.url}/health/checks/nope`);
     assert.equal(unknown.status, 404);
-    assert.match(JSON.parse(unknown.text).message, /no health check named "nope"; there are: database, startup, event-loop, shutdown/);
+    assert.match(
+      JSON.parse(unknown.text).message,
+      /no health check named "nope"; there are: database, startup, event-loop, shutdown/,
+    );
   });
 
   it('serves the IETF health+json format when the Accept header asks for it', async () => {
@@ -156,7 +159,7 @@ describe('the testability switch over HTTP', () => {
     assert.equal((await get(`${service.url}/health`)).text, '{"status":"UP"}');
   });
 
-  it('accepts every spelling Go\'s ParseBool accepts', async () => {
+  it("accepts every spelling Go's ParseBool accepts", async () => {
     for (const [states, healthy] of [
       [GO_FALSE, false],
       [GO_TRUE, true],
@@ -174,7 +177,10 @@ describe('the testability switch over HTTP', () => {
     for (const state of ['yes', 'no', 'on', 'tRuE', '2', 'maybe', '%20']) {
       const answer = await get(`${service.url}/testability/healthy/${state}`, { method: 'PUT' });
       assert.equal(answer.status, 400, state);
-      assert.match(JSON.parse(answer.text).message, /^state must be one of 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False/);
+      assert.match(
+        JSON.parse(answer.text).message,
+        /^state must be one of 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False/,
+      );
     }
     assert.equal((await get(`${service.url}/health`)).status, 200, 'a refused request changes nothing');
   });
@@ -269,7 +275,11 @@ describe('health with a failing database', () => {
       const detailed = JSON.parse((await get(`${service.url}/health?details`)).text);
       assert.equal(detailed.checks.database.detail, 'the account store is closed');
       assert.equal((await get(`${service.url}/health/ready`)).status, 503);
-      assert.equal((await get(`${service.url}/health/live`)).status, 200, 'a database outage must not kill the container');
+      assert.equal(
+        (await get(`${service.url}/health/live`)).status,
+        200,
+        'a database outage must not kill the container',
+      );
       const lookup = await get(`${service.url}/accounts/10000`);
       assert.equal(lookup.status, 503);
       assert.match(JSON.parse(lookup.text).message, /database is unavailable/);
@@ -309,7 +319,9 @@ describe('one probe for replacement, another for routing (HEALTH_REPLACE_AFTER_M
       );
       const healthAfterMs = Date.now() - failedAt;
       assert.ok(healthAfterMs >= replaceAfterMs, `/health turned 503 after ${healthAfterMs} ms`);
-      t.diagnostic(`ready 503 after ${readyAfterMs} ms, /health 503 after ${healthAfterMs} ms (T ${replaceAfterMs} ms, interval 50 ms)`);
+      t.diagnostic(
+        `ready 503 after ${readyAfterMs} ms, /health 503 after ${healthAfterMs} ms (T ${replaceAfterMs} ms, interval 50 ms)`,
+      );
       assert.equal(JSON.parse(down.text).checks.database.cause, 'the database cannot be read');
 
       // The demo switch is not the database: /health follows it at once whatever the delay.

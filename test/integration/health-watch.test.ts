@@ -51,7 +51,10 @@ describe('/health/watch', () => {
         what: 'the snapshot event',
       })) as { views: Record<string, string>; checks: Array<{ name: string; status: string }> };
       assert.deepEqual(snapshot.views, { health: 'UP', live: 'UP', ready: 'UP', started: 'UP' });
-      assert.deepEqual(snapshot.checks.map((c) => c.name), ['database', 'startup', 'event-loop', 'shutdown', 'testability']);
+      assert.deepEqual(
+        snapshot.checks.map((c) => c.name),
+        ['database', 'startup', 'event-loop', 'shutdown', 'testability'],
+      );
 
       await fetch(`${service.url}/testability/healthy/false`);
       const transition = (await waitFor(() => events(stream.text(), 'check')[0], {

@@ -63,7 +63,10 @@ function dockerfileHealthcheck(): { test: string[]; options: Record<string, stri
 function assertShutdownFits(env: Record<string, string>, graceSeconds: number, where: string): void {
   const { shutdown } = loadConfig(env);
   const neededSeconds = (shutdown.drainDelayMs + shutdown.timeoutMs) / 1000;
-  assert.ok(graceSeconds > neededSeconds, `${where}: grace period ${graceSeconds} s > drain + timeout ${neededSeconds} s`);
+  assert.ok(
+    graceSeconds > neededSeconds,
+    `${where}: grace period ${graceSeconds} s > drain + timeout ${neededSeconds} s`,
+  );
   assert.equal(shutdown.gracePeriodMs, graceSeconds * 1000, `${where}: SHUTDOWN_GRACE_PERIOD_MS is the grace period`);
   assert.equal(shutdownBudgetWarning(shutdown), undefined);
 }
@@ -87,15 +90,27 @@ describe('kubernetes manifests', () => {
   });
 
   it('probes each health view the service serves, on the port it listens on', async () => {
-    const expected = { startupProbe: '/health/started', livenessProbe: '/health/live', readinessProbe: '/health/ready' };
+    const expected = {
+      startupProbe: '/health/started',
+      livenessProbe: '/health/live',
+      readinessProbe: '/health/ready',
+    };
     for (const probe of PROBES) {
       const httpGet: Yaml | undefined = container[probe]?.httpGet;
       assert.ok(httpGet, `${probe} is an httpGet probe`);
       assert.equal(httpGet.path, expected[probe], `${probe} path`);
-      assert.equal(containerPort(httpGet.port), Number(containerEnv.PORT), `${probe} targets the port PORT says the service listens on`);
+      assert.equal(
+        containerPort(httpGet.port),
+        Number(containerEnv.PORT),
+        `${probe} targets the port PORT says the service listens on`,
+      );
 
       const response = await fetch(`${running!.url}${httpGet.path}`, { signal: AbortSignal.timeout(5000) });
-      assert.equal(response.status, 200, `GET ${httpGet.path} (${probe}) answers 200 on a healthy service: ${await response.text()}`);
+      assert.equal(
+        response.status,
+        200,
+        `GET ${httpGet.path} (${probe}) answers 200 on a healthy service: ${await response.text()}`,
+      );
     }
     // A path the service does not serve answers 404, so the 200s above mean something.
     const missing = await fetch(`${running!.url}/health/not-a-view`, { signal: AbortSignal.timeout(5000) });
@@ -138,7 +153,10 @@ describe('kubernetes manifests', () => {
     const dbDir = dirname(containerEnv.DB_PATH ?? '');
     const mount = (container.volumeMounts as Yaml[]).find((m) => m.mountPath === dbDir);
     assert.ok(mount, `DB_PATH's directory ${dbDir} is a volume mount`);
-    assert.ok((podSpec.volumes as Yaml[]).some((v) => v.name === mount.name), `volume ${mount.name} is declared`);
+    assert.ok(
+      (podSpec.volumes as Yaml[]).some((v) => v.name === mount.name),
+      `volume ${mount.name} is declared`,
+    );
   });
 
   it('matches the image: user 65532 and PORT 6767 in the Dockerfile too', () => {
@@ -153,7 +171,10 @@ describe('kubernetes storage', () => {
     assert.equal(deployment.spec.strategy.type, 'RollingUpdate');
     const volumes = new Map<string, Yaml>((podSpec.volumes as Yaml[]).map((volume) => [volume.name as string, volume]));
     const writable = (container.volumeMounts as Yaml[]).filter((mount) => mount.readOnly !== true);
-    assert.ok(writable.some((mount) => mount.mountPath === '/data'), 'the database directory is mounted');
+    assert.ok(
+      writable.some((mount) => mount.mountPath === '/data'),
+      'the database directory is mounted',
+    );
     for (const mount of writable) {
       const volume = volumes.get(mount.name as string);
       assert.ok(volume?.emptyDir, `${mount.mountPath} is an emptyDir, not a volume pods could share`);
@@ -172,13 +193,18 @@ describe('swarm stack', () => {
     assert.equal(swarmService.healthcheck.timeout, options.timeout);
     assert.equal(String(swarmService.healthcheck.retries), options.retries);
     assert.equal(swarmService.healthcheck.start_period, options['start-period']);
-    assert.ok(test.includes(`-port=${swarmService.environment.PORT}`), 'the probe checks the port the service listens on');
+    assert.ok(
+      test.includes(`-port=${swarmService.environment.PORT}`),
+      'the probe checks the port the service listens on',
+    );
   });
 
   it('gives each task a /data of its own (an anonymous volume): two tasks never share an LMDB file', () => {
     // start-first updates and rollbacks run the old and the new task of a slot side by side.
     const mounts = (swarmService.volumes ?? []) as (Yaml | string)[];
-    const data = mounts.filter((mount) => (typeof mount === 'string' ? mount.split(':').at(-1) : mount.target) === '/data');
+    const data = mounts.filter(
+      (mount) => (typeof mount === 'string' ? mount.split(':').at(-1) : mount.target) === '/data',
+    );
     assert.equal(data.length, 1, 'one mount at /data');
     const mount = data[0]!;
     assert.ok(typeof mount !== 'string', 'the long syntax');

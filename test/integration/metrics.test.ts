@@ -183,7 +183,11 @@ describe('health metrics', () => {
       metrics = await waitFor(
         async () => {
           const current = await scrape(service.url);
-          const lastRunAt = value(current, 'accountservice_health_check_last_run_timestamp_seconds', labels('database'));
+          const lastRunAt = value(
+            current,
+            'accountservice_health_check_last_run_timestamp_seconds',
+            labels('database'),
+          );
           return lastRunAt >= downAt + 0.1 ? current : undefined;
         },
         { what: 'more failing database check runs' },
@@ -200,9 +204,14 @@ describe('health metrics', () => {
   test('a flag check is counted when it changes, with no probe; a scrape changes nothing', async () => {
     const service = await startTestApp({ metrics: true, testability: true });
     try {
-      const up = async () => value(await scrape(service.url), 'accountservice_health_check_up', { check: 'testability' });
+      const up = async () =>
+        value(await scrape(service.url), 'accountservice_health_check_up', { check: 'testability' });
       const transitions = async (from: string, to: string) =>
-        value(await scrape(service.url), 'accountservice_health_check_transitions_total', { check: 'testability', from, to });
+        value(await scrape(service.url), 'accountservice_health_check_transitions_total', {
+          check: 'testability',
+          from,
+          to,
+        });
       const viewUp = async () => value(await scrape(service.url), 'accountservice_health_view_up', { view: 'health' });
       const viewTransitions = async (from: string, to: string) =>
         value(await scrape(service.url), 'accountservice_health_view_transitions_total', { view: 'health', from, to });
@@ -219,7 +228,11 @@ describe('health metrics', () => {
       assert.equal(await get(service.url, '/testability/healthy/true'), 200);
       assert.equal(await up(), 1);
       assert.equal(await transitions('DOWN', 'UP'), 1);
-      assert.equal(await viewTransitions('DOWN', 'UP'), 2, 'one at start (UNKNOWN checks until their first result), one now');
+      assert.equal(
+        await viewTransitions('DOWN', 'UP'),
+        2,
+        'one at start (UNKNOWN checks until their first result), one now',
+      );
     } finally {
       await service.close();
     }
@@ -293,7 +306,10 @@ describe('metrics configuration', () => {
 
   test('bad values name the variable', () => {
     assert.throws(() => loadConfig({ ...base, METRICS: 'maybe' }), /METRICS must be on or off \(got "maybe"\)/);
-    assert.throws(() => loadConfig({ ...base, METRICS_PORT: 'http' }), /METRICS_PORT must be a whole number from 0 to 65535/);
+    assert.throws(
+      () => loadConfig({ ...base, METRICS_PORT: 'http' }),
+      /METRICS_PORT must be a whole number from 0 to 65535/,
+    );
     assert.throws(() => loadConfig({ ...base, METRICS_PORT: '6767' }), /METRICS_PORT must differ from PORT/);
   });
 });

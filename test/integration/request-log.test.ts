@@ -32,7 +32,11 @@ function capturingLogger(level: 'debug' | 'info'): { logger: Logger; lines: LogL
 const accessLines = (lines: readonly LogLine[]) => lines.filter((line) => 'route' in line);
 
 /** One GET with exactly these headers (fetch would refuse some of the odd values sent here). */
-function getWithHeaders(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; requestId: string | undefined }> {
+function getWithHeaders(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; requestId: string | undefined }> {
   const { hostname, port } = new URL(url);
   const answered = new Promise<{ status: number; requestId: string | undefined }>((resolve, reject) => {
     const req = request({ host: hostname, port, path, headers, agent: false }, (res) => {
@@ -92,7 +96,14 @@ describe('access log', () => {
 
   test('a flood of health probes and scrapes logs nothing at info, only debug lines', async () => {
     const before = lines.length;
-    const paths = ['/health', '/health/live', '/health/ready', '/health/started', '/health/checks/database', '/metrics'];
+    const paths = [
+      '/health',
+      '/health/live',
+      '/health/ready',
+      '/health/started',
+      '/health/checks/database',
+      '/metrics',
+    ];
     const rounds = 20;
     for (let i = 0; i < rounds; i++) await Promise.all(paths.map((path) => get(service.url, path)));
     const logged = lines.slice(before);
@@ -111,8 +122,14 @@ describe('access log', () => {
     assert.equal(response.requestId, id);
     const ofRequest = lines.slice(before).filter((line) => line.requestId === id);
     const messages = ofRequest.map((line) => String(line.msg));
-    assert.ok(messages.some((msg) => msg.includes('testability switch set')), JSON.stringify(ofRequest));
-    assert.ok(messages.some((msg) => msg.startsWith('GET /testability/healthy/false 200')), JSON.stringify(ofRequest));
+    assert.ok(
+      messages.some((msg) => msg.includes('testability switch set')),
+      JSON.stringify(ofRequest),
+    );
+    assert.ok(
+      messages.some((msg) => msg.startsWith('GET /testability/healthy/false 200')),
+      JSON.stringify(ofRequest),
+    );
     await get(service.url, '/testability/healthy/true');
   });
 });

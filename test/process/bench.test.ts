@@ -28,7 +28,10 @@ function fileDigest(path: string): string | undefined {
 /** Runs the bench to its end (or kills it by PID at the deadline); resolves with its exit and output. */
 function runBench(args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BENCH, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', BENCH, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -62,91 +65,110 @@ function assertTiming(name: string, timing: TimingSummary | string): void {
   assert.equal(t.failures, 0, `${name}: ${t.failures} runs failed`);
 }
 
-test('npm run bench -- --smoke --profile --out DIR writes a complete report with no errors, and leaves bench/ alone', { timeout: RUN_DEADLINE_MS + 30_000 }, async () => {
-  assertBuilt();
-  const out = mkdtempSync(join(tmpdir(), 'accountservice-bench-test-'));
-  const committed = ['REPORT.md', 'results.json', 'throughput.svg'].map((name) => join(ROOT, 'bench', name));
-  const before = committed.map(fileDigest);
-  try {
-    // The second node is this one when no other is at hand: the test checks that both are timed, not how fast.
-    const run = await runBench(['--smoke', '--profile', '--out', out, '--second-node', SECOND_NODE]);
-    assert.equal(run.code, 0, `bench exited ${run.code}:\n${run.stderr}`);
+test(
+  'npm run bench -- --smoke --profile --out DIR writes a complete report with no errors, and leaves bench/ alone',
+  { timeout: RUN_DEADLINE_MS + 30_000 },
+  async () => {
+    assertBuilt();
+    const out = mkdtempSync(join(tmpdir(), 'accountservice-bench-test-'));
+    const committed = ['REPORT.md', 'results.json', 'throughput.svg'].map((name) => join(ROOT, 'bench', name));
+    const before = committed.map(fileDigest);
+    try {
+      // The second node is this one when no other is at hand: the test checks that both are timed, not how fast.
+      const run = await runBench(['--smoke', '--profile', '--out', out, '--second-node', SECOND_NODE]);
+      assert.equal(run.code, 0, `bench exited ${run.code}:\n${run.stderr}`);
 
-    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
-    const { accounts, health } = results.throughput;
-    assertLoadFigure('raw /accounts', accounts.raw);
-    assertLoadFigure('bare Fastify /accounts', accounts.fastify);
-    assertLoadFigure('service /accounts', accounts.service);
-    assertLoadFigure('service /accounts ACCESS_LOG=off', accounts.serviceNoAccessLog);
-    assertLoadFigure('raw /health', health.raw);
-    assertLoadFigure('bare Fastify /health', health.fastify);
-    assertLoadFigure('service /health', health.service);
-    assert.match(results.settings.serviceEnv, /LOG_LEVEL=info/, 'the service runs with the production log level');
+      const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+      const { accounts, health } = results.throughput;
+      assertLoadFigure('raw /accounts', accounts.raw);
+      assertLoadFigure('bare Fastify /accounts', accounts.fastify);
+      assertLoadFigure('service /accounts', accounts.service);
+      assertLoadFigure('service /accounts ACCESS_LOG=off', accounts.serviceNoAccessLog);
+      assertLoadFigure('raw /health', health.raw);
+      assertLoadFigure('bare Fastify /health', health.fastify);
+      assertLoadFigure('service /health', health.service);
+      assert.match(results.settings.serviceEnv, /LOG_LEVEL=info/, 'the service runs with the production log level');
 
-    for (const [name, underLoad] of [['service', results.healthUnderLoad], ['raw server', results.healthUnderLoadRaw]] as const) {
-      assert.ok(underLoad.probes > 0, `${name}: no /health probes were sent under load`);
-      assert.equal(underLoad.failures, 0, `${name}: /health probes failed under load: ${JSON.stringify(underLoad)}`);
-      assert.equal(underLoad.ok, underLoad.probes);
-      assert.ok(underLoad.p50Ms > 0 && underLoad.p50Ms <= underLoad.p99Ms && underLoad.p99Ms <= underLoad.maxMs);
-      assert.equal(underLoad.accounts.errors, 0, `${name}: /accounts errors under saturation`);
+      for (const [name, underLoad] of [
+        ['service', results.healthUnderLoad],
+        ['raw server', results.healthUnderLoadRaw],
+      ] as const) {
+        assert.ok(underLoad.probes > 0, `${name}: no /health probes were sent under load`);
+        assert.equal(underLoad.failures, 0, `${name}: /health probes failed under load: ${JSON.stringify(underLoad)}`);
+        assert.equal(underLoad.ok, underLoad.probes);
+        assert.ok(underLoad.p50Ms > 0 && underLoad.p50Ms <= underLoad.p99Ms && underLoad.p99Ms <= underLoad.maxMs);
+        assert.equal(underLoad.accounts.errors, 0, `${name}: /accounts errors under saturation`);
+      }
+      assert.ok(Array.isArray(results.healthTransitions), 'the health transitions the service logged are reported');
+
+      assertTiming('node -e 0', results.probeCommands.node);
+      // npm test builds the healthchecker, so its timing must be there.
+      assertTiming('healthchecker', results.probeCommands.healthchecker);
+
+      for (const [name, start] of [
+        ['this node', results.starts.thisNode],
+        ['second node', results.starts.secondNode],
+      ] as const) {
+        assert.equal(typeof start, 'object', `${name}: start not timed: ${JSON.stringify(start)}`);
+        if (typeof start !== 'object') continue;
+        assert.deepEqual(start.failures, [], `${name}: every timed start reached its first 200`);
+        assertTiming(`${name}: start to first 200`, start.serviceMs);
+        assertTiming(`${name}: node -e 0`, start.nodeMs);
+        assert.ok(
+          start.roundsRatio.length > 0 && start.roundsRatio.every((ratio) => ratio > 0),
+          `${name}: no start ratios`,
+        );
+      }
+      assert.ok(results.memory.idle.rssMb > 0 && results.memory.afterLoad.peakRssMb >= results.memory.afterLoad.rssMb);
+      for (const fact of ['date', 'nproc', 'node', 'loadTool'] as const)
+        assert.ok(results.meta[fact], `machine fact ${fact} missing`);
+
+      // Every target measured and judged (issue 15's and 18's among them), and the report shows each one with its verdict.
+      assert.deepEqual(
+        (results.targets ?? []).map((t) => t.id),
+        [
+          'accounts-vs-fastify',
+          'health-vs-raw',
+          'health-p99-under-load',
+          'health-failures-under-load',
+          'healthchecker-wall-time',
+          'start-vs-node-this',
+          'start-vs-node-second',
+          'idle-rss',
+        ],
+      );
+      const report = readFileSync(join(out, 'REPORT.md'), 'utf8');
+      for (const target of results.targets ?? []) {
+        assert.match(target.result, /^(PASS|MISS)$/, `${target.name} was not measured: ${target.shown}`);
+        assert.ok(target.value !== null && Number.isFinite(target.value), `${target.name}: no figure`);
+        assert.ok(
+          report.includes(`| ${target.name} | ${target.shown} | ${target.target} | ${target.result} |`),
+          `REPORT.md has no row for "${target.name}"`,
+        );
+      }
+      assert.match(report, /\| GET \/accounts\/\{id\} \| service \| [\d,]+ \|/);
+      assert.match(report, /\| GET \/health \| raw node:http \| [\d,]+ \|/);
+      assert.ok(run.stdout.includes('GET /accounts/{id}'), 'the table is printed too');
+
+      // The profile of each endpoint: its busiest functions, named, with shares that add up to at most 100%.
+      for (const endpoint of ['accounts', 'health'] as const) {
+        const profile = results.profile?.[endpoint];
+        assert.ok(profile !== undefined && profile.rps > 0, `no ${endpoint} profile`);
+        assert.ok(
+          profile.topFunctions.length > 0 && profile.topFunctions.every((f) => f.name !== '' && f.percent >= 0),
+        );
+        assert.ok(profile.topFunctions.reduce((sum, f) => sum + f.percent, 0) <= 100.5);
+      }
+      assert.match(report, /## Where the time goes: CPU profile/);
+
+      const svg = readFileSync(join(out, 'throughput.svg'), 'utf8');
+      assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      assert.ok(svg.trimEnd().endsWith('</svg>'));
+      assert.ok((svg.match(/<rect /g) ?? []).length >= 10, 'the plot has its bars');
+
+      assert.deepEqual(committed.map(fileDigest), before, 'the bench wrote into bench/ despite --out');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
-    assert.ok(Array.isArray(results.healthTransitions), 'the health transitions the service logged are reported');
-
-    assertTiming('node -e 0', results.probeCommands.node);
-    // npm test builds the healthchecker, so its timing must be there.
-    assertTiming('healthchecker', results.probeCommands.healthchecker);
-
-    for (const [name, start] of [['this node', results.starts.thisNode], ['second node', results.starts.secondNode]] as const) {
-      assert.equal(typeof start, 'object', `${name}: start not timed: ${JSON.stringify(start)}`);
-      if (typeof start !== 'object') continue;
-      assert.deepEqual(start.failures, [], `${name}: every timed start reached its first 200`);
-      assertTiming(`${name}: start to first 200`, start.serviceMs);
-      assertTiming(`${name}: node -e 0`, start.nodeMs);
-      assert.ok(start.roundsRatio.length > 0 && start.roundsRatio.every((ratio) => ratio > 0), `${name}: no start ratios`);
-    }
-    assert.ok(results.memory.idle.rssMb > 0 && results.memory.afterLoad.peakRssMb >= results.memory.afterLoad.rssMb);
-    for (const fact of ['date', 'nproc', 'node', 'loadTool'] as const) assert.ok(results.meta[fact], `machine fact ${fact} missing`);
-
-    // Every target measured and judged (issue 15's and 18's among them), and the report shows each one with its verdict.
-    assert.deepEqual(
-      (results.targets ?? []).map((t) => t.id),
-      [
-        'accounts-vs-fastify',
-        'health-vs-raw',
-        'health-p99-under-load',
-        'health-failures-under-load',
-        'healthchecker-wall-time',
-        'start-vs-node-this',
-        'start-vs-node-second',
-        'idle-rss',
-      ],
-    );
-    const report = readFileSync(join(out, 'REPORT.md'), 'utf8');
-    for (const target of results.targets ?? []) {
-      assert.match(target.result, /^(PASS|MISS)$/, `${target.name} was not measured: ${target.shown}`);
-      assert.ok(target.value !== null && Number.isFinite(target.value), `${target.name}: no figure`);
-      assert.ok(report.includes(`| ${target.name} | ${target.shown} | ${target.target} | ${target.result} |`), `REPORT.md has no row for "${target.name}"`);
-    }
-    assert.match(report, /\| GET \/accounts\/\{id\} \| service \| [\d,]+ \|/);
-    assert.match(report, /\| GET \/health \| raw node:http \| [\d,]+ \|/);
-    assert.ok(run.stdout.includes('GET /accounts/{id}'), 'the table is printed too');
-
-    // The profile of each endpoint: its busiest functions, named, with shares that add up to at most 100%.
-    for (const endpoint of ['accounts', 'health'] as const) {
-      const profile = results.profile?.[endpoint];
-      assert.ok(profile !== undefined && profile.rps > 0, `no ${endpoint} profile`);
-      assert.ok(profile.topFunctions.length > 0 && profile.topFunctions.every((f) => f.name !== '' && f.percent >= 0));
-      assert.ok(profile.topFunctions.reduce((sum, f) => sum + f.percent, 0) <= 100.5);
-    }
-    assert.match(report, /## Where the time goes: CPU profile/);
-
-    const svg = readFileSync(join(out, 'throughput.svg'), 'utf8');
-    assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-    assert.ok(svg.trimEnd().endsWith('</svg>'));
-    assert.ok((svg.match(/<rect /g) ?? []).length >= 10, 'the plot has its bars');
-
-    assert.deepEqual(committed.map(fileDigest), before, 'the bench wrote into bench/ despite --out');
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -96,7 +96,11 @@ function writeForever(res: ServerResponse): void {
   pump();
 }
 
-const DOWN_BODY = JSON.stringify({ status: 'DOWN', checks: { database: { status: 'DOWN', error: 'LMDB closed' } } }, null, 2);
+const DOWN_BODY = JSON.stringify(
+  { status: 'DOWN', checks: { database: { status: 'DOWN', error: 'LMDB closed' } } },
+  null,
+  2,
+);
 
 /** When each path was first asked for (performance.now()). */
 const requestedAt = new Map<string, number>();
@@ -213,10 +217,15 @@ const RAW_SCRIPTS: Readonly<Record<string, (socket: Socket) => void>> = {
   '/503-length-kept-open': (socket) =>
     socket.write('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 17\r\n\r\n{"status":"DOWN"}'),
   '/chunked-malformed': (socket) =>
-    socket.write('HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nLMDB \r\nzz\r\nclosed\r\n'),
-  '/503-length-cut': (socket) => socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\n{"status":"DO'),
+    socket.write(
+      'HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nLMDB \r\nzz\r\nclosed\r\n',
+    ),
+  '/503-length-cut': (socket) =>
+    socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\n{"status":"DO'),
   '/early-hints-then-200': (socket) =>
-    socket.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'),
+    socket.write(
+      'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n',
+    ),
   '/ssh': (socket) => socket.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n'),
   '/bad-status': (socket) => socket.write('HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n'),
   '/bad-header': (socket) => socket.write('HTTP/1.1 200 OK\r\nthis is not a header\r\n\r\n'),
@@ -434,7 +443,8 @@ describe('healthchecker probing a server', { concurrency: true }, () => {
 
 describe('healthchecker reading what a server sends', { concurrency: true }, () => {
   /** Runs the probe against a raw script; every outcome here is the server's, never the deadline's. */
-  const probeRaw = (path: string, ...args: string[]): Promise<Run> => runCli([`-port=${rawPort}`, `-path=${path}`, PATIENT, ...args]);
+  const probeRaw = (path: string, ...args: string[]): Promise<Run> =>
+    runCli([`-port=${rawPort}`, `-path=${path}`, PATIENT, ...args]);
   const rawUrl = (path: string): string => `http://127.0.0.1:${rawPort}${path}`;
 
   test('a 200 that arrives one byte at a time is healthy, without waiting for the connection to close', async () => {
@@ -456,20 +466,24 @@ describe('healthchecker reading what a server sends', { concurrency: true }, () 
     assert.ok(line.endsWith(': HTTP 503: {"status":"DOWN"}'), line);
   });
 
-  test('a 503 whose body framing breaks or is cut short shows what arrived and says so', { concurrency: true }, async (t) => {
-    const cases: [string, string][] = [
-      ['/chunked-malformed', ': HTTP 503: LMDB (malformed chunked body)'],
-      ['/503-length-cut', ': HTTP 503: {"status":"DO (connection lost while reading the body)'],
-    ];
-    await Promise.all(
-      cases.map(([path, ending]) =>
-        t.test(path, async () => {
-          const line = assertUnhealthy(await probeRaw(path), rawUrl(path));
-          assert.ok(line.endsWith(ending), line);
-        }),
-      ),
-    );
-  });
+  test(
+    'a 503 whose body framing breaks or is cut short shows what arrived and says so',
+    { concurrency: true },
+    async (t) => {
+      const cases: [string, string][] = [
+        ['/chunked-malformed', ': HTTP 503: LMDB (malformed chunked body)'],
+        ['/503-length-cut', ': HTTP 503: {"status":"DO (connection lost while reading the body)'],
+      ];
+      await Promise.all(
+        cases.map(([path, ending]) =>
+          t.test(path, async () => {
+            const line = assertUnhealthy(await probeRaw(path), rawUrl(path));
+            assert.ok(line.endsWith(ending), line);
+          }),
+        ),
+      );
+    },
+  );
 
   test('an informational 103 before the 200 is skipped', async () => {
     const run = await probeRaw('/early-hints-then-200');
@@ -497,20 +511,24 @@ describe('healthchecker reading what a server sends', { concurrency: true }, () 
     );
   });
 
-  test('a status line or header block that never ends fails at a size limit, not at the deadline', { concurrency: true }, async (t) => {
-    const cases: [string, string][] = [
-      ['/endless-status-line', ': not an HTTP response (no end of the status line in its first 4096 bytes)'],
-      ['/endless-headers', ': not a valid HTTP response (the header block is longer than 16384 bytes)'],
-    ];
-    await Promise.all(
-      cases.map(([path, ending]) =>
-        t.test(path, async () => {
-          const line = assertUnhealthy(await probeRaw(path), rawUrl(path));
-          assert.ok(line.endsWith(ending), line);
-        }),
-      ),
-    );
-  });
+  test(
+    'a status line or header block that never ends fails at a size limit, not at the deadline',
+    { concurrency: true },
+    async (t) => {
+      const cases: [string, string][] = [
+        ['/endless-status-line', ': not an HTTP response (no end of the status line in its first 4096 bytes)'],
+        ['/endless-headers', ': not a valid HTTP response (the header block is longer than 16384 bytes)'],
+      ];
+      await Promise.all(
+        cases.map(([path, ending]) =>
+          t.test(path, async () => {
+            const line = assertUnhealthy(await probeRaw(path), rawUrl(path));
+            assert.ok(line.endsWith(ending), line);
+          }),
+        ),
+      );
+    },
+  );
 
   test('a 200 whose header block stalls is unhealthy at the deadline', async () => {
     // The status line says 200, but a response cut short in its headers is not an answer.
@@ -644,6 +662,8 @@ describe('healthchecker flags', { concurrency: true }, () => {
       [['-host=not a host'], /invalid value "not a host" for -host/],
       [['-port=6767', '6767'], /unexpected argument "6767"/],
     ];
-    await Promise.all(cases.map(([args, problem]) => t.test(args.join(' '), async () => assertBadUsage(await runCli(args), problem))));
+    await Promise.all(
+      cases.map(([args, problem]) => t.test(args.join(' '), async () => assertBadUsage(await runCli(args), problem))),
+    );
   });
 });

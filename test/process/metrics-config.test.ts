@@ -31,7 +31,11 @@ describe('metrics configuration of the running service', () => {
       assert.equal(line.level, 30);
       assert.equal(line.statusCode, 200);
       assert.equal(line.url, '/accounts/10000');
-      assert.deepEqual(service.logs.filter((l) => l.route === '/health' || l.route === '/metrics'), [], 'probes are at debug');
+      assert.deepEqual(
+        service.logs.filter((l) => l.route === '/health' || l.route === '/metrics'),
+        [],
+        'probes are at debug',
+      );
       assert.equal(await service.stop(), 0);
     } finally {
       await service.cleanup();
@@ -57,12 +61,17 @@ describe('metrics configuration of the running service', () => {
       // Checked while the process lives: once it has exited the OS has closed every port, so a
       // check after the exit could not fail. During the drain the last scrapes must still work.
       service.child.kill('SIGTERM');
-      await waitFor(() => service.logs.some((l) => /^shutting down/.test(l.msg ?? '')), { what: 'the shutdown log line' });
+      await waitFor(() => service.logs.some((l) => /^shutting down/.test(l.msg ?? '')), {
+        what: 'the shutdown log line',
+      });
       const duringDrain = await get(metricsUrl);
       assert.equal(duringDrain.status, 200, 'the metrics port serves during the drain');
       assert.match(duringDrain.body, /^accountservice_health_check_up\{check="database"\} 1$/m);
       assert.equal(await service.exitedWithin(10_000), 0);
-      assert.ok(service.logs.some((l) => l.msg === 'shutdown complete'), 'the shutdown, metrics listener included, completed');
+      assert.ok(
+        service.logs.some((l) => l.msg === 'shutdown complete'),
+        'the shutdown, metrics listener included, completed',
+      );
     } finally {
       await service.cleanup();
     }
@@ -91,7 +100,10 @@ describe('metrics configuration of the running service', () => {
     const service = await startService({ env: { METRICS: 'off' } });
     try {
       assert.equal((await get(`${service.url}/metrics`)).status, 404);
-      assert.equal(service.logs.some((l) => /^Serving metrics at /.test(String(l.msg))), false);
+      assert.equal(
+        service.logs.some((l) => /^Serving metrics at /.test(String(l.msg))),
+        false,
+      );
       assert.equal(await service.stop(), 0);
     } finally {
       await service.cleanup();

@@ -35,7 +35,15 @@ test('the bundle runs with only the packages runtime-modules.mjs copies (lmdb an
   const child = spawn(process.execPath, ['accountservice.cjs'], {
     cwd: app,
     // METRICS_PORT: production's default, 9100, is a fixed port; any free one here.
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', DB_PATH: join(data, 'accounts.mdb'), SHUTDOWN_DRAIN_DELAY_MS: '0' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      PORT: '0',
+      METRICS_PORT: '0',
+      HOST: '127.0.0.1',
+      DB_PATH: join(data, 'accounts.mdb'),
+      SHUTDOWN_DRAIN_DELAY_MS: '0',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

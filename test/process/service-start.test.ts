@@ -40,9 +40,7 @@ async function get(service: ServiceProcess, path: string): Promise<{ status: num
 }
 
 function logIndex(service: Pick<ServiceProcess, 'logs'>, msg: string | RegExp): number {
-  return service.logs.findIndex((line) =>
-    typeof msg === 'string' ? line.msg === msg : msg.test(line.msg ?? ''),
-  );
+  return service.logs.findIndex((line) => (typeof msg === 'string' ? line.msg === msg : msg.test(line.msg ?? '')));
 }
 
 /** Asserts accounts 10000..10000+count-1 answer and the next id is 404. */
@@ -86,7 +84,11 @@ describe('the service process', { concurrency: true }, () => {
       assert.equal(line.service, 'accountservice');
     }
     assert.equal(service.logs[seeded]!.total, 100);
-    assert.deepEqual(service.logs.filter((line) => 'raw' in line), [], 'every stdout line is pino JSON');
+    assert.deepEqual(
+      service.logs.filter((line) => 'raw' in line),
+      [],
+      'every stdout line is pino JSON',
+    );
 
     assert.equal(await service.stop('SIGTERM'), 0);
     assert.equal(service.stderr(), '');
@@ -98,14 +100,27 @@ describe('the service process', { concurrency: true }, () => {
     const service = startServiceRaw({ env: { LOG_PRETTY: 'true' } });
     running.push(service);
     const rawLines = (): string[] => service.logs.map((line) => line.raw ?? '');
-    const url = await waitFor(() => rawLines().map((line) => /Starting HTTP service at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1]).find(Boolean), {
-      timeoutMs: 15_000,
-      what: `a readable listen line in ${JSON.stringify(service.logs)}`,
-    });
+    const url = await waitFor(
+      () =>
+        rawLines()
+          .map((line) => /Starting HTTP service at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1])
+          .find(Boolean),
+      {
+        timeoutMs: 15_000,
+        what: `a readable listen line in ${JSON.stringify(service.logs)}`,
+      },
+    );
     const res = await fetch(`${url}/accounts/10000`, { headers: { connection: 'close' } });
     assert.equal(res.status, 200);
-    assert.ok(rawLines().some((line) => /INFO.*Seeded 100 fake accounts/.test(line)), JSON.stringify(rawLines()));
-    assert.deepEqual(service.logs.filter((line) => !('raw' in line)), [], 'no JSON line');
+    assert.ok(
+      rawLines().some((line) => /INFO.*Seeded 100 fake accounts/.test(line)),
+      JSON.stringify(rawLines()),
+    );
+    assert.deepEqual(
+      service.logs.filter((line) => !('raw' in line)),
+      [],
+      'no JSON line',
+    );
     assert.equal(await service.stop('SIGTERM'), 0);
     assert.equal(service.stderr(), '');
   });

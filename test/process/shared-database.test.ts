@@ -34,7 +34,10 @@ async function refusedSecond(dataDir: string, prefix: readonly string[] | undefi
   assert.equal(code, 1, `the second instance exits 1: ${JSON.stringify(second.logs)}`);
   const fatal = second.logs.find((line) => line.level === 60);
   assert.ok(fatal, `one fatal line: ${JSON.stringify(second.logs)}`);
-  assert.equal(second.logs.find((line) => /^Starting HTTP service/.test(String(line.msg))), undefined);
+  assert.equal(
+    second.logs.find((line) => /^Starting HTTP service/.test(String(line.msg))),
+    undefined,
+  );
   return String(fatal.msg);
 }
 
@@ -46,18 +49,25 @@ async function stillServes(first: ServiceProcess): Promise<void> {
 }
 
 describe('one database file, two instances', () => {
-  it('as PID 1 in two PID namespaces (two containers): the second refuses, the first serves on', { skip: pid1Skip }, async () => {
-    const dataDir = tempDir();
-    const first = await startService({ dataDir, prefix: PID1 });
-    cleanups.push(() => first.cleanup());
-    const message = await refusedSecond(dataDir, PID1);
-    assert.match(message, /^the database at .*accounts\.mdb is in use by another instance: pid 1 on .* \(in another container/);
-    assert.match(message, /give each instance its own DB_PATH/);
-    await stillServes(first);
-    // Watched for a few heartbeats more: the refused start did the first no harm.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    await stillServes(first);
-  });
+  it(
+    'as PID 1 in two PID namespaces (two containers): the second refuses, the first serves on',
+    { skip: pid1Skip },
+    async () => {
+      const dataDir = tempDir();
+      const first = await startService({ dataDir, prefix: PID1 });
+      cleanups.push(() => first.cleanup());
+      const message = await refusedSecond(dataDir, PID1);
+      assert.match(
+        message,
+        /^the database at .*accounts\.mdb is in use by another instance: pid 1 on .* \(in another container/,
+      );
+      assert.match(message, /give each instance its own DB_PATH/);
+      await stillServes(first);
+      // Watched for a few heartbeats more: the refused start did the first no harm.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await stillServes(first);
+    },
+  );
 
   it('on one machine, in one PID namespace: the second refuses, naming the holder', async () => {
     const dataDir = tempDir();
@@ -68,15 +78,19 @@ describe('one database file, two instances', () => {
     await stillServes(first);
   });
 
-  it('a holder that was killed is no obstacle: the next start on the file serves (as PID 1 again)', { skip: pid1Skip }, async () => {
-    const dataDir = tempDir();
-    const first = startServiceRaw({ dataDir, prefix: PID1 });
-    cleanups.push(() => first.cleanup());
-    await waitFor(first.url, { timeoutMs: 15_000, what: 'the first to listen' });
-    process.kill(await innerPid(first.pid), 'SIGKILL');
-    await first.exited;
-    const next = await startService({ dataDir, prefix: PID1, timeoutMs: 20_000 });
-    cleanups.push(() => next.cleanup());
-    await stillServes(next);
-  });
+  it(
+    'a holder that was killed is no obstacle: the next start on the file serves (as PID 1 again)',
+    { skip: pid1Skip },
+    async () => {
+      const dataDir = tempDir();
+      const first = startServiceRaw({ dataDir, prefix: PID1 });
+      cleanups.push(() => first.cleanup());
+      await waitFor(first.url, { timeoutMs: 15_000, what: 'the first to listen' });
+      process.kill(await innerPid(first.pid), 'SIGKILL');
+      await first.exited;
+      const next = await startService({ dataDir, prefix: PID1, timeoutMs: 20_000 });
+      cleanups.push(() => next.cleanup());
+      await stillServes(next);
+    },
+  );
 });

@@ -23,7 +23,9 @@ function logged(service: ServiceProcess, pattern: RegExp): LogLine | undefined {
 }
 
 /** Opens a request whose body is only half sent: in flight until finish() sends the rest. */
-async function halfSentRequest(url: string): Promise<{ finish: () => void; response: Promise<string>; socket: Socket }> {
+async function halfSentRequest(
+  url: string,
+): Promise<{ finish: () => void; response: Promise<string>; socket: Socket }> {
   const { hostname, port } = new URL(url);
   const socket = connect(Number(port), hostname);
   await withDeadline(
@@ -128,11 +130,18 @@ describe('graceful shutdown', () => {
   });
 
   it('warns at start, with the numbers, when shutdown cannot fit in the grace period', async () => {
-    const service = await start({ SHUTDOWN_DRAIN_DELAY_MS: '2000', SHUTDOWN_TIMEOUT_MS: '5000', SHUTDOWN_GRACE_PERIOD_MS: '6000' });
+    const service = await start({
+      SHUTDOWN_DRAIN_DELAY_MS: '2000',
+      SHUTDOWN_TIMEOUT_MS: '5000',
+      SHUTDOWN_GRACE_PERIOD_MS: '6000',
+    });
     const warning = logged(service, /^shutdown may be cut short/);
     assert.ok(warning, 'the budget warning was logged');
     assert.equal(warning.level, 40);
-    assert.match(String(warning.msg), /2000 ms \+ SHUTDOWN_TIMEOUT_MS 5000 ms = 7000 ms, more than SHUTDOWN_GRACE_PERIOD_MS 6000 ms/);
+    assert.match(
+      String(warning.msg),
+      /2000 ms \+ SHUTDOWN_TIMEOUT_MS 5000 ms = 7000 ms, more than SHUTDOWN_GRACE_PERIOD_MS 6000 ms/,
+    );
     const quiet = await start();
     assert.equal(logged(quiet, /^shutdown may be cut short/), undefined);
   });

@@ -138,7 +138,9 @@ describe('signals while serving', () => {
     running.push(healthy);
     const healthyStarted = performance.now();
     assert.equal(await healthy.stop('SIGTERM', 15_000), 0);
-    t.diagnostic(`healthy: exit 0 ${Math.round(performance.now() - healthyStarted)} ms after SIGTERM (drained 4000 ms)`);
+    t.diagnostic(
+      `healthy: exit 0 ${Math.round(performance.now() - healthyStarted)} ms after SIGTERM (drained 4000 ms)`,
+    );
     assert.equal(logged(healthy, /^shutting down/)?.drainDelayMs, 4000, messages(healthy));
   });
 });

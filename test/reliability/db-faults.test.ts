@@ -61,7 +61,11 @@ describe('database faults while the service runs (FaultyStore around a real LMDB
     const lmdb = LmdbAccountStore.open(join(dir, 'accounts.mdb'));
     await lmdb.seed(seedAccounts(100));
     faulty = new FaultyStore(lmdb);
-    service = await startTestApp({ store: faulty, checkIntervalMs: CHECK_INTERVAL_MS, checkTimeoutMs: CHECK_TIMEOUT_MS });
+    service = await startTestApp({
+      store: faulty,
+      checkIntervalMs: CHECK_INTERVAL_MS,
+      checkTimeoutMs: CHECK_TIMEOUT_MS,
+    });
   });
 
   after(async () => {
@@ -168,7 +172,9 @@ describe('database faults while the service runs (FaultyStore around a real LMDB
     assert.ok(faulty.hangingCalls > 0, 'calls really are held by the hanging database');
     // Many more lookups while it hangs: each still answers within its deadline.
     const slowest = await lookupsAnswer503(DEFAULT_LOOKUP_TIMEOUT_MS + LOOKUP_SLACK_MS, 50);
-    t.diagnostic(`hang: 50 more concurrent lookups all 503, the slowest in ${slowest} ms; ${faulty.hangingCalls} calls held`);
+    t.diagnostic(
+      `hang: 50 more concurrent lookups all 503, the slowest in ${slowest} ms; ${faulty.hangingCalls} calls held`,
+    );
     await recovers(t, DETECT_WITHIN_MS);
     assert.equal(faulty.hangingCalls, 0);
   });
@@ -208,7 +214,10 @@ describe('the data directory missing or unusable at start (child process)', () =
   it('exits 1 with a clear message when the data directory does not exist', async (t) => {
     const dbPath = join(scratch, 'no-such-dir', 'accounts.mdb');
     const message = await refusesToStart(dbPath);
-    assert.match(message, /cannot open the database at .*no-such-dir\/accounts\.mdb: the directory .*no-such-dir does not exist/);
+    assert.match(
+      message,
+      /cannot open the database at .*no-such-dir\/accounts\.mdb: the directory .*no-such-dir does not exist/,
+    );
     t.diagnostic(message);
   });
 
@@ -226,7 +235,9 @@ describe('the data directory missing or unusable at start (child process)', () =
     // Root ignores permission bits; an immutable directory stops root too, where the file system allows it.
     const chattr = spawnSync('chattr', ['+i', dir]);
     if (chattr.status !== 0) {
-      t.skip(`chattr +i is not available here (${chattr.stderr?.toString().trim() || chattr.error?.message}); see docs/reliability.md`);
+      t.skip(
+        `chattr +i is not available here (${chattr.stderr?.toString().trim() || chattr.error?.message}); see docs/reliability.md`,
+      );
       return;
     }
     try {

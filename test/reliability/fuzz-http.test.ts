@@ -40,49 +40,146 @@ function encodeSegment(text: string): string {
   return out;
 }
 
-const hostilePercent = fc.constantFrom('%00', '%2F', '%2e%2e', '%ZZ', '%', '%E0%A4%A', '%C0%AF', '%FF', '%25', '%0D%0A', '%u0000', '%%30%30');
+const hostilePercent = fc.constantFrom(
+  '%00',
+  '%2F',
+  '%2e%2e',
+  '%ZZ',
+  '%',
+  '%E0%A4%A',
+  '%C0%AF',
+  '%FF',
+  '%25',
+  '%0D%0A',
+  '%u0000',
+  '%%30%30',
+);
 const anyText = fc.string({ unit: 'binary', maxLength: 40 });
 const segment = fc.oneof(
   { weight: 3, arbitrary: anyText.map(encodeSegment) },
   { weight: 2, arbitrary: fc.stringMatching(/^[a-z0-9._~-]{0,12}$/) },
-  { weight: 1, arbitrary: fc.array(fc.oneof(hostilePercent, fc.stringMatching(/^[a-z0-9]{0,3}$/)), { maxLength: 4 }).map((parts) => parts.join('')) },
-  { weight: 1, arbitrary: fc.constantFrom('..', '.', '', 'accounts', 'health', '10000', '%2e%2e%2f%2e%2e%2fetc%2fpasswd') },
+  {
+    weight: 1,
+    arbitrary: fc
+      .array(fc.oneof(hostilePercent, fc.stringMatching(/^[a-z0-9]{0,3}$/)), { maxLength: 4 })
+      .map((parts) => parts.join('')),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('..', '.', '', 'accounts', 'health', '10000', '%2e%2e%2f%2e%2e%2fetc%2fpasswd'),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 100, max: 6000 }).map((n) => 'a'.repeat(n)) },
 );
 const seededId = fc.integer({ min: 10_000, max: 10_099 }).map(String);
 const accountId = fc.oneof(
   seededId,
   fc.stringMatching(/^[0-9]{1,25}$/),
-  fc.constantFrom('0', '-1', '1e5', '0x2710', '10000 ', ' 10000', '10000.0', '１００００', '10000%00', '10000/', '10000?x'),
+  fc.constantFrom(
+    '0',
+    '-1',
+    '1e5',
+    '0x2710',
+    '10000 ',
+    ' 10000',
+    '10000.0',
+    '１００００',
+    '10000%00',
+    '10000/',
+    '10000?x',
+  ),
   segment,
 );
 const query = fc.oneof(
   fc.constant(''),
-  fc.constantFrom('?details', '?verbose', '?details=false', '?exclude=database', '?exclude=', '?details&details&verbose=0'),
-  fc.array(fc.tuple(segment, segment), { maxLength: 5 }).map((pairs) => `?${pairs.map(([k, v]) => `${k}=${v}`).join('&')}`),
+  fc.constantFrom(
+    '?details',
+    '?verbose',
+    '?details=false',
+    '?exclude=database',
+    '?exclude=',
+    '?details&details&verbose=0',
+  ),
+  fc
+    .array(fc.tuple(segment, segment), { maxLength: 5 })
+    .map((pairs) => `?${pairs.map(([k, v]) => `${k}=${v}`).join('&')}`),
 );
 const path = fc.oneof(
   { weight: 4, arbitrary: accountId.map((id) => `/accounts/${id}`) },
-  { weight: 3, arbitrary: fc.tuple(fc.constantFrom('/health', '/health/live', '/health/ready', '/health/started', '/health/'), query).map(([p, q]) => p + q) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.constantFrom('/health', '/health/live', '/health/ready', '/health/started', '/health/'), query)
+      .map(([p, q]) => p + q),
+  },
   { weight: 1, arbitrary: segment.map((name) => `/health/checks/${name}`) },
   { weight: 1, arbitrary: segment.map((state) => `/testability/healthy/${state}`) },
   { weight: 3, arbitrary: fc.array(segment, { minLength: 0, maxLength: 6 }).map((parts) => `/${parts.join('/')}`) },
-  { weight: 1, arbitrary: fc.constantFrom('*', 'http://127.0.0.1/health', 'http://evil.example/accounts/10000', '//accounts//10000', '/accounts/10000#frag') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '*',
+      'http://127.0.0.1/health',
+      'http://evil.example/accounts/10000',
+      '//accounts//10000',
+      '/accounts/10000#frag',
+    ),
+  },
 );
 const method = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('GET', 'HEAD') },
-  { weight: 3, arbitrary: fc.constantFrom('POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'PROPFIND', 'SEARCH', 'PURGE', 'LINK', 'QUERY') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      'POST',
+      'PUT',
+      'DELETE',
+      'PATCH',
+      'OPTIONS',
+      'TRACE',
+      'PROPFIND',
+      'SEARCH',
+      'PURGE',
+      'LINK',
+      'QUERY',
+    ),
+  },
   { weight: 1, arbitrary: fc.stringMatching(/^[A-Z]{1,12}$/) },
 );
-const visible = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 60 });
+const visible = fc.string({
+  unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+  maxLength: 60,
+});
 const headerName = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,30}$/);
 const header = fc.oneof(
   fc.tuple(headerName, visible),
-  fc.tuple(fc.constantFrom('Accept', 'Authorization', 'Content-Type', 'Cookie', 'X-Forwarded-For', 'X-Request-Id', 'Range', 'If-None-Match', 'Expect', 'Accept-Encoding'), visible),
-  fc.tuple(fc.constant('Accept'), fc.constantFrom('application/health+json', 'text/plain', '*/*', 'application/json;q=0', '')),
-  fc.tuple(headerName, fc.integer({ min: 1000, max: 12_000 }).map((n) => 'v'.repeat(n))),
+  fc.tuple(
+    fc.constantFrom(
+      'Accept',
+      'Authorization',
+      'Content-Type',
+      'Cookie',
+      'X-Forwarded-For',
+      'X-Request-Id',
+      'Range',
+      'If-None-Match',
+      'Expect',
+      'Accept-Encoding',
+    ),
+    visible,
+  ),
+  fc.tuple(
+    fc.constant('Accept'),
+    fc.constantFrom('application/health+json', 'text/plain', '*/*', 'application/json;q=0', ''),
+  ),
+  fc.tuple(
+    headerName,
+    fc.integer({ min: 1000, max: 12_000 }).map((n) => 'v'.repeat(n)),
+  ),
 );
-const body = fc.option(fc.oneof(visible, fc.constantFrom('{}', '{"id":"10000"}', '{"a":', 'null', '[]', '{"__proto__":{"x":1}}')), { nil: undefined });
+const body = fc.option(
+  fc.oneof(visible, fc.constantFrom('{}', '{"id":"10000"}', '{"a":', 'null', '[]', '{"__proto__":{"x":1}}')),
+  { nil: undefined },
+);
 
 interface WellFormed {
   readonly method: string;
@@ -128,39 +225,84 @@ function render(request: WellFormed): string {
 /** Malformed or hostile bytes; each kind names what it tries. */
 /** heads: which of the requests sent are HEAD, so their bodiless answers parse right. */
 const malformed: fc.Arbitrary<{ kind: string; bytes: Buffer; heads?: boolean[] }> = fc.oneof(
-  fc.uint8Array({ minLength: 1, maxLength: 3000 }).map((bytes) => ({ kind: 'random bytes', bytes: Buffer.from(bytes) })),
-  fc.tuple(visible, visible).map(([a, b]) => ({ kind: 'garbage request line', bytes: Buffer.from(`${a}\r\n${b}\r\n\r\n`) })),
-  fc.tuple(fc.constantFrom('GET', 'POST', 'G ET', 'get', ''), anyText, fc.constantFrom('HTTP/1.1', 'HTTP/0.9', 'HTTP/2.0', 'HTTP/1.1x', 'HTTP/1', 'HTTPS/1.1', '', 'HTTP/1.1 extra'))
-    .map(([m, target, version]) => ({ kind: 'raw unicode/NUL/space in the request line', bytes: Buffer.from(`${m} /${target} ${version}\r\nHost: x\r\n\r\n`, 'utf8') })),
-  fc.constantFrom('GET /\r\n', 'GET /health\r\n', 'GET /accounts/10000\r\n\r\n', '\r\n\r\n', '\r\n', 'GET\r\n\r\n').map((text) => ({ kind: 'HTTP/0.9 and bare lines', bytes: Buffer.from(text) })),
-  fc.tuple(visible, fc.constantFrom(':', ' :', ': ', '')).chain(([name, sep]) =>
-    fc.constantFrom(
-      `GET /health HTTP/1.1\r\nHost: x\r\n${name}${sep}\r\n\r\n`,
-      `GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n folded\r\n\r\n`,
-      `GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n`,
-      `GET /health HTTP/1.1\r\nHost: x\r\nX A: b\r\n\r\n`,
-      `GET /health HTTP/1.1\r\nHost: x\r\n: empty-name\r\n\r\n`,
-      `GET /health HTTP/1.1\nHost: x\n\n`,
-      `GET /health HTTP/1.1\r\nHost: x\rX-A: b\r\n\r\n`,
-    ).map((text) => ({ kind: 'bad header syntax', bytes: Buffer.from(text, 'latin1') })),
-  ),
-  fc.integer({ min: 17_000, max: 80_000 }).map((n) => ({ kind: 'huge header', bytes: Buffer.from(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(n)}\r\n\r\n`) })),
-  fc.integer({ min: 17_000, max: 80_000 }).map((n) => ({ kind: 'huge URL', bytes: Buffer.from(`GET /accounts/${'9'.repeat(n)} HTTP/1.1\r\nHost: x\r\n\r\n`) })),
+  fc
+    .uint8Array({ minLength: 1, maxLength: 3000 })
+    .map((bytes) => ({ kind: 'random bytes', bytes: Buffer.from(bytes) })),
+  fc
+    .tuple(visible, visible)
+    .map(([a, b]) => ({ kind: 'garbage request line', bytes: Buffer.from(`${a}\r\n${b}\r\n\r\n`) })),
+  fc
+    .tuple(
+      fc.constantFrom('GET', 'POST', 'G ET', 'get', ''),
+      anyText,
+      fc.constantFrom('HTTP/1.1', 'HTTP/0.9', 'HTTP/2.0', 'HTTP/1.1x', 'HTTP/1', 'HTTPS/1.1', '', 'HTTP/1.1 extra'),
+    )
+    .map(([m, target, version]) => ({
+      kind: 'raw unicode/NUL/space in the request line',
+      bytes: Buffer.from(`${m} /${target} ${version}\r\nHost: x\r\n\r\n`, 'utf8'),
+    })),
+  fc
+    .constantFrom('GET /\r\n', 'GET /health\r\n', 'GET /accounts/10000\r\n\r\n', '\r\n\r\n', '\r\n', 'GET\r\n\r\n')
+    .map((text) => ({ kind: 'HTTP/0.9 and bare lines', bytes: Buffer.from(text) })),
+  fc
+    .tuple(visible, fc.constantFrom(':', ' :', ': ', ''))
+    .chain(([name, sep]) =>
+      fc
+        .constantFrom(
+          `GET /health HTTP/1.1\r\nHost: x\r\n${name}${sep}\r\n\r\n`,
+          `GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n folded\r\n\r\n`,
+          `GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n`,
+          `GET /health HTTP/1.1\r\nHost: x\r\nX A: b\r\n\r\n`,
+          `GET /health HTTP/1.1\r\nHost: x\r\n: empty-name\r\n\r\n`,
+          `GET /health HTTP/1.1\nHost: x\n\n`,
+          `GET /health HTTP/1.1\r\nHost: x\rX-A: b\r\n\r\n`,
+        )
+        .map((text) => ({ kind: 'bad header syntax', bytes: Buffer.from(text, 'latin1') })),
+    ),
+  fc.integer({ min: 17_000, max: 80_000 }).map((n) => ({
+    kind: 'huge header',
+    bytes: Buffer.from(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(n)}\r\n\r\n`),
+  })),
+  fc.integer({ min: 17_000, max: 80_000 }).map((n) => ({
+    kind: 'huge URL',
+    bytes: Buffer.from(`GET /accounts/${'9'.repeat(n)} HTTP/1.1\r\nHost: x\r\n\r\n`),
+  })),
   fc.integer({ min: 100, max: 3000 }).map((n) => ({
     kind: 'very many headers',
-    bytes: Buffer.from(`GET /health HTTP/1.1\r\nHost: x\r\n${Array.from({ length: n }, (_, i) => `X-H${i}: ${i}`).join('\r\n')}\r\n\r\n`),
+    bytes: Buffer.from(
+      `GET /health HTTP/1.1\r\nHost: x\r\n${Array.from({ length: n }, (_, i) => `X-H${i}: ${i}`).join('\r\n')}\r\n\r\n`,
+    ),
   })),
-  fc.constantFrom('zz\r\nabc\r\n0\r\n\r\n', '5\r\nab\r\n0\r\n\r\n', 'ffffffffffffffffffff\r\nx\r\n', '3\r\nabc0\r\n\r\n', '-1\r\n\r\n', '3;ext\r\nabc\r\n0\r\nTrailer: x\r\n\r\n', '3\nabc\n0\n\n')
-    .map((chunks) => ({ kind: 'invalid chunked encoding', bytes: Buffer.from(`POST /accounts/10000 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}`) })),
-  fc.constantFrom(
-    'Content-Length: 5\r\nContent-Length: 6',
-    'Content-Length: -1',
-    'Content-Length: 1e3',
-    'Content-Length: 99999999999999999999',
-    'Content-Length: 3\r\nTransfer-Encoding: chunked',
-    'Transfer-Encoding: gzip, chunked',
-    'Transfer-Encoding: chunked, identity',
-  ).map((framing) => ({ kind: 'conflicting framing', bytes: Buffer.from(`POST /health HTTP/1.1\r\nHost: x\r\n${framing}\r\n\r\nabc`) })),
+  fc
+    .constantFrom(
+      'zz\r\nabc\r\n0\r\n\r\n',
+      '5\r\nab\r\n0\r\n\r\n',
+      'ffffffffffffffffffff\r\nx\r\n',
+      '3\r\nabc0\r\n\r\n',
+      '-1\r\n\r\n',
+      '3;ext\r\nabc\r\n0\r\nTrailer: x\r\n\r\n',
+      '3\nabc\n0\n\n',
+    )
+    .map((chunks) => ({
+      kind: 'invalid chunked encoding',
+      bytes: Buffer.from(
+        `POST /accounts/10000 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}`,
+      ),
+    })),
+  fc
+    .constantFrom(
+      'Content-Length: 5\r\nContent-Length: 6',
+      'Content-Length: -1',
+      'Content-Length: 1e3',
+      'Content-Length: 99999999999999999999',
+      'Content-Length: 3\r\nTransfer-Encoding: chunked',
+      'Transfer-Encoding: gzip, chunked',
+      'Transfer-Encoding: chunked, identity',
+    )
+    .map((framing) => ({
+      kind: 'conflicting framing',
+      bytes: Buffer.from(`POST /health HTTP/1.1\r\nHost: x\r\n${framing}\r\n\r\nabc`),
+    })),
   fc.tuple(wellFormed, fc.uint8Array({ minLength: 1, maxLength: 200 })).map(([request, junk]) => ({
     kind: 'pipelined junk after a request',
     bytes: Buffer.concat([Buffer.from(render(request).replace('Connection: close\r\n', '')), Buffer.from(junk)]),
@@ -173,14 +315,20 @@ const malformed: fc.Arbitrary<{ kind: string; bytes: Buffer; heads?: boolean[] }
   })),
   fc.tuple(wellFormed, fc.double({ min: 0, max: 1, noNaN: true })).map(([request, at]) => {
     const text = render(request);
-    return { kind: 'truncated request', bytes: Buffer.from(text.slice(0, Math.floor(text.length * at))), heads: [request.method === 'HEAD'] };
+    return {
+      kind: 'truncated request',
+      bytes: Buffer.from(text.slice(0, Math.floor(text.length * at))),
+      heads: [request.method === 'HEAD'],
+    };
   }),
-  fc.constantFrom(
-    'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n',
-    'GET /health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
-    'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n',
-    'GET /health HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc',
-  ).map((text) => ({ kind: 'protocol switches', bytes: Buffer.from(text) })),
+  fc
+    .constantFrom(
+      'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n',
+      'GET /health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
+      'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n',
+      'GET /health HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc',
+    )
+    .map((text) => ({ kind: 'protocol switches', bytes: Buffer.from(text) })),
 );
 
 // ---- the run ----------------------------------------------------------------------------------
@@ -211,7 +359,8 @@ describe(`HTTP fuzzing of the built service (fast-check seed ${SEED})`, () => {
     counts.requests++;
     if (kind !== undefined) counts.byKind.set(kind, (counts.byKind.get(kind) ?? 0) + 1);
     if (exchange.responses.length === 0) counts.noAnswer++;
-    for (const response of exchange.responses) counts.byStatus.set(response.status, (counts.byStatus.get(response.status) ?? 0) + 1);
+    for (const response of exchange.responses)
+      counts.byStatus.set(response.status, (counts.byStatus.get(response.status) ?? 0) + 1);
   }
 
   async function sendWellFormed(request: WellFormed): Promise<void> {
@@ -222,9 +371,13 @@ describe(`HTTP fuzzing of the built service (fast-check seed ${SEED})`, () => {
     const finals = exchange.responses.filter((response) => response.status >= 200);
     assert.equal(finals.length, 1, `one answer: ${JSON.stringify(exchange.received.slice(0, 300))}`);
     const answer = finals[0]!;
-    assert.ok(answer.status < 500, `${request.method} ${request.path.slice(0, 200)} answered ${answer.status}: ${answer.body}`);
+    assert.ok(
+      answer.status < 500,
+      `${request.method} ${request.path.slice(0, 200)} answered ${answer.status}: ${answer.body}`,
+    );
     const lookup = /^\/accounts\/(\d+)$/.exec(request.path);
-    const seeded = lookup !== null && Number(lookup[1]) >= 10_000 && Number(lookup[1]) <= 10_099 && lookup[1]!.length === 5;
+    const seeded =
+      lookup !== null && Number(lookup[1]) >= 10_000 && Number(lookup[1]) <= 10_099 && lookup[1]!.length === 5;
     // The oracle for a plain valid lookup; extras that change the answer (Expect, oversize headers) are left out.
     const plain =
       request.host &&
@@ -237,7 +390,15 @@ describe(`HTTP fuzzing of the built service (fast-check seed ${SEED})`, () => {
     }
   }
 
-  async function sendMalformed({ kind, bytes, heads }: { kind: string; bytes: Buffer; heads?: boolean[] }): Promise<void> {
+  async function sendMalformed({
+    kind,
+    bytes,
+    heads,
+  }: {
+    kind: string;
+    bytes: Buffer;
+    heads?: boolean[];
+  }): Promise<void> {
     const exchange = await rawExchange(port, bytes, heads === undefined ? {} : { headRequests: heads });
     tally(exchange, kind);
     alive();
@@ -270,10 +431,17 @@ describe(`HTTP fuzzing of the built service (fast-check seed ${SEED})`, () => {
     rss.push({ label: `at the end (${counts.requests} requests)`, kb: await rssKb(service.pid) });
     const warm = rss.find((sample) => sample.label.startsWith('after warm-up'))!.kb;
     const end = rss[rss.length - 1]!.kb;
-    const statuses = [...counts.byStatus.entries()].sort(([a], [b]) => a - b).map(([status, n]) => `${status}:${n}`).join(' ');
-    t.diagnostic(`requests fuzzed: ${counts.requests} (seed ${SEED}); answers by status: ${statuses}; closed without an answer: ${counts.noAnswer}`);
+    const statuses = [...counts.byStatus.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([status, n]) => `${status}:${n}`)
+      .join(' ');
+    t.diagnostic(
+      `requests fuzzed: ${counts.requests} (seed ${SEED}); answers by status: ${statuses}; closed without an answer: ${counts.noAnswer}`,
+    );
     t.diagnostic(`malformed kinds: ${[...counts.byKind.entries()].map(([k, n]) => `${k} ${n}`).join(', ')}`);
-    t.diagnostic(`RSS: ${rss.map((sample) => `${sample.label} ${Math.round(sample.kb / 1024)} MB`).join(', ')}; growth after warm-up ${Math.round((end - warm) / 1024)} MB (limit ${RSS_GROWTH_LIMIT_KB / 1024} MB)`);
+    t.diagnostic(
+      `RSS: ${rss.map((sample) => `${sample.label} ${Math.round(sample.kb / 1024)} MB`).join(', ')}; growth after warm-up ${Math.round((end - warm) / 1024)} MB (limit ${RSS_GROWTH_LIMIT_KB / 1024} MB)`,
+    );
     assert.ok(counts.requests >= 2 * WARM_UP_RUNS + WELL_FORMED_RUNS + MALFORMED_RUNS, 'every run sent its request');
     assert.ok(end - warm < RSS_GROWTH_LIMIT_KB, `RSS grew by ${end - warm} kB after warm-up`);
     assert.ok(![...counts.byStatus.keys()].some((status) => status >= 500), 'no 5xx at all');

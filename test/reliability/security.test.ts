@@ -44,7 +44,7 @@ describe('the testability routes', () => {
         for (const state of ['false', '0', 'F']) {
           const response = await fetch(`${service.url}/testability/healthy/${state}`, { method });
           assert.equal(response.status, 404, `${method} /testability/healthy/${state}`);
-          assert.equal((await response.json() as { statusCode: number }).statusCode, 404);
+          assert.equal(((await response.json()) as { statusCode: number }).statusCode, 404);
         }
       }
       for (const path of ['/health', '/health/live', '/health/ready']) {
@@ -73,7 +73,9 @@ describe('the testability routes', () => {
       TESTABILITY_ENABLED: 'true',
       [TESTABILITY_PRODUCTION_OVERRIDE]: 'true',
     });
-    const warning = service.logs.find((line) => line.level === 40 && /testability routes are enabled/.test(String(line.msg)));
+    const warning = service.logs.find(
+      (line) => line.level === 40 && /testability routes are enabled/.test(String(line.msg)),
+    );
     assert.ok(warning, `a warning about the testability routes; logs: ${JSON.stringify(service.logs)}`);
     assert.equal((await fetch(`${service.url}/testability/healthy/false`, { method: 'PUT' })).status, 200);
     assert.equal((await fetch(`${service.url}/health`)).status, 503, 'the switch really is live');
@@ -91,7 +93,10 @@ describe('health details and the token (built service, every log line captured)'
   });
 
   async function body(path: string, authorization?: string): Promise<{ status: number; text: string }> {
-    const response = await fetch(`${service.url}${path}`, authorization === undefined ? {} : { headers: { authorization } });
+    const response = await fetch(
+      `${service.url}${path}`,
+      authorization === undefined ? {} : { headers: { authorization } },
+    );
     return { status: response.status, text: await response.text() };
   }
 
@@ -105,7 +110,12 @@ describe('health details and the token (built service, every log line captured)'
       'Bearer ',
       `Bearer ${'x'.repeat(4000)}`,
     ];
-    for (const path of ['/health?details', '/health?verbose', '/health/ready?details', '/health/checks/database?details']) {
+    for (const path of [
+      '/health?details',
+      '/health?verbose',
+      '/health/ready?details',
+      '/health/checks/database?details',
+    ]) {
       const none = await body(path);
       const right = await body(path, `Bearer ${token}`);
       assert.notEqual(right.text, none.text, `${path}: the right token shows more`);
@@ -120,12 +130,23 @@ describe('health details and the token (built service, every log line captured)'
     // The token where clients send it (the Authorization header), on every kind of answer, and in the raw
     // bytes of requests the HTTP parser rejects (which a careless error log would dump). The URL is not
     // a place for secrets: the access log records it, as access logs do.
-    for (const path of ['/health', '/health?details', '/health/ready?verbose', '/accounts/10000', '/accounts/x', '/nothing']) {
-      for (const authorization of [`Bearer ${token}`, `Bearer ${token}x`, `Basic ${token}`]) await body(path, authorization);
+    for (const path of [
+      '/health',
+      '/health?details',
+      '/health/ready?verbose',
+      '/accounts/10000',
+      '/accounts/x',
+      '/nothing',
+    ]) {
+      for (const authorization of [`Bearer ${token}`, `Bearer ${token}x`, `Basic ${token}`])
+        await body(path, authorization);
     }
     const port = portOf(service.url);
     await rawExchange(port, `GET /health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nBad Header\r\n\r\n`);
-    await rawExchange(port, `GET /health HTTP/1.1\r\nAuthorization: Bearer ${token}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    await rawExchange(
+      port,
+      `GET /health HTTP/1.1\r\nAuthorization: Bearer ${token}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
     await rawExchange(port, `BREW /health HTTP/1.1\r\nAuthorization: Bearer ${token}\r\n\r\n`);
     assert.equal(await service.stop('SIGTERM'), 0);
 
@@ -186,7 +207,11 @@ describe('safe headers and error bodies, on success and on every kind of error',
 
   async function viaSocket(bytes: string): Promise<RawResponse> {
     const exchange = await rawExchange(portOf(service.url), bytes);
-    assert.equal(exchange.responses.length, 1, `one response to ${JSON.stringify(bytes.slice(0, 60))}: ${exchange.received}`);
+    assert.equal(
+      exchange.responses.length,
+      1,
+      `one response to ${JSON.stringify(bytes.slice(0, 60))}: ${exchange.received}`,
+    );
     return exchange.responses[0]!;
   }
 
@@ -198,7 +223,8 @@ describe('safe headers and error bodies, on success and on every kind of error',
   async function viaSocketLast(bytes: string, name: string): Promise<RawResponse> {
     const exchange = await rawExchange(portOf(service.url), bytes);
     assert.ok(exchange.responses.length >= 1 && exchange.responses.length <= 2, `${name}: ${exchange.received}`);
-    for (const early of exchange.responses.slice(0, -1)) check(`${name} (answered before the body)`, early, early.status);
+    for (const early of exchange.responses.slice(0, -1))
+      check(`${name} (answered before the body)`, early, early.status);
     return exchange.responses[exchange.responses.length - 1]!;
   }
 
@@ -207,7 +233,11 @@ describe('safe headers and error bodies, on success and on every kind of error',
     assert.equal(answer.headers['x-powered-by'], undefined, `${name}: no X-Powered-By`);
     assert.equal(answer.headers['x-content-type-options'], 'nosniff', `${name}: X-Content-Type-Options: nosniff`);
     if (answer.status >= 400) {
-      assert.deepEqual(leaksIn(answer.body, [dir, INTERNAL_PATH, 'lmdb', 'invalid cursor']), [], `${name} leaks internals: ${answer.body}`);
+      assert.deepEqual(
+        leaksIn(answer.body, [dir, INTERNAL_PATH, 'lmdb', 'invalid cursor']),
+        [],
+        `${name} leaks internals: ${answer.body}`,
+      );
       const parsed = JSON.parse(answer.body) as { statusCode?: number };
       assert.equal(parsed.statusCode ?? answer.status, answer.status, `${name}: a JSON error body`);
     }
@@ -229,24 +259,53 @@ describe('safe headers and error bodies, on success and on every kind of error',
     {
       name: 'a body too large',
       expect: 413,
-      send: () => viaFetch('/accounts/10000', { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(20_000) }),
+      send: () =>
+        viaFetch('/accounts/10000', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: 'x'.repeat(20_000),
+        }),
     },
     {
       name: 'malformed JSON',
       expect: 400,
-      send: () => viaFetch('/accounts/10000', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":' }),
+      send: () =>
+        viaFetch('/accounts/10000', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":' }),
     },
     { name: 'garbage on the socket', expect: 400, send: () => viaSocket('\x00\x01garbage\r\n\r\n') },
-    { name: 'a bad header line', expect: 400, send: () => viaSocket('GET /health HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n') },
-    { name: 'invalid chunked encoding', expect: 400, send: () => viaSocketLast('POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'invalid chunked encoding') },
-    { name: 'headers too large', expect: 431, send: () => viaSocket(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`) },
+    {
+      name: 'a bad header line',
+      expect: 400,
+      send: () => viaSocket('GET /health HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n'),
+    },
+    {
+      name: 'invalid chunked encoding',
+      expect: 400,
+      send: () =>
+        viaSocketLast(
+          'POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+          'invalid chunked encoding',
+        ),
+    },
+    {
+      name: 'headers too large',
+      expect: 431,
+      send: () => viaSocket(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`),
+    },
     // Node answers these itself unless told otherwise: a bare 417.
-    { name: 'an unsupported Expect', expect: 417, send: () => viaSocket('GET /health HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n') },
+    {
+      name: 'an unsupported Expect',
+      expect: 417,
+      send: () => viaSocket('GET /health HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n'),
+    },
     // Upgrade is ignored (RFC 9110 7.8 allows it): the usual answer, never a 101.
     {
       name: 'an upgrade to websocket',
       expect: 200,
-      send: () => viaSocket('GET /health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n'),
+      send: () =>
+        viaSocket(
+          'GET /health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        ),
     },
   ];
 
@@ -268,7 +327,10 @@ describe('safe headers and error bodies, on success and on every kind of error',
 
   async function healthyAgain(): Promise<void> {
     faulty.setMode('ok');
-    await waitFor(async () => (await viaFetch('/health')).status === 200, { timeoutMs: 2000, what: '/health 200 again' });
+    await waitFor(async () => (await viaFetch('/health')).status === 200, {
+      timeoutMs: 2000,
+      what: '/health 200 again',
+    });
   }
 
   it('a database outage: 503s are clean and carry nosniff', async () => {
@@ -288,7 +350,11 @@ describe('safe headers and error bodies, on success and on every kind of error',
     try {
       const lookup = await viaFetch('/accounts/10000');
       check('a lookup', lookup, 500);
-      assert.deepEqual(JSON.parse(lookup.body), { statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+      assert.deepEqual(JSON.parse(lookup.body), {
+        statusCode: 500,
+        error: 'Internal Server Error',
+        message: 'internal error',
+      });
       check('/health', await health503(), 503);
     } finally {
       await healthyAgain();
@@ -296,7 +362,9 @@ describe('safe headers and error bodies, on success and on every kind of error',
   });
 
   it('an unsupported Expect gets the error body and the request id like any other error', async () => {
-    const answer = await viaSocket('GET /health HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nX-Request-Id: expect-1\r\n\r\n');
+    const answer = await viaSocket(
+      'GET /health HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nX-Request-Id: expect-1\r\n\r\n',
+    );
     check('417', answer, 417);
     assert.equal(answer.headers['x-request-id'], 'expect-1');
     assert.equal(answer.headers['content-type'], 'application/json; charset=utf-8');
@@ -307,13 +375,16 @@ describe('safe headers and error bodies, on success and on every kind of error',
     });
   });
 
-  it('Expect: 100-continue: the interim 100 is Node\'s bare one (documented), the final answer carries the usual headers', async () => {
+  it("Expect: 100-continue: the interim 100 is Node's bare one (documented), the final answer carries the usual headers", async () => {
     const exchange = await rawExchange(
       portOf(service.url),
       'POST /nothing HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
     );
     assert.match(exchange.received, /^HTTP\/1\.1 100 Continue\r\n\r\n/, 'the interim answer has no header at all');
-    assert.deepEqual(exchange.responses.map((response) => response.status), [100, 404]);
+    assert.deepEqual(
+      exchange.responses.map((response) => response.status),
+      [100, 404],
+    );
     check('the final answer after 100-continue', exchange.responses[1]!, 404);
   });
 });
@@ -330,8 +401,14 @@ describe('the 503 of a server that is closing', () => {
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     await withDeadline(new Promise((resolve) => socket.once('connect', resolve)), 5000, 'the connection');
     // A request in flight (half its body sent) keeps this connection open while the server closes.
-    socket.write('PUT /testability/healthy/true HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\n12345');
-    assert.equal((await fetch(`${service.url}/health`)).status, 200, 'a round trip: the half-sent request has been read');
+    socket.write(
+      'PUT /testability/healthy/true HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\n12345',
+    );
+    assert.equal(
+      (await fetch(`${service.url}/health`)).status,
+      200,
+      'a round trip: the half-sent request has been read',
+    );
     const closing = service.close();
     try {
       await waitFor(() => !service.app.server.listening, { timeoutMs: 5000, what: 'the server to close' });
@@ -343,7 +420,11 @@ describe('the 503 of a server that is closing', () => {
       await withDeadline(closing, 10_000, 'the app to close');
     }
     const responses = parseResponses(received);
-    assert.deepEqual(responses.map((response) => response.status), [200, 503], received);
+    assert.deepEqual(
+      responses.map((response) => response.status),
+      [200, 503],
+      received,
+    );
     const answer = responses[1]!;
     assert.equal(answer.headers['x-content-type-options'], 'nosniff');
     assert.equal(answer.headers['x-request-id'], 'closing-1');

@@ -85,7 +85,12 @@ async function storeContents(dbPath: string, accounts: number): Promise<{ count:
  */
 async function killDuringSeeding(
   t: TestContext,
-  { accounts, kills, seed, minDuringSeeding }: { accounts: number; kills: number; seed: number; minDuringSeeding: number },
+  {
+    accounts,
+    kills,
+    seed,
+    minDuringSeeding,
+  }: { accounts: number; kills: number; seed: number; minDuringSeeding: number },
 ): Promise<void> {
   const env: Record<string, string> = accounts === 100 ? {} : { SEED_ACCOUNTS: String(accounts) };
   const timing = await calibrate(env);
@@ -109,7 +114,11 @@ async function killDuringSeeding(
       try {
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         service.child.kill('SIGKILL');
-        assert.equal(await withDeadline(service.exited, 10_000, 'the killed service to exit'), 'SIGKILL', `kill ${i + 1} at ${delayMs} ms`);
+        assert.equal(
+          await withDeadline(service.exited, 10_000, 'the killed service to exit'),
+          'SIGKILL',
+          `kill ${i + 1} at ${delayMs} ms`,
+        );
       } finally {
         await service.cleanup();
       }
@@ -119,7 +128,10 @@ async function killDuringSeeding(
           ? 'during seeding'
           : 'before seeding';
       phases[phase]++;
-      assert.ok(!/Error|error/.test(service.stderr()), `kill ${i + 1}: the start before it failed: ${service.stderr()}`);
+      assert.ok(
+        !/Error|error/.test(service.stderr()),
+        `kill ${i + 1}: the start before it failed: ${service.stderr()}`,
+      );
       const { count, seeded } = await storeContents(dbPath, accounts);
       found[seeded ? 'all' : count === 0 ? 'none' : 'part']++;
       // A start on a complete seed writes nothing, so a kill there proves little: start the next kill
@@ -132,7 +144,10 @@ async function killDuringSeeding(
       }
     }
     // A test whose kills all missed the seed would prove nothing.
-    assert.ok(phases['during seeding'] >= minDuringSeeding, `only ${phases['during seeding']} of ${kills} kills landed during seeding`);
+    assert.ok(
+      phases['during seeding'] >= minDuringSeeding,
+      `only ${phases['during seeding']} of ${kills} kills landed during seeding`,
+    );
 
     const final = await startService({ env, dataDir });
     try {
@@ -147,7 +162,11 @@ async function killDuringSeeding(
     } finally {
       await final.cleanup();
     }
-    assert.deepEqual(await storeContents(dbPath, accounts), { count: accounts, seeded: true }, 'exactly the seeded count after the final stop');
+    assert.deepEqual(
+      await storeContents(dbPath, accounts),
+      { count: accounts, seeded: true },
+      'exactly the seeded count after the final stop',
+    );
     t.diagnostic(
       `kills during startup: ${kills} (${phases['before seeding']} before seeding, ${phases['during seeding']} during, ` +
         `${phases['after seeding']} after); data after each kill: ${found.all} times a complete seed, ${found.part} times ` +

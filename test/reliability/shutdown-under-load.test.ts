@@ -44,8 +44,12 @@ function get(port: number, path: string, agent: Agent | false, id: string): Prom
         );
       },
     );
-    request.on('timeout', () => request.destroy(Object.assign(new Error('no answer within 10 s'), { code: 'TIMEOUT' })));
-    request.on('error', (error: NodeJS.ErrnoException) => resolve({ id, sentAt, doneAt: Date.now(), result: error.code ?? error.message }));
+    request.on('timeout', () =>
+      request.destroy(Object.assign(new Error('no answer within 10 s'), { code: 'TIMEOUT' })),
+    );
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      resolve({ id, sentAt, doneAt: Date.now(), result: error.code ?? error.message }),
+    );
     request.end();
   });
 }
@@ -87,11 +91,15 @@ async function shutDownUnderLoad(label: string, respectReadiness: boolean) {
   });
   let readyDownAt: number | undefined;
   const routing = () =>
-    exitedAt === undefined && (!respectReadiness || readyDownAt === undefined || Date.now() < readyDownAt + REACTION_MS);
+    exitedAt === undefined &&
+    (!respectReadiness || readyDownAt === undefined || Date.now() < readyDownAt + REACTION_MS);
   const load = startLoad(port, label, routing);
 
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  assert.ok(load.outcomes.length > 2 * WORKERS, `the load is running (${load.outcomes.length} requests in the first second)`);
+  assert.ok(
+    load.outcomes.length > 2 * WORKERS,
+    `the load is running (${load.outcomes.length} requests in the first second)`,
+  );
 
   const signalAt = Date.now();
   service.child.kill('SIGTERM');
@@ -108,12 +116,20 @@ async function shutDownUnderLoad(label: string, respectReadiness: boolean) {
   assert.ok(readyDownAt !== undefined, `readiness turned 503 during the drain; polls: ${readyPolls.join(' ')}`);
   // The poll itself queues behind the load, so "at once" is judged by the drain: the orchestrator must
   // see 503 while the service still serves everything.
-  assert.ok(readyDownAt - signalAt < DRAIN_DELAY_MS, `readiness turned 503 within the drain (${readyDownAt - signalAt} ms)`);
+  assert.ok(
+    readyDownAt - signalAt < DRAIN_DELAY_MS,
+    `readiness turned 503 within the drain (${readyDownAt - signalAt} ms)`,
+  );
   assert.equal(code, 0, `exit code; stderr: ${service.stderr()}`);
   const exitMs = exitedAt! - signalAt;
-  assert.ok(exitMs < DRAIN_DELAY_MS + SHUTDOWN_TIMEOUT_MS, `exited ${exitMs} ms after SIGTERM, within its grace period`);
+  assert.ok(
+    exitMs < DRAIN_DELAY_MS + SHUTDOWN_TIMEOUT_MS,
+    `exited ${exitMs} ms after SIGTERM, within its grace period`,
+  );
   // The ids of the requests the service answered, from its access log.
-  const answered = new Set(service.logs.map((line) => line.requestId).filter((id): id is string => typeof id === 'string'));
+  const answered = new Set(
+    service.logs.map((line) => line.requestId).filter((id): id is string => typeof id === 'string'),
+  );
   return { service, outcomes: load.outcomes, signalAt, readyMs: readyDownAt - signalAt, readyPolls, exitMs, answered };
 }
 
@@ -131,8 +147,15 @@ describe('shutdown under load (built service, real signals)', () => {
         `readiness 503 ${run.readyMs} ms after SIGTERM; exit 0 after ${run.exitMs} ms; ` +
         `requests dropped: ${run.outcomes.filter((o) => o.result !== 200).length}`,
     );
-    assert.deepEqual(run.outcomes.filter((o) => o.result !== 200).map((o) => `${o.id}: ${o.result}`), [], 'every request answered 200');
-    assert.ok(afterSignal.length >= WORKERS, `requests kept coming and being served after SIGTERM (${afterSignal.length})`);
+    assert.deepEqual(
+      run.outcomes.filter((o) => o.result !== 200).map((o) => `${o.id}: ${o.result}`),
+      [],
+      'every request answered 200',
+    );
+    assert.ok(
+      afterSignal.length >= WORKERS,
+      `requests kept coming and being served after SIGTERM (${afterSignal.length})`,
+    );
   });
 
   it('clients that ignore readiness and keep connecting through the close: everything the service accepted is answered', async (t) => {
@@ -143,7 +166,9 @@ describe('shutdown under load (built service, real signals)', () => {
     const earlyDrain = run.outcomes.filter((o) => o.sentAt >= run.signalAt && o.sentAt < drainedBy - 200);
     const late = run.outcomes.filter((o) => o.sentAt >= drainedBy - 200);
     const failed = run.outcomes.filter((o) => typeof o.result === 'string');
-    const dropped = failed.filter((o) => run.answered.has(o.id) || !/^(ECONNREFUSED|ECONNRESET|EPIPE)$/.test(String(o.result)));
+    const dropped = failed.filter(
+      (o) => run.answered.has(o.id) || !/^(ECONNREFUSED|ECONNRESET|EPIPE)$/.test(String(o.result)),
+    );
     const notAccepted = failed.filter((o) => !dropped.includes(o));
     t.diagnostic(
       `requests during shutdown: ${earlyDrain.length + late.length} (sent in the first ${DRAIN_DELAY_MS - 200} ms of the drain: ${summary(earlyDrain)}; ` +
@@ -154,16 +179,28 @@ describe('shutdown under load (built service, real signals)', () => {
         `${notAccepted.length}; answered 503 by the closing server: ${run.outcomes.filter((o) => o.result === 503).length}`,
     );
     assert.ok(run.answered.size > 2 * WORKERS, 'the access log recorded the answered requests');
-    assert.deepEqual(beforeSignal.filter((o) => o.result !== 200).map((o) => `${o.id}: ${o.result}`), [], 'requests before SIGTERM: all 200');
-    assert.deepEqual(earlyDrain.filter((o) => o.result !== 200).map((o) => `${o.id}: ${o.result}`), [], 'requests during the drain: all 200');
+    assert.deepEqual(
+      beforeSignal.filter((o) => o.result !== 200).map((o) => `${o.id}: ${o.result}`),
+      [],
+      'requests before SIGTERM: all 200',
+    );
+    assert.deepEqual(
+      earlyDrain.filter((o) => o.result !== 200).map((o) => `${o.id}: ${o.result}`),
+      [],
+      'requests during the drain: all 200',
+    );
     assert.ok(earlyDrain.length >= WORKERS, `the load kept going through the drain (${earlyDrain.length})`);
     assert.deepEqual(
-      dropped.map((o) => `${o.id} sent ${o.sentAt - run.signalAt} ms after SIGTERM: ${o.result}${run.answered.has(o.id) ? ' (the service had answered it)' : ''}`),
+      dropped.map(
+        (o) =>
+          `${o.id} sent ${o.sentAt - run.signalAt} ms after SIGTERM: ${o.result}${run.answered.has(o.id) ? ' (the service had answered it)' : ''}`,
+      ),
       [],
       'no request the service accepted was dropped',
     );
     for (const o of run.outcomes) {
-      if (o.result === 503) assert.ok(o.sentAt >= drainedBy - 200, `a 503 only from the closing server, not during the drain (${o.id})`);
+      if (o.result === 503)
+        assert.ok(o.sentAt >= drainedBy - 200, `a 503 only from the closing server, not during the drain (${o.id})`);
     }
   });
 

@@ -52,7 +52,9 @@ function slowClient(port: number, behaviour: Behaviour, dripMs: number): SlowCli
       case 'drip-body': {
         // Not a health route: those are answered before the body is read (405 for PUT), so the
         // body's timeout would only close the socket after an answer.
-        send('PUT /accounts/10000 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n');
+        send(
+          'PUT /accounts/10000 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n',
+        );
         drip = setInterval(() => send('x'), dripMs);
         break;
       }
@@ -134,7 +136,10 @@ describe('slow clients against short server timeouts (in-process app)', () => {
       ...Array.from({ length: 20 }, () => ({ kind: 'drip-headers', client: slowClient(port, 'drip-headers', 50) })),
       ...Array.from({ length: 5 }, () => ({ kind: 'drip-body', client: slowClient(port, 'drip-body', 50) })),
       ...Array.from({ length: 5 }, () => ({ kind: 'silent', client: slowClient(port, 'silent', 50) })),
-      ...Array.from({ length: 5 }, () => ({ kind: 'idle-keep-alive', client: slowClient(port, 'idle-keep-alive', 50) })),
+      ...Array.from({ length: 5 }, () => ({
+        kind: 'idle-keep-alive',
+        client: slowClient(port, 'idle-keep-alive', 50),
+      })),
     ];
     // Room for a loaded 2-core box: this app shares its event loop with 35 dripping clients and the poller.
     const slack = timeouts.connectionsCheckingIntervalMs + 2000;
@@ -163,7 +168,10 @@ describe('slow clients against short server timeouts (in-process app)', () => {
     }
     assert.ok(poller.answers.length >= 20, `/health was polled throughout (${poller.answers.length} answers)`);
     // Each poll gives up after 2 s (status 0): every one answered 200 within that.
-    assert.ok(poller.answers.every((answer) => answer.status === 200), '/health answered 200 within 2 s throughout');
+    assert.ok(
+      poller.answers.every((answer) => answer.status === 200),
+      '/health answered 200 within 2 s throughout',
+    );
     const slowest = Math.max(...poller.answers.map((answer) => answer.ms));
 
     const byKind = (kind: string) => Math.max(...results.filter((r) => r.kind === kind).map((r) => r.afterMs));
@@ -191,10 +199,15 @@ describe('slow clients against the production defaults (built service, child pro
       ...Array.from({ length: 2 }, () => slowClient(port, 'silent', 200)),
     ];
     const limit = SERVER_TIMEOUTS.headersTimeoutMs + SERVER_TIMEOUTS.connectionsCheckingIntervalMs + 1500;
-    const results = await Promise.all(clients.map((client) => withDeadline(client.closed, limit, 'the server to close a slow connection')));
+    const results = await Promise.all(
+      clients.map((client) => withDeadline(client.closed, limit, 'the server to close a slow connection')),
+    );
     await poller.stop();
     // Each poll gives up after 2 s (status 0): every one answered 200 within that.
-    assert.ok(poller.answers.every((answer) => answer.status === 200), '/health answered 200 within 2 s throughout');
+    assert.ok(
+      poller.answers.every((answer) => answer.status === 200),
+      '/health answered 200 within 2 s throughout',
+    );
     const slowest = Math.max(...poller.answers.map((answer) => answer.ms));
     for (const result of results.slice(0, 10)) assert.equal(statusOf(result.received), '408', result.received);
     const latest = Math.max(...results.map((result) => result.afterMs));

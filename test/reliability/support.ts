@@ -111,7 +111,8 @@ export function parseResponses(text: string, headRequests: readonly boolean[] = 
         () => (malformed = true),
       );
       feed(Buffer.from(rest.slice(bodyStart), 'latin1'));
-      if (malformed) throw new Error(`malformed chunked body: ${JSON.stringify(rest.slice(bodyStart, bodyStart + 200))}`);
+      if (malformed)
+        throw new Error(`malformed chunked body: ${JSON.stringify(rest.slice(bodyStart, bodyStart + 200))}`);
       if (endOffset === undefined) return responses;
       body = Buffer.concat(parts).toString('latin1');
       // The empty trailer section's CRLF follows the last chunk's size line.

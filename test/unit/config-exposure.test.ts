@@ -32,7 +32,10 @@ describe('METRICS_PORT', () => {
     assert.deepEqual(problemsOf({ METRICS_PORT: 'metrics' }), [
       'METRICS_PORT must be a whole number from 0 to 65535 or "service" (serve /metrics on PORT) (got "metrics")',
     ]);
-    assert.match(problemsOf({ NODE_ENV: 'production', PORT: '9100' })[0]!, /^METRICS_PORT must differ from PORT \(both are 9100\); set METRICS_PORT=service/);
+    assert.match(
+      problemsOf({ NODE_ENV: 'production', PORT: '9100' })[0]!,
+      /^METRICS_PORT must differ from PORT \(both are 9100\); set METRICS_PORT=service/,
+    );
   });
 });
 
@@ -40,6 +43,9 @@ describe('HEALTH_REPLACE_AFTER_MS', () => {
   it('defaults to 0 (the article: /health reacts at once) and takes 0 to an hour', () => {
     assert.equal(loadConfig({}).health.replaceAfterMs, 0);
     assert.equal(loadConfig({ HEALTH_REPLACE_AFTER_MS: '30000' }).health.replaceAfterMs, 30_000);
-    assert.match(problemsOf({ HEALTH_REPLACE_AFTER_MS: '-5' })[0]!, /^HEALTH_REPLACE_AFTER_MS must be a whole number from 0 to 3600000/);
+    assert.match(
+      problemsOf({ HEALTH_REPLACE_AFTER_MS: '-5' })[0]!,
+      /^HEALTH_REPLACE_AFTER_MS must be a whole number from 0 to 3600000/,
+    );
   });
 });

@@ -18,14 +18,22 @@ describe('health damping and watch settings', () => {
   });
 
   it('reads the database damping and hands it to the database check: DOWN after the third failure', async () => {
-    const config = loadConfig({ HEALTH_DB_FAILURE_THRESHOLD: '3', HEALTH_DB_SUCCESS_THRESHOLD: '2', HEALTH_DB_FAILURE_GRACE_MS: '5000' });
+    const config = loadConfig({
+      HEALTH_DB_FAILURE_THRESHOLD: '3',
+      HEALTH_DB_SUCCESS_THRESHOLD: '2',
+      HEALTH_DB_FAILURE_GRACE_MS: '5000',
+    });
     assert.deepEqual(config.health.database, { failureThreshold: 3, successThreshold: 2, failureGraceMs: 5000 });
     let failing = false;
     const clock = new FakeClock();
     const lifecycle = createLifecycle();
     lifecycle.markServing();
     const health = createServiceHealth({
-      store: { check: async () => { if (failing) throw new Error('EIO'); } },
+      store: {
+        check: async () => {
+          if (failing) throw new Error('EIO');
+        },
+      },
       lifecycle,
       testability: undefined,
       eventLoop: idleLoop,
@@ -44,10 +52,23 @@ describe('health damping and watch settings', () => {
   });
 
   it('refuses values out of range, naming the variable', () => {
-    assert.throws(() => loadConfig({ HEALTH_DB_FAILURE_THRESHOLD: '0' }), /HEALTH_DB_FAILURE_THRESHOLD must be a whole number from 1 to 1000 \(got "0"\)/);
-    assert.throws(() => loadConfig({ HEALTH_DB_FAILURE_GRACE_MS: '-1' }), /HEALTH_DB_FAILURE_GRACE_MS must be a whole number from 0/);
-    assert.throws(() => loadConfig({ HEALTH_WATCH_HEARTBEAT_MS: '10' }), /HEALTH_WATCH_HEARTBEAT_MS must be a whole number from 100 to 60000/);
-    assert.throws(() => loadConfig({ HEALTH_WATCH_HEARTBEAT_MS: '70000' }), /HEALTH_WATCH_HEARTBEAT_MS/, 'a heartbeat must beat the idle-socket timeout');
+    assert.throws(
+      () => loadConfig({ HEALTH_DB_FAILURE_THRESHOLD: '0' }),
+      /HEALTH_DB_FAILURE_THRESHOLD must be a whole number from 1 to 1000 \(got "0"\)/,
+    );
+    assert.throws(
+      () => loadConfig({ HEALTH_DB_FAILURE_GRACE_MS: '-1' }),
+      /HEALTH_DB_FAILURE_GRACE_MS must be a whole number from 0/,
+    );
+    assert.throws(
+      () => loadConfig({ HEALTH_WATCH_HEARTBEAT_MS: '10' }),
+      /HEALTH_WATCH_HEARTBEAT_MS must be a whole number from 100 to 60000/,
+    );
+    assert.throws(
+      () => loadConfig({ HEALTH_WATCH_HEARTBEAT_MS: '70000' }),
+      /HEALTH_WATCH_HEARTBEAT_MS/,
+      'a heartbeat must beat the idle-socket timeout',
+    );
     assert.throws(() => loadConfig({ HEALTH_WATCH_MAX_SUBSCRIBERS: 'many' }), /HEALTH_WATCH_MAX_SUBSCRIBERS/);
   });
 });

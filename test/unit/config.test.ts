@@ -155,7 +155,8 @@ describe('loadConfig refuses invalid values, naming the variable', () => {
       ];
       for (const value of bad) assertRefused({ [name]: value }, name, accepts);
       // The bounds themselves are accepted.
-      for (const value of [min, max]) assert.doesNotThrow(() => loadConfig({ [name]: String(value) }), `${name}=${value}`);
+      for (const value of [min, max])
+        assert.doesNotThrow(() => loadConfig({ [name]: String(value) }), `${name}=${value}`);
     });
   }
 
@@ -164,12 +165,19 @@ describe('loadConfig refuses invalid values, naming the variable', () => {
       assertRefused({ PORT: '70000' }, 'PORT', /0 to 65535/),
       'PORT must be a whole number from 0 to 65535 (got "70000")',
     );
-    assert.equal(assertRefused({ PORT: 'abc' }, 'PORT', /0 to 65535/), 'PORT must be a whole number from 0 to 65535 (got "abc")');
+    assert.equal(
+      assertRefused({ PORT: 'abc' }, 'PORT', /0 to 65535/),
+      'PORT must be a whole number from 0 to 65535 (got "abc")',
+    );
   });
 
   test('LOG_LEVEL must be one of the pino levels', () => {
     for (const value of ['loud', 'verbose', 'warning', '30']) {
-      const problem = assertRefused({ LOG_LEVEL: value }, 'LOG_LEVEL', /fatal, error, warn, info, debug, trace, silent/);
+      const problem = assertRefused(
+        { LOG_LEVEL: value },
+        'LOG_LEVEL',
+        /fatal, error, warn, info, debug, trace, silent/,
+      );
       assert.ok(problem.includes(`(got "${value}")`));
     }
   });
@@ -186,14 +194,18 @@ describe('loadConfig refuses invalid values, naming the variable', () => {
 
   for (const name of ['LOG_PRETTY', 'TESTABILITY_ENABLED', TESTABILITY_PRODUCTION_OVERRIDE]) {
     test(`${name} must be true or false`, () => {
-      for (const value of ['maybe', '2', 'y', 'enabled']) assertRefused({ [name]: value }, name, /must be true or false/);
+      for (const value of ['maybe', '2', 'y', 'enabled'])
+        assertRefused({ [name]: value }, name, /must be true or false/);
     });
   }
 
   test('HEALTH_DETAILS=token needs a HEALTH_TOKEN of at least 16 characters, and never echoes it', () => {
     const missing = problemsOf({ HEALTH_DETAILS: 'token' });
     assert.equal(missing.length, 1);
-    assert.match(missing[0]!, /^HEALTH_TOKEN must be set to a secret of at least 16 characters when HEALTH_DETAILS=token/);
+    assert.match(
+      missing[0]!,
+      /^HEALTH_TOKEN must be set to a secret of at least 16 characters when HEALTH_DETAILS=token/,
+    );
 
     const short = 'fifteen-chars!!';
     assert.equal(short.length, 15);
@@ -214,7 +226,10 @@ describe('loadConfig refuses invalid values, naming the variable', () => {
     ] as const) {
       const problems = problemsOf(env);
       assert.equal(problems.length, 1, JSON.stringify(problems));
-      assert.match(problems[0]!, new RegExp(`^HEALTH_TOKEN is set but HEALTH_DETAILS is ${mode}, so the token would be ignored`));
+      assert.match(
+        problems[0]!,
+        new RegExp(`^HEALTH_TOKEN is set but HEALTH_DETAILS is ${mode}, so the token would be ignored`),
+      );
       assert.match(problems[0]!, /set HEALTH_DETAILS=token .* or unset HEALTH_TOKEN$/);
       assert.ok(!problems[0]!.includes(TOKEN), 'the secret must not appear in the message');
     }
@@ -265,14 +280,22 @@ describe('loadConfig reports and reads', () => {
       SHUTDOWN_TIMEOUT_MS: '0',
     });
     const names = problems.map((p) => p.split(' ')[0]);
-    assert.deepEqual(
-      [...names].sort(),
-      ['HEALTH_TOKEN', 'LOG_LEVEL', 'PORT', 'SEED_ACCOUNTS', 'SHUTDOWN_TIMEOUT_MS', 'TESTABILITY_ENABLED'],
-    );
+    assert.deepEqual([...names].sort(), [
+      'HEALTH_TOKEN',
+      'LOG_LEVEL',
+      'PORT',
+      'SEED_ACCOUNTS',
+      'SHUTDOWN_TIMEOUT_MS',
+      'TESTABILITY_ENABLED',
+    ]);
   });
 
   test('never reads process.env: only the object it is given', () => {
-    const saved = { PORT: process.env.PORT, SEED_ACCOUNTS: process.env.SEED_ACCOUNTS, LOG_LEVEL: process.env.LOG_LEVEL };
+    const saved = {
+      PORT: process.env.PORT,
+      SEED_ACCOUNTS: process.env.SEED_ACCOUNTS,
+      LOG_LEVEL: process.env.LOG_LEVEL,
+    };
     process.env.PORT = '1234';
     process.env.SEED_ACCOUNTS = '7';
     process.env.LOG_LEVEL = 'not-a-level';
@@ -292,17 +315,33 @@ describe('loadConfig reports and reads', () => {
 
   test('reads each documented variable from the object it is given', () => {
     const read = new Set<string>();
-    const env = new Proxy<Record<string, string | undefined>>({}, {
-      get(_target, name) {
-        if (typeof name === 'string') read.add(name);
-        return undefined;
+    const env = new Proxy<Record<string, string | undefined>>(
+      {},
+      {
+        get(_target, name) {
+          if (typeof name === 'string') read.add(name);
+          return undefined;
+        },
       },
-    });
+    );
     loadConfig(env);
     const documented = [
-      'PORT', 'HOST', 'DB_PATH', 'SEED_ACCOUNTS', 'LOG_LEVEL', 'LOG_PRETTY', 'NODE_ENV', 'HEALTH_DETAILS',
-      'HEALTH_TOKEN', 'TESTABILITY_ENABLED', TESTABILITY_PRODUCTION_OVERRIDE, 'HEALTH_CHECK_INTERVAL_MS',
-      'HEALTH_CHECK_TIMEOUT_MS', 'HEALTH_EVENT_LOOP_LIMIT_MS', 'SHUTDOWN_DRAIN_DELAY_MS', 'SHUTDOWN_TIMEOUT_MS',
+      'PORT',
+      'HOST',
+      'DB_PATH',
+      'SEED_ACCOUNTS',
+      'LOG_LEVEL',
+      'LOG_PRETTY',
+      'NODE_ENV',
+      'HEALTH_DETAILS',
+      'HEALTH_TOKEN',
+      'TESTABILITY_ENABLED',
+      TESTABILITY_PRODUCTION_OVERRIDE,
+      'HEALTH_CHECK_INTERVAL_MS',
+      'HEALTH_CHECK_TIMEOUT_MS',
+      'HEALTH_EVENT_LOOP_LIMIT_MS',
+      'SHUTDOWN_DRAIN_DELAY_MS',
+      'SHUTDOWN_TIMEOUT_MS',
     ];
     for (const name of documented) assert.ok(read.has(name), `${name} was not read from the env object`);
   });

@@ -18,7 +18,7 @@ describe('shutdown budget', () => {
     );
   });
 
-  it('fits with the defaults, which match Docker\'s 10 s stop timeout', () => {
+  it("fits with the defaults, which match Docker's 10 s stop timeout", () => {
     const { shutdown } = loadConfig({});
     assert.equal(shutdown.gracePeriodMs, 10_000);
     assert.equal(shutdownBudgetWarning(shutdown), undefined);
@@ -26,6 +26,9 @@ describe('shutdown budget', () => {
 
   it('reads SHUTDOWN_GRACE_PERIOD_MS and refuses nonsense', () => {
     assert.equal(loadConfig({ SHUTDOWN_GRACE_PERIOD_MS: '30000' }).shutdown.gracePeriodMs, 30_000);
-    assert.throws(() => loadConfig({ SHUTDOWN_GRACE_PERIOD_MS: '30s' }), /SHUTDOWN_GRACE_PERIOD_MS must be a whole number/);
+    assert.throws(
+      () => loadConfig({ SHUTDOWN_GRACE_PERIOD_MS: '30s' }),
+      /SHUTDOWN_GRACE_PERIOD_MS must be a whole number/,
+    );
   });
 });

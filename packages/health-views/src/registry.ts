@@ -139,7 +139,11 @@ export function createHealth(options: HealthOptions): Health {
       return { entry, tracker, critical: overrides?.critical ?? entry.critical };
     });
     const view: ViewEntry = {
-      name: def.name, path: def.path, members, status: 'DOWN', since: clock.now(),
+      name: def.name,
+      path: def.path,
+      members,
+      status: 'DOWN',
+      since: clock.now(),
       plain: EMPTY,
     };
     view.status = statusOf(view);

@@ -29,7 +29,7 @@ async function listening(app: FastifyInstance): Promise<string> {
 }
 
 describe('fastify plugin', () => {
-  it('answers like the node:http adapter, through Fastify routes and the app\'s own hooks', async () => {
+  it("answers like the node:http adapter, through Fastify routes and the app's own hooks", async () => {
     const h = health();
     await h.start();
     const app = Fastify();

@@ -83,7 +83,11 @@ describe('node:http adapter', () => {
   });
 
   it('without permission names the failing check and its public cause, never the exception text', async () => {
-    const asks = [['', '*/*'], ['?verbose', '*/*'], ['?details', 'application/health+json']] as const;
+    const asks = [
+      ['', '*/*'],
+      ['?verbose', '*/*'],
+      ['?details', 'application/health+json'],
+    ] as const;
     for (const [query, accept] of asks) {
       const answer = await get(`${f.base}/health/ready${query}`, { headers: { accept } });
       assert.equal(answer.status, 503);
@@ -97,7 +101,7 @@ describe('node:http adapter', () => {
   it('with the token, details carry the exception text, passing checks and ISO times', async () => {
     const answer = await get(`${f.base}/health/ready?details`, { headers: AUTH });
     const body = answer.json();
-    assert.equal(body.checks.database.detail.startsWith("Cannot read properties"), true);
+    assert.equal(body.checks.database.detail.startsWith('Cannot read properties'), true);
     assert.equal(body.checks.started.status, 'UP');
     assert.match(body.checks.started.since, /^\d{4}-\d\d-\d\dT/);
     assert.ok(Array.isArray(body.history));
@@ -138,7 +142,7 @@ describe('node:http adapter', () => {
     assert.equal(ietf.json().status, 'pass');
   });
 
-  it('?exclude with an unknown name is a 400 that lists the view\'s checks only with permission', async () => {
+  it("?exclude with an unknown name is a 400 that lists the view's checks only with permission", async () => {
     const anonymous = await get(`${f.base}/health/ready?exclude=database,nope`);
     assert.equal(anonymous.status, 400);
     assert.match(anonymous.json().message, /names no check of the ready view: "nope"$/);
@@ -184,12 +188,15 @@ describe('node:http adapter', () => {
     assert.equal(answer.headers.get('x-request-id'), 'id-/health/checks/database?x=1');
     assert.equal(answer.headers.get('content-type'), 'application/json; charset=utf-8');
     assert.equal(f.answered.length, 1);
-    assert.deepEqual({ ...f.answered[0], durationMs: 0 }, {
-      method: 'GET',
-      route: '/health/checks/:name',
-      statusCode: 503,
-      durationMs: 0,
-    });
+    assert.deepEqual(
+      { ...f.answered[0], durationMs: 0 },
+      {
+        method: 'GET',
+        route: '/health/checks/:name',
+        statusCode: 503,
+        durationMs: 0,
+      },
+    );
   });
 });
 
@@ -240,7 +247,11 @@ describe('node:http adapter: the watch stream', () => {
 
 describe('node:http adapter: a fault inside the package', () => {
   it('answers a plain 503 instead of throwing out of the request listener', async () => {
-    const broken = { answer: () => { throw new Error('bug'); } } as unknown as Health;
+    const broken = {
+      answer: () => {
+        throw new Error('bug');
+      },
+    } as unknown as Health;
     const server = createServer(withHealth(broken, (_request, response) => response.end('app')));
     const base = await listen(server);
     try {

@@ -13,7 +13,13 @@ function runner(check: (signal: AbortSignal) => unknown, clock = new FakeClock()
 
 describe('runner', () => {
   it('a check that returns false is DOWN; one that returns anything else is UP', () => {
-    for (const [value, ok] of [[false, false], [true, true], [undefined, true], [0, true], ['', true]] as const) {
+    for (const [value, ok] of [
+      [false, false],
+      [true, true],
+      [undefined, true],
+      [0, true],
+      ['', true],
+    ] as const) {
       const { results, runner: r } = runner(() => value);
       void r.run();
       assert.equal(results[0]!.ok, ok, `returning ${JSON.stringify(value)}`);
@@ -49,7 +55,11 @@ describe('runner', () => {
 
   it('a run past its timeout is DOWN and its signal aborts', async () => {
     let seen: AbortSignal | undefined;
-    const { results, clock, runner: r } = runner((signal) => {
+    const {
+      results,
+      clock,
+      runner: r,
+    } = runner((signal) => {
       seen = signal;
       return new Promise(() => {});
     });
@@ -63,7 +73,11 @@ describe('runner', () => {
   it('a hung run is not restarted until it settles', async () => {
     let runs = 0;
     let release: () => void = () => {};
-    const { results, clock, runner: r } = runner(() => {
+    const {
+      results,
+      clock,
+      runner: r,
+    } = runner(() => {
       runs++;
       return new Promise<void>((resolve) => {
         release = resolve;

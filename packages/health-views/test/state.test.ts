@@ -31,20 +31,43 @@ describe('state rules', () => {
 
   it('UP turns DOWN only when failureThreshold consecutive failures are reached', () => {
     const policy = resolvePolicy({ failureThreshold: 3 });
-    const two = feed(up(), [[fail, T0 + 1], [fail, T0 + 2]], policy);
+    const two = feed(
+      up(),
+      [
+        [fail, T0 + 1],
+        [fail, T0 + 2],
+      ],
+      policy,
+    );
     assert.equal(two.status, 'UP');
     assert.equal(nextState(two, fail, policy, T0 + 3).status, 'DOWN');
   });
 
   it('a success between failures restarts the count', () => {
     const policy = resolvePolicy({ failureThreshold: 2 });
-    const state = feed(up(), [[fail, T0 + 1], [ok, T0 + 2], [fail, T0 + 3]], policy);
+    const state = feed(
+      up(),
+      [
+        [fail, T0 + 1],
+        [ok, T0 + 2],
+        [fail, T0 + 3],
+      ],
+      policy,
+    );
     assert.equal(state.status, 'UP');
   });
 
   it('with a grace time alone, UP turns DOWN only after failing for that long', () => {
     const policy = resolvePolicy({ failureGraceMs: 30_000 });
-    const early = feed(up(), [[fail, T0 + 1000], [fail, T0 + 20_000], [fail, T0 + 30_999]], policy);
+    const early = feed(
+      up(),
+      [
+        [fail, T0 + 1000],
+        [fail, T0 + 20_000],
+        [fail, T0 + 30_999],
+      ],
+      policy,
+    );
     assert.equal(early.status, 'UP');
     assert.equal(nextState(early, fail, policy, T0 + 31_000).status, 'DOWN');
   });
@@ -71,7 +94,10 @@ describe('state rules', () => {
   });
 
   it('since moves only when the status changes', () => {
-    const state = feed(up(), [[ok, T0 + 10], [ok, T0 + 20]]);
+    const state = feed(up(), [
+      [ok, T0 + 10],
+      [ok, T0 + 20],
+    ]);
     assert.equal(state.since, T0);
     assert.equal(state.lastResultAt, T0 + 20);
   });
@@ -80,14 +106,38 @@ describe('state rules', () => {
 describe('aggregate', () => {
   it('is UP when every check is UP, and when there are none', () => {
     assert.equal(aggregate([]), 'UP');
-    assert.equal(aggregate([{ status: 'UP', critical: true }, { status: 'UP', critical: false }]), 'UP');
+    assert.equal(
+      aggregate([
+        { status: 'UP', critical: true },
+        { status: 'UP', critical: false },
+      ]),
+      'UP',
+    );
   });
   it('is DOWN when a critical check is DOWN or UNKNOWN: no evidence is not health', () => {
-    assert.equal(aggregate([{ status: 'UP', critical: true }, { status: 'DOWN', critical: true }]), 'DOWN');
+    assert.equal(
+      aggregate([
+        { status: 'UP', critical: true },
+        { status: 'DOWN', critical: true },
+      ]),
+      'DOWN',
+    );
     assert.equal(aggregate([{ status: 'UNKNOWN', critical: true }]), 'DOWN');
   });
   it('only warns when a non-critical check fails, and a critical failure wins over a warning', () => {
-    assert.equal(aggregate([{ status: 'UP', critical: true }, { status: 'DOWN', critical: false }]), 'WARN');
-    assert.equal(aggregate([{ status: 'DOWN', critical: false }, { status: 'DOWN', critical: true }]), 'DOWN');
+    assert.equal(
+      aggregate([
+        { status: 'UP', critical: true },
+        { status: 'DOWN', critical: false },
+      ]),
+      'WARN',
+    );
+    assert.equal(
+      aggregate([
+        { status: 'DOWN', critical: false },
+        { status: 'DOWN', critical: true },
+      ]),
+      'DOWN',
+    );
   });
 });

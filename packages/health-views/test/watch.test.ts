@@ -43,7 +43,15 @@ describe('watch hub', () => {
 
   it('drops a watcher whose write throws, and the others still get the event', () => {
     const hub = createWatchHub({ clock: new FakeClock(), maxSubscribers: 2, heartbeatMs: 1000 });
-    hub.subscribe({ write: (chunk) => { if (chunk !== 'x') throw new Error('gone'); }, end: () => {} }, 'x');
+    hub.subscribe(
+      {
+        write: (chunk) => {
+          if (chunk !== 'x') throw new Error('gone');
+        },
+        end: () => {},
+      },
+      'x',
+    );
     const good = sink();
     hub.subscribe(good, 'x');
     hub.broadcast('view', {});
