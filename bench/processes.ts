@@ -254,6 +254,8 @@ export const SERVICE_ENV: Readonly<Record<string, string>> = {
   LIBC: 'glibc',
   LOG_LEVEL: 'info',
   SHUTDOWN_DRAIN_DELAY_MS: '0',
+  // Production serves /metrics on a port of its own (9100); here a free one, so servers can run side by side.
+  METRICS_PORT: '0',
 };
 
 export interface ServiceStart {

@@ -155,7 +155,7 @@ async function main(): Promise<void> {
     const service = await startService(group, pinning, { label: 'service' });
     const quiet = await startService(group, pinning, { label: 'service ACCESS_LOG=off', env: { ACCESS_LOG: 'off' } });
     // Idle memory: after one request of each kind and a moment to settle, before any load.
-    for (const path of [accountPaths[0]!, '/health', '/metrics']) await httpGet(`${service.url}${path}`);
+    for (const path of [accountPaths[0]!, '/health']) await httpGet(`${service.url}${path}`);
     await settle(mode.settleMs);
     const idle = memoryOf(service.pid);
 
