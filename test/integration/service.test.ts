@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { StoreOpenError } from '../../src/accounts/lmdb-account-store.js';
-import { createService } from '../../src/service.js';
+import { StartAborted, createService } from '../../src/service.js';
+import { seededAccountJson } from '../helpers/account-json.js';
 import { withDeadline } from '../helpers/deadline.js';
 
 const logger = pino({ level: 'silent' });
@@ -34,7 +35,7 @@ describe('createService', () => {
     const dir = mkdtempSync(join(tmpdir(), 'accountservice-service-'));
     try {
       const service = createService(configIn(dir), { logger });
-      await assert.rejects(service.start({ signal: AbortSignal.abort() }), { name: 'AbortError' });
+      await assert.rejects(service.start({ signal: AbortSignal.abort() }), StartAborted);
       assert.throws(() => service.store, /does not exist before start\(\)/);
       await withDeadline(service.close(), 5000, 'close after an aborted start');
     } finally {
@@ -46,12 +47,17 @@ describe('createService', () => {
     const dir = mkdtempSync(join(tmpdir(), 'accountservice-service-'));
     try {
       const service = createService(configIn(dir), { logger });
-      await service.start();
-      const url = await service.listen();
-      assert.equal(await (await fetch(`${url}/accounts/10000`)).text(), '{"id":"10000","name":"Person_0"}');
-      assert.equal(await (await fetch(`${url}/health`)).text(), '{"status":"UP"}');
-      await withDeadline(Promise.all([service.close(), service.close()]), 5000, 'two closes');
-      await assert.rejects(service.store.count(), /closed/);
+      try {
+        await service.start();
+        const url = await service.listen();
+        assert.equal(await (await fetch(`${url}/accounts/10000`)).text(), seededAccountJson(0));
+        assert.equal(await (await fetch(`${url}/health`)).text(), '{"status":"UP"}');
+        await withDeadline(Promise.all([service.close(), service.close()]), 5000, 'two closes');
+        await assert.rejects(service.store.count(), /closed/);
+      } finally {
+        // Closed whatever happened above: a server left listening would keep the test process alive.
+        await withDeadline(service.close(), 5000, 'close');
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -13,6 +13,7 @@ import { seedAccounts } from '../../src/accounts/seed.js';
 import { startService, startServiceRaw } from '../helpers/service-process.js';
 import { seededRandom } from './support.js';
 import { withDeadline } from '../helpers/deadline.js';
+import { seededAccountJson } from '../helpers/account-json.js';
 
 const EXIT_DAMAGED = 3;
 const PAGE = 4096;
@@ -144,7 +145,7 @@ describe('a damaged database at start (built service)', () => {
     try {
       const account = await fetch(`${service.url}/accounts/10099`);
       assert.equal(account.status, 200);
-      assert.equal(await account.text(), '{"id":"10099","name":"Person_99"}');
+      assert.equal(await account.text(), seededAccountJson(99));
       assert.equal((await fetch(`${service.url}/health`)).status, 200);
 
       const aside = readdirSync(dataDir).filter((name) => /^accounts\.mdb\.damaged-/.test(name));
