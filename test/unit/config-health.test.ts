@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config.js';
 import { createServiceHealth, type EventLoopMonitor } from '../../src/health/service-health.js';
 import { createLifecycle } from '../../src/lifecycle.js';
-import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeClock } from '../../packages/health-views/test/helpers/fake-clock.js';
 
 const idleLoop: EventLoopMonitor = { takeMaxDelayMs: () => 0, stop: () => {} };
 
