@@ -78,6 +78,10 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     response.once('finish', () => {
       state.queued.delete(response);
       state.lastProgressAt = Date.now();
+      // Once closing, a keep-alive connection whose answers are all handed over is ended: the
+      // server closed its idle connections when it began to close, and would otherwise wait for
+      // this one, busy then, until the keep-alive timeout.
+      if (closing && state.queued.size === 0) socket.end();
     });
     if (state.queued.size <= options.maxQueuedResponses) return true;
     options.onOverflow?.(socket, state.queued.size);

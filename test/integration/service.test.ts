@@ -11,6 +11,8 @@ import { StoreOpenError } from '../../src/accounts/lmdb-account-store.js';
 import { StartAborted, createService } from '../../src/service.js';
 import { seededAccountJson } from '../helpers/account-json.js';
 import { withDeadline } from '../helpers/deadline.js';
+import { FaultyStore } from '../helpers/faulty-store.js';
+import { InMemoryAccountStore } from '../../src/accounts/account-store.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -60,6 +62,31 @@ describe('createService', () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('close() lets a lookup already in flight finish on an open store before it closes the store', async () => {
+    const store = new FaultyStore(new InMemoryAccountStore());
+    const service = createService(configIn(tmpdir()), { logger, store, seedGivenStore: true });
+    try {
+      await service.start();
+      const url = await service.listen();
+      // A store that takes its time: the lookup is still waiting for it when close() begins.
+      store.setMode('slow', { slowMs: 300 });
+      const lookup = fetch(`${url}/accounts/10000`).then(async (response) => ({
+        status: response.status,
+        body: await response.text(),
+      }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // As the shutdown sequence does first: not ready, so answers from now on say Connection: close.
+      service.lifecycle.markShuttingDown();
+      const closing = service.close();
+      const answer = await withDeadline(lookup, 5000, 'the lookup in flight');
+      assert.deepEqual(answer, { status: 200, body: seededAccountJson(0) }, 'answered from the open store');
+      await withDeadline(closing, 5000, 'close');
+      await assert.rejects(store.count(), /closed/, 'and the store is closed afterwards');
+    } finally {
+      await withDeadline(service.close(), 5000, 'close');
     }
   });
 });
