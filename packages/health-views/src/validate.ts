@@ -25,10 +25,10 @@ export function validateOptions(options: HealthOptions): void {
     views.add(view.name);
     paths.add(view.path);
   }
-  positive(options.historySize, 'historySize', 0);
+  atLeast(options.historySize, 'historySize', 0);
   if (options.watch) {
-    positive(options.watch.maxSubscribers, 'watch.maxSubscribers', 0);
-    positive(options.watch.heartbeatMs, 'watch.heartbeatMs');
+    atLeast(options.watch.maxSubscribers, 'watch.maxSubscribers', 0);
+    atLeast(options.watch.heartbeatMs, 'watch.heartbeatMs');
   }
 }
 
@@ -43,9 +43,9 @@ function validateCheck(check: CheckDefinition): void {
     throw new Error(`health-views: ${where}: kind must be 'polled' or 'flag'`);
   }
   if (typeof check.run !== 'function') throw new Error(`health-views: ${where}: run must be a function`);
-  positive(check.intervalMs, `${where}: intervalMs`, 1, true);
-  positive(check.timeoutMs, `${where}: timeoutMs`, 1, true);
-  positive(check.maxAgeMs, `${where}: maxAgeMs`);
+  atLeast(check.intervalMs, `${where}: intervalMs`, 1, true);
+  atLeast(check.timeoutMs, `${where}: timeoutMs`, 1, true);
+  atLeast(check.maxAgeMs, `${where}: maxAgeMs`);
 }
 
 function validateView(view: ViewDefinition, checks: ReadonlySet<string>): void {
@@ -68,12 +68,13 @@ function validateView(view: ViewDefinition, checks: ReadonlySet<string>): void {
 }
 
 function validatePolicy(policy: CheckPolicy, where: string): void {
-  positive(policy.failureThreshold, `${where}: failureThreshold`);
-  positive(policy.successThreshold, `${where}: successThreshold`);
-  positive(policy.failureGraceMs, `${where}: failureGraceMs`, 0);
+  atLeast(policy.failureThreshold, `${where}: failureThreshold`);
+  atLeast(policy.successThreshold, `${where}: successThreshold`);
+  atLeast(policy.failureGraceMs, `${where}: failureGraceMs`, 0);
 }
 
-function positive(value: number | undefined, what: string, min = 1, required = false): void {
+/** A number no smaller than min (1 unless said), when given; required: it must be given. */
+function atLeast(value: number | undefined, what: string, min = 1, required = false): void {
   if (value === undefined && !required) return;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
     throw new Error(`health-views: ${what} must be a number >= ${min} (got ${String(value)})`);
