@@ -7,9 +7,9 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { guardConnections, type ConnectionGuard } from '../../src/http/connection-guard.js';
-import { parseResponses } from '../reliability/support.js';
+import { openRawConnection as open, parseResponses } from '../reliability/support.js';
 import { withDeadline } from '../helpers/deadline.js';
 
 const servers: Server[] = [];
@@ -42,18 +42,6 @@ async function startServer(maxQueuedResponses: number, handler: Handler = answer
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
   return { server, guard, port: address.port, seen: () => seen, overflows };
-}
-
-async function open(port: number): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
-  const socket = connect(port, '127.0.0.1');
-  let received = '';
-  socket.setEncoding('latin1').on('data', (chunk: string) => {
-    received += chunk;
-  });
-  socket.on('error', () => {});
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  await withDeadline(new Promise((resolve) => socket.once('connect', resolve)), 5000, 'the connection');
-  return { socket, received: () => received, closed };
 }
 
 const GET = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';

@@ -6,7 +6,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { FaultyStore, INTERNAL_PATH } from '../helpers/faulty-store.js';
 import { startService, startServiceRaw, type ServiceProcess } from '../helpers/service-process.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
-import { leaksIn, parseResponses, rawExchange, type RawResponse } from './support.js';
+import { leaksIn, openRawConnection, parseResponses, rawExchange, type RawResponse } from './support.js';
 import { withDeadline } from '../helpers/deadline.js';
 
 const running: ServiceProcess[] = [];
@@ -392,14 +391,7 @@ describe('safe headers and error bodies, on success and on every kind of error',
 describe('the 503 of a server that is closing', () => {
   it('carries the usual headers (nosniff, the request id, Retry-After, Connection: close) and the usual error body', async () => {
     const service = await startTestApp({ testability: true });
-    const socket = connect(portOf(service.url), '127.0.0.1');
-    let received = '';
-    socket.setEncoding('latin1').on('data', (chunk: string) => {
-      received += chunk;
-    });
-    socket.on('error', () => {});
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    await withDeadline(new Promise((resolve) => socket.once('connect', resolve)), 5000, 'the connection');
+    const { socket, received: receivedSoFar, closed } = await openRawConnection(portOf(service.url));
     // A request in flight (half its body sent) keeps this connection open while the server closes.
     socket.write(
       'PUT /testability/healthy/true HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\n12345',
@@ -419,6 +411,7 @@ describe('the 503 of a server that is closing', () => {
       socket.destroy();
       await withDeadline(closing, 10_000, 'the app to close');
     }
+    const received = receivedSoFar();
     const responses = parseResponses(received);
     assert.deepEqual(
       responses.map((response) => response.status),

@@ -1,6 +1,8 @@
 // Small tools shared by the reliability tests (not a test file itself).
 
+import { connect, type Socket } from 'node:net';
 import healthchecker from '../../healthchecker/healthchecker.cjs';
+import { withDeadline } from '../helpers/deadline.js';
 
 const { createChunkedDecoder, parseHead } = healthchecker;
 
@@ -140,4 +142,19 @@ export function leaksIn(body: string, alsoSecret: readonly string[] = []): strin
     if (needle !== '' && body.includes(needle)) found.push(needle);
   }
   return found;
+}
+
+/** A raw TCP connection to 127.0.0.1:port that keeps everything it receives; resolves once connected. */
+export async function openRawConnection(
+  port: number,
+): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
+  const socket = connect(port, '127.0.0.1');
+  let received = '';
+  socket.setEncoding('latin1').on('data', (chunk: string) => {
+    received += chunk;
+  });
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await withDeadline(new Promise((resolve) => socket.once('connect', resolve)), 5000, 'the connection');
+  return { socket, received: () => received, closed };
 }

@@ -3,17 +3,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig, PRODUCTION_METRICS_PORT, type Env } from '../../src/config.js';
-
-function problemsOf(env: Env): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { loadConfig, PRODUCTION_METRICS_PORT } from '../../src/config.js';
+import { configProblems } from '../helpers/config-problems.js';
 
 describe('METRICS_PORT', () => {
   it('defaults to the service port, and to a port of its own in production', () => {
@@ -29,11 +20,11 @@ describe('METRICS_PORT', () => {
   });
 
   it('refuses anything else, and the same port as PORT, saying what it accepts', () => {
-    assert.deepEqual(problemsOf({ METRICS_PORT: 'metrics' }), [
+    assert.deepEqual(configProblems({ METRICS_PORT: 'metrics' }), [
       'METRICS_PORT must be a whole number from 0 to 65535 or "service" (serve /metrics on PORT) (got "metrics")',
     ]);
     assert.match(
-      problemsOf({ NODE_ENV: 'production', PORT: '9100' })[0]!,
+      configProblems({ NODE_ENV: 'production', PORT: '9100' })[0]!,
       /^METRICS_PORT must differ from PORT \(both are 9100\); set METRICS_PORT=service/,
     );
   });
@@ -44,7 +35,7 @@ describe('HEALTH_REPLACE_AFTER_MS', () => {
     assert.equal(loadConfig({}).health.replaceAfterMs, 0);
     assert.equal(loadConfig({ HEALTH_REPLACE_AFTER_MS: '30000' }).health.replaceAfterMs, 30_000);
     assert.match(
-      problemsOf({ HEALTH_REPLACE_AFTER_MS: '-5' })[0]!,
+      configProblems({ HEALTH_REPLACE_AFTER_MS: '-5' })[0]!,
       /^HEALTH_REPLACE_AFTER_MS must be a whole number from 0 to 3600000/,
     );
   });

@@ -6,7 +6,8 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, test } from 'node:test';
 import { encodeAccount } from '../../src/accounts/account.js';
 import { servedByAddress, servedBySuffix, withServedBy } from '../../src/accounts/served-by.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { configProblems } from '../helpers/config-problems.js';
 
 function address(address: string, family: 'IPv4' | 'IPv6', internal: boolean): NetworkInterfaceInfo {
   const base = { address, netmask: '', mac: '00:00:00:00:00:00', internal, cidr: null };
@@ -41,16 +42,6 @@ describe('withServedBy', () => {
 });
 
 describe('settings', () => {
-  function problems(env: Record<string, string>): readonly string[] {
-    try {
-      loadConfig(env);
-    } catch (error) {
-      if (error instanceof ConfigError) return error.problems;
-      throw error;
-    }
-    return [];
-  }
-
   test('SERVED_BY overrides the address; unset, it is worked out at start', () => {
     assert.equal(loadConfig({}).servedBy, undefined);
     assert.equal(loadConfig({ SERVED_BY: ' accountservice-1 ' }).servedBy, 'accountservice-1');
@@ -59,7 +50,7 @@ describe('settings', () => {
 
   test('SERVED_BY refuses what would need quoting, naming the variable', () => {
     for (const value of ['a b', 'x"y', 'a\\b', 'é', 'x'.repeat(254)]) {
-      const found = problems({ SERVED_BY: value });
+      const found = configProblems({ SERVED_BY: value });
       assert.equal(found.length, 1, value);
       assert.match(found[0]!, /^SERVED_BY must be 1 to 253 letters, digits/);
     }
@@ -68,8 +59,11 @@ describe('settings', () => {
   test('STARTUP_PHASE_PAUSE_MS is a bounded number of ms and refused in production', () => {
     assert.equal(loadConfig({}).startupPhasePauseMs, 0);
     assert.equal(loadConfig({ STARTUP_PHASE_PAUSE_MS: '3000' }).startupPhasePauseMs, 3000);
-    assert.match(problems({ STARTUP_PHASE_PAUSE_MS: '60001' })[0]!, /^STARTUP_PHASE_PAUSE_MS must be a whole number/);
-    const refused = problems({ STARTUP_PHASE_PAUSE_MS: '10', NODE_ENV: 'production' });
+    assert.match(
+      configProblems({ STARTUP_PHASE_PAUSE_MS: '60001' })[0]!,
+      /^STARTUP_PHASE_PAUSE_MS must be a whole number/,
+    );
+    const refused = configProblems({ STARTUP_PHASE_PAUSE_MS: '10', NODE_ENV: 'production' });
     assert.deepEqual(refused, [
       'STARTUP_PHASE_PAUSE_MS is for tests and is refused with NODE_ENV=production; leave it unset',
     ]);
