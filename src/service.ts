@@ -3,6 +3,7 @@
 // inject (a store, a clock, a logger). A bug in this wiring therefore fails a test.
 
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -110,13 +111,8 @@ export function createService(config: Config, deps: ServiceDeps): Service {
     phase = next;
     logger.info({ phase }, `start-up: ${phase}`);
     if (config.startupPhasePauseMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, config.startupPhasePauseMs);
-        signal?.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      // Ends early, and leaves no listener behind, when the signal aborts.
+      await sleep(config.startupPhasePauseMs, undefined, signal ? { signal } : {}).catch(() => {});
       if (signal?.aborted) throw new StartAborted();
     }
   }
