@@ -99,6 +99,6 @@ show_ps
 "$DOCKER" service ps "$SERVICE" --format '        {{.Name}} {{.CurrentState}} {{.Error}}'
 note "$(curl -sS -w '  (HTTP %{http_code})' "$BASE/health")"
 
-step "How long each phase took (seconds after the switch-off, from docker inspect's timestamps)"
+step "How long each phase took (seconds after the switch-off, from the engine's timestamps: docker inspect and docker events)"
 retries=$("$DOCKER" inspect --format '{{.Config.Healthcheck.Retries}}' "$first")
 (cd "$REPO_ROOT" && node --import tsx scripts/healing-phases.ts "$switched_off_ms" "$first" "$replacement" "$retries") | sed 's/^/        /'

@@ -1,6 +1,6 @@
 // The phases of a health-driven replacement, read from the engine's own timestamps (docker inspect
-// of the unhealthy container and of its replacement), so the demo and the e2e test report the same
-// figures however often they poll:
+// of the unhealthy container and of its replacement, and the engine's event for the stop signal it
+// sent), so the demo and the e2e test report the same figures however often they poll:
 //
 //   node --import tsx scripts/healing-phases.ts SWITCHED_OFF_EPOCH_MS OLD_CONTAINER NEW_CONTAINER [RETRIES]
 //
@@ -30,13 +30,18 @@ export interface Phase {
 /**
  * switchedOffAtMs: when /health was switched off (epoch ms); old: the container that turned
  * unhealthy; replacement: the one that took its place; retries: the healthcheck's retries, so the
- * probe that failed that many times in a row is the one that made it unhealthy.
+ * probe that failed that many times in a row is the one that made it unhealthy; stopSignalAtMs:
+ * when the engine sent the old container its stop signal (epoch ms, from `docker events`), if known.
+ *
+ * Between "unhealthy" and the stop signal is Swarm's own pause (a fixed 2 s for a task with a network
+ * attachment); between the stop signal and "old container gone" is the service's exit.
  */
 export function healingPhases(
   switchedOffAtMs: number,
   old: Inspected,
   replacement: Inspected,
   retries: number,
+  stopSignalAtMs?: number,
 ): Phase[] {
   const since = (timestamp: string): number => Math.round(Date.parse(timestamp) - switchedOffAtMs) / 1000;
   const failed = (old.State.Health?.Log ?? [])
@@ -47,9 +52,44 @@ export function healingPhases(
   return [
     { phase: 'switched off', at: 0 },
     { phase: 'unhealthy', at: unhealthy === undefined ? Number.NaN : since(unhealthy.End) },
+    ...(stopSignalAtMs === undefined
+      ? []
+      : [{ phase: 'stop signal sent by the engine', at: Math.round(stopSignalAtMs - switchedOffAtMs) / 1000 }]),
     { phase: 'old container gone', at: since(old.State.FinishedAt) },
     { phase: 'new container created', at: since(replacement.Created) },
     { phase: 'new container healthy', at: healthy === undefined ? Number.NaN : since(healthy.End) },
+  ];
+}
+
+/**
+ * The first stop signal the engine sent `container` at or after sinceMs, in epoch ms, from the
+ * lines of `docker events --filter event=kill --format '{{.TimeNano}} {{.Actor.Attributes.signal}}'`.
+ */
+export function stopSignalAt(eventLines: string, sinceMs: number): number | undefined {
+  const sent = eventLines
+    .split('\n')
+    .map((line) => /^(\d+) (\d+)$/.exec(line.trim()))
+    .filter((match): match is RegExpExecArray => match !== null && match[2] === '15')
+    .map((match) => Number(BigInt(match[1]!) / 1_000_000n))
+    .filter((ms) => ms >= sinceMs)
+    .sort((a, b) => a - b);
+  return sent[0];
+}
+
+/** The `docker events` arguments whose output stopSignalAt reads: the window is closed, so it returns. */
+export function stopSignalEventsArgs(container: string, sinceMs: number, untilMs: number): string[] {
+  return [
+    'events',
+    '--since',
+    (sinceMs / 1000).toFixed(3),
+    '--until',
+    (untilMs / 1000).toFixed(3),
+    '--filter',
+    `container=${container}`,
+    '--filter',
+    'event=kill',
+    '--format',
+    '{{.TimeNano}} {{.Actor.Attributes.signal}}',
   ];
 }
 
@@ -66,5 +106,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const docker = process.env.DOCKER ?? 'docker';
   const inspect = (id: string): Inspected =>
     JSON.parse(execFileSync(docker, ['inspect', '--format', '{{json .}}', id], { encoding: 'utf8' })) as Inspected;
-  console.log(formatPhases(healingPhases(Number(switchedOff), inspect(oldId), inspect(newId), Number(retries))));
+  const events = execFileSync(docker, stopSignalEventsArgs(oldId, Number(switchedOff), Date.now()), {
+    encoding: 'utf8',
+  });
+  const signalled = stopSignalAt(events, Number(switchedOff));
+  console.log(
+    formatPhases(healingPhases(Number(switchedOff), inspect(oldId), inspect(newId), Number(retries), signalled)),
+  );
 }

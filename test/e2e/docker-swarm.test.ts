@@ -20,7 +20,13 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { formatPhases, healingPhases, type Inspected } from '../../scripts/healing-phases.js';
+import {
+  formatPhases,
+  healingPhases,
+  stopSignalAt,
+  stopSignalEventsArgs,
+  type Inspected,
+} from '../../scripts/healing-phases.js';
 import { isCi } from '../helpers/ci.js';
 import { ROOT } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/wait.js';
@@ -524,7 +530,12 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
     assert.notEqual(old.Status, 'running', 'Swarm stopped the unhealthy container');
     const inspect = async (id: string) =>
       JSON.parse(await docker(['inspect', '--format', '{{json .}}', id])) as Inspected;
-    const phases = healingPhases(switchedOffAt, await inspect(first), await inspect(second), Number(task.retries));
+    const signalledAt = stopSignalAt(
+      await docker(stopSignalEventsArgs(first, switchedOffAt, Date.now())),
+      switchedOffAt,
+    );
+    const replacement = await inspect(second);
+    const phases = healingPhases(switchedOffAt, await inspect(first), replacement, Number(task.retries), signalledAt);
     t.diagnostic(`healing phases (s after the switch-off):\n${formatPhases(phases)}`);
     // Replaced because it was unhealthy, not because it stopped for some other reason.
     assert.equal(old.Health?.Status, 'unhealthy', 'the replaced container was unhealthy');
@@ -537,6 +548,15 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
       healed <= HEALING_BOUND_S,
       `a new healthy container ${healed} s after the switch-off (bound ${HEALING_BOUND_S} s)`,
     );
+    // What the service decides within that: it exits at once on the engine's SIGTERM when /health is
+    // DOWN (the engine's own pause before it sends one is fixed), and the new container answers its
+    // very first probe healthy, so nothing of ours adds an interval.
+    const signalled = at['stop signal sent by the engine'];
+    assert.ok(signalled !== undefined, 'docker events recorded the SIGTERM the engine sent the unhealthy container');
+    const exitS = at['old container gone']! - signalled;
+    assert.ok(exitS <= 1, `the unhealthy container was gone ${exitS.toFixed(2)} s after its SIGTERM (bound 1 s)`);
+    const probes = [...(replacement.State.Health?.Log ?? [])].sort((a, b) => Date.parse(a.Start) - Date.parse(b.Start));
+    assert.equal(probes[0]?.ExitCode, 0, 'the new container passed its first probe');
     const ours = healed - at['unhealthy']!;
     assert.ok(
       ours <= AFTER_UNHEALTHY_BOUND_S,
