@@ -35,8 +35,13 @@ export interface SeedOptions {
 export const SEED_BATCH_SIZE = 10_000;
 
 export interface AccountStore {
-  /** The account's JSON bytes, ready to send, or undefined when there is no such account. */
-  getAccountJson(id: string): Promise<Uint8Array | undefined>;
+  /**
+   * The account's JSON bytes, ready to send, or undefined when there is no such account; throws (or
+   * rejects with) StoreUnavailableError when the store cannot answer. A store that reads
+   * synchronously (LMDB, memory) answers at once, with no promise per lookup; one that must wait
+   * returns a promise, and the HTTP route puts a deadline on it.
+   */
+  getAccountJson(id: string): Uint8Array | undefined | Promise<Uint8Array | undefined>;
   /**
    * Makes the store hold every account of the seed, writing only those missing or different, in
    * batches. The seed marker names a complete seed only: it is removed with the first write and
@@ -135,7 +140,7 @@ export class InMemoryAccountStore implements AccountStore {
   private seedMarker: SeedMarker | undefined;
   private closed = false;
 
-  async getAccountJson(id: string): Promise<Uint8Array | undefined> {
+  getAccountJson(id: string): Uint8Array | undefined {
     this.assertOpen();
     return this.accounts.get(id);
   }

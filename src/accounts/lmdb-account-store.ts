@@ -105,7 +105,7 @@ export class LmdbAccountStore implements AccountStore {
     }
   }
 
-  async getAccountJson(id: string): Promise<Uint8Array | undefined> {
+  getAccountJson(id: string): Uint8Array | undefined {
     this.assertOpen();
     try {
       return this.accounts.getBinary(id);

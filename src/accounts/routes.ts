@@ -28,38 +28,41 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
   const { store } = options;
   const lookupTimeoutMs = options.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS;
   const suffix = servedBySuffix(options.servedBy);
-  app.get<{ Params: { accountId: string } }>('/accounts/:accountId', async (request, reply) => {
+  // Not an async handler: a store that answers at once (LMDB reads are synchronous) is answered in
+  // the same turn, with no promise, microtask or timer per request; one that returns a promise gets
+  // the lookup deadline. Fastify turns a throw here, or a rejection of the returned promise, into the
+  // error answer, as it would for an async handler.
+  app.get<{ Params: { accountId: string } }>('/accounts/:accountId', (request, reply) => {
     const { accountId } = request.params;
     if (!isValidAccountId(accountId)) throw httpError(400, ACCOUNT_ID_RULE);
-    let json: Uint8Array | undefined;
+    const answer = (json: Uint8Array | undefined): undefined => {
+      if (json === undefined) throw httpError(404, `account ${accountId} not found`);
+      void reply.header('content-type', 'application/json; charset=utf-8').send(withServedBy(json, suffix));
+      return undefined;
+    };
+    let found: Uint8Array | undefined | Promise<Uint8Array | undefined>;
     try {
-      json = await withDeadline(store.getAccountJson(accountId), lookupTimeoutMs);
+      found = store.getAccountJson(accountId);
     } catch (error) {
-      // An outage the client may retry; the store's own words (paths, library text) stay in the log.
-      if (error instanceof StoreUnavailableError) throw httpError(503, STORE_UNAVAILABLE, error);
-      throw error;
+      throw storeFailure(error);
     }
-    if (json === undefined) throw httpError(404, `account ${accountId} not found`);
-    return reply.header('content-type', 'application/json; charset=utf-8').send(withServedBy(json, suffix));
+    if (!(found instanceof Promise)) return answer(found);
+    return withDeadline(found, lookupTimeoutMs).then(answer, (error: unknown) => {
+      throw storeFailure(error);
+    });
   });
 };
 
+/** An outage the client may retry: the store's own words (paths, library text) stay in the log. */
+function storeFailure(error: unknown): unknown {
+  return error instanceof StoreUnavailableError ? httpError(503, STORE_UNAVAILABLE, error) : error;
+}
+
 /**
  * The lookup's result, or StoreUnavailableError once ms have passed: a hanging store never hangs a
- * request. A lookup that has already answered when asked (an LMDB read is synchronous underneath,
- * so nearly every one) is taken as it is, with no timer armed and cleared for it.
+ * request.
  */
 async function withDeadline<T>(lookup: Promise<T>, ms: number): Promise<T> {
-  let answered: { readonly value: T } | undefined;
-  lookup.then(
-    (value) => {
-      answered = { value };
-    },
-    () => {}, // a rejected lookup takes the path below, which rethrows its error
-  );
-  // One microtask turn: the callback above runs first if the lookup had already settled.
-  await Promise.resolve();
-  if (answered !== undefined) return answered.value;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new StoreUnavailableError(`the account lookup timed out after ${ms} ms`)), ms);

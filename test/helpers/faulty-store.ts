@@ -72,7 +72,7 @@ export class FaultyStore implements AccountStore {
     await this.inner.close();
   }
 
-  private async read<T>(call: () => Promise<T>): Promise<T> {
+  private async read<T>(call: () => T | Promise<T>): Promise<T> {
     switch (this.currentMode) {
       case 'ok':
         return call();

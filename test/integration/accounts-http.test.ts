@@ -259,10 +259,13 @@ describe('GET /accounts/:accountId on a real LMDB store', () => {
   });
 });
 
-/** A store whose reads all fail with the given error; check() passes so only the route sees it. */
-function failingStore(fail: () => never): AccountStore {
+/**
+ * A store whose reads all fail with the given error, by rejecting (a store that waits) or by throwing
+ * at once (a synchronous one, as LMDB); check() passes so only the route sees it.
+ */
+function failingStore(fail: () => never, how: 'rejects' | 'throws' = 'rejects'): AccountStore {
   return {
-    getAccountJson: async () => fail(),
+    getAccountJson: how === 'rejects' ? async () => fail() : () => fail(),
     seed: async (seed) => ({ seeded: seed.count, written: seed.count, total: seed.count }),
     count: async () => 0,
     check: async () => {},
@@ -283,86 +286,88 @@ function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] }
   return { logger, lines };
 }
 
-describe('store failures seen over HTTP', () => {
-  test('a store that is unavailable answers 503 JSON with retry-after and no internals', async () => {
-    const app = await startTestApp({
-      store: failingStore(() => {
-        throw new StoreUnavailableError('MDB_PANIC at /var/lib/secret/accounts.mdb');
-      }),
-    });
-    try {
-      const res = await send(app.url, '/accounts/10000');
-      const body = assertJsonError(res, 503, 'unavailable store');
-      assert.equal(body.error, 'Service Unavailable');
-      assert.equal(res.headers['retry-after'], '1');
-      assert.doesNotMatch(res.body, /MDB_PANIC|secret/);
-    } finally {
-      await app.close();
-    }
-  });
-
-  test("the store's own words about an outage reach the log, not the client", async () => {
-    const { logger, lines } = capturingLogger();
-    const app = await startTestApp({
-      logger,
-      store: failingStore(() => {
-        throw new StoreUnavailableError('MDB_PANIC at /var/lib/secret/accounts.mdb');
-      }),
-    });
-    try {
-      assert.equal((await send(app.url, '/accounts/10000')).status, 503);
-      const logged = lines.find((line) => line.msg === 'request failed');
-      assert.ok(logged, `no "request failed" log line in ${JSON.stringify(lines)}`);
-      assert.match(JSON.stringify(logged.err), /MDB_PANIC at \/var\/lib\/secret/);
-    } finally {
-      await app.close();
-    }
-  });
-
-  for (const [what, fail] of [
-    [
-      'rejects with a plain Error',
-      () => {
-        throw new Error('boom: cannot read /srv/secret/accounts.mdb');
-      },
-    ],
-    [
-      'throws a TypeError',
-      () => {
-        throw new TypeError("Cannot read properties of undefined (reading 'secret')");
-      },
-    ],
-    [
-      'throws a string',
-      () => {
-        // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test: a non-Error thrown
-        throw 'secret string';
-      },
-    ],
-  ] as ReadonlyArray<readonly [string, () => never]>) {
-    test(`a store that ${what} answers 500 "internal error" and logs the cause`, async () => {
-      const { logger, lines } = capturingLogger();
-      const app = await startTestApp({ store: failingStore(fail), logger });
+for (const how of ['rejects', 'throws'] as const) {
+  describe(`store failures seen over HTTP (the store's read ${how})`, () => {
+    test('a store that is unavailable answers 503 JSON with retry-after and no internals', async () => {
+      const app = await startTestApp({
+        store: failingStore(() => {
+          throw new StoreUnavailableError('MDB_PANIC at /var/lib/secret/accounts.mdb');
+        }, how),
+      });
       try {
         const res = await send(app.url, '/accounts/10000');
-        assert.equal(res.status, 500);
-        assert.equal(res.headers['content-type'], JSON_TYPE);
-        assert.deepEqual(JSON.parse(res.body), {
-          statusCode: 500,
-          error: 'Internal Server Error',
-          message: 'internal error',
-        });
-        // The operator, unlike the client, is told what happened.
-        const logged = lines.find((line) => line.msg === 'request failed');
-        assert.ok(logged, `no "request failed" log line in ${JSON.stringify(lines)}`);
-        assert.equal(logged.level, 50);
-        assert.match(JSON.stringify(logged.err), /secret/);
+        const body = assertJsonError(res, 503, 'unavailable store');
+        assert.equal(body.error, 'Service Unavailable');
+        assert.equal(res.headers['retry-after'], '1');
+        assert.doesNotMatch(res.body, /MDB_PANIC|secret/);
       } finally {
         await app.close();
       }
     });
-  }
-});
+
+    test("the store's own words about an outage reach the log, not the client", async () => {
+      const { logger, lines } = capturingLogger();
+      const app = await startTestApp({
+        logger,
+        store: failingStore(() => {
+          throw new StoreUnavailableError('MDB_PANIC at /var/lib/secret/accounts.mdb');
+        }, how),
+      });
+      try {
+        assert.equal((await send(app.url, '/accounts/10000')).status, 503);
+        const logged = lines.find((line) => line.msg === 'request failed');
+        assert.ok(logged, `no "request failed" log line in ${JSON.stringify(lines)}`);
+        assert.match(JSON.stringify(logged.err), /MDB_PANIC at \/var\/lib\/secret/);
+      } finally {
+        await app.close();
+      }
+    });
+
+    for (const [what, fail] of [
+      [
+        'rejects with a plain Error',
+        () => {
+          throw new Error('boom: cannot read /srv/secret/accounts.mdb');
+        },
+      ],
+      [
+        'throws a TypeError',
+        () => {
+          throw new TypeError("Cannot read properties of undefined (reading 'secret')");
+        },
+      ],
+      [
+        'throws a string',
+        () => {
+          // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test: a non-Error thrown
+          throw 'secret string';
+        },
+      ],
+    ] as ReadonlyArray<readonly [string, () => never]>) {
+      test(`a store that ${what} answers 500 "internal error" and logs the cause`, async () => {
+        const { logger, lines } = capturingLogger();
+        const app = await startTestApp({ store: failingStore(fail, how), logger });
+        try {
+          const res = await send(app.url, '/accounts/10000');
+          assert.equal(res.status, 500);
+          assert.equal(res.headers['content-type'], JSON_TYPE);
+          assert.deepEqual(JSON.parse(res.body), {
+            statusCode: 500,
+            error: 'Internal Server Error',
+            message: 'internal error',
+          });
+          // The operator, unlike the client, is told what happened.
+          const logged = lines.find((line) => line.msg === 'request failed');
+          assert.ok(logged, `no "request failed" log line in ${JSON.stringify(lines)}`);
+          assert.equal(logged.level, 50);
+          assert.match(JSON.stringify(logged.err), /secret/);
+        } finally {
+          await app.close();
+        }
+      });
+    }
+  });
+}
 
 describe('JSON schemas', () => {
   test('the app loads no schema compiler: a route that declares a schema fails at start, saying why', async () => {

@@ -64,8 +64,9 @@ function text(bytes: Uint8Array | undefined): string | undefined {
 }
 
 /** Asserts the promise rejects with a StoreUnavailableError whose message matches, never a raw library error. */
-async function assertUnavailable(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
+/** The call's failure, whether it throws at once (a synchronous read) or rejects. */
+async function assertUnavailable(call: Promise<unknown> | (() => unknown), message: RegExp): Promise<void> {
+  await assert.rejects(typeof call === 'function' ? async () => call() : call, (error: unknown) => {
     assert.ok(error instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${String(error)}`);
     assert.equal(error.name, 'StoreUnavailableError');
     assert.match(error.message, message);
@@ -215,11 +216,11 @@ for (const kind of kinds) {
       await assertUnavailable(store.check(), /seeded account 10000 cannot be read back/);
     });
 
-    test('after close every read rejects with StoreUnavailableError saying it is closed', async () => {
+    test('after close every read fails with StoreUnavailableError saying it is closed', async () => {
       await store.seed(seedAccounts(100));
       await store.close();
       await assertUnavailable(store.check(), /the account store is closed/);
-      await assertUnavailable(store.getAccountJson('10000'), /the account store is closed/);
+      await assertUnavailable(() => store.getAccountJson('10000'), /the account store is closed/);
       await assertUnavailable(store.count(), /the account store is closed/);
       await assertUnavailable(store.seed(seedAccounts(1)), /the account store is closed/);
     });
@@ -227,7 +228,7 @@ for (const kind of kinds) {
     test('closing twice is harmless', async () => {
       await store.close();
       await store.close();
-      await assertUnavailable(store.getAccountJson('10000'), /the account store is closed/);
+      await assertUnavailable(() => store.getAccountJson('10000'), /the account store is closed/);
     });
   });
 }
