@@ -68,6 +68,23 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     return state;
   }
 
+  /**
+   * One listener for every response, with no closure or once() wrapper per request: this is on the
+   * path of every answer. By the time it runs Node has detached the response from its socket, so the
+   * socket comes from the request.
+   */
+  function onResponseFinish(this: ServerResponse): void {
+    const socket = this.req.socket;
+    const state = connections.get(socket);
+    if (state === undefined) return;
+    state.queued.delete(this);
+    state.lastProgressAt = Date.now();
+    // Once closing, a keep-alive connection whose answers are all handed over is ended: the
+    // server closed its idle connections when it began to close, and would otherwise wait for
+    // this one, busy then, until the keep-alive timeout.
+    if (closing && state.queued.size === 0) socket.end();
+  }
+
   /** Counts the request in; false when its connection is closed and the app need not see it. */
   function admit(request: IncomingMessage, response: ServerResponse): boolean {
     const socket = request.socket;
@@ -75,14 +92,7 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     const state = stateOf(socket);
     state.queued.add(response);
     // A response that never finishes ends with its connection, and so does the state that holds it.
-    response.once('finish', () => {
-      state.queued.delete(response);
-      state.lastProgressAt = Date.now();
-      // Once closing, a keep-alive connection whose answers are all handed over is ended: the
-      // server closed its idle connections when it began to close, and would otherwise wait for
-      // this one, busy then, until the keep-alive timeout.
-      if (closing && state.queued.size === 0) socket.end();
-    });
+    response.on('finish', onResponseFinish);
     if (state.queued.size <= options.maxQueuedResponses) return true;
     options.onOverflow?.(socket, state.queued.size);
     // Nothing to answer: the client does not read.
@@ -97,7 +107,7 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   server.removeAllListeners('request');
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     if (!admit(request, response)) return;
-    for (const listener of appListeners) listener.call(server, request, response);
+    for (let i = 0; i < appListeners.length; i++) appListeners[i]!.call(server, request, response);
   });
 
   /**
