@@ -326,8 +326,14 @@ export function spawnProgram(group: ProcessGroup, pinning: Pinning, core: number
  * A reference server from bench/programs (raw-server.ts: the node:http ceiling; fastify-server.ts:
  * bare Fastify) on the service core, answering the service's bytes from memory.
  */
-export async function startReferenceServer(group: ProcessGroup, pinning: Pinning, script: string, label: string): Promise<RunningServer> {
-  const { child, exited } = spawnProgram(group, pinning, SERVICE_CORE, script);
+export async function startReferenceServer(
+  group: ProcessGroup,
+  pinning: Pinning,
+  script: string,
+  label: string,
+  args: string[] = [],
+): Promise<RunningServer> {
+  const { child, exited } = spawnProgram(group, pinning, SERVICE_CORE, script, args);
   const stderr = collect(child.stderr);
   const port = await withDeadline(
     new Promise<number>((resolve, reject) => {

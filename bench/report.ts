@@ -54,8 +54,10 @@ function throughputRows(results: Results): Row[] {
   return [
     row('GET /accounts/{id}', 'raw node:http', accounts.raw),
     row('GET /accounts/{id}', 'bare Fastify', accounts.fastify, raw(accounts.raw)),
-    row('GET /accounts/{id}', 'service', accounts.service, fastify, `>= ${TARGETS.accountsVsFastify.toFixed(2)}`, resultOf(results, 'accounts-vs-fastify')),
+    row('GET /accounts/{id}', 'bare Fastify + LMDB read', accounts.fastifyLmdb, fastify),
+    row('GET /accounts/{id}', 'service ACCESS_LOG=off METRICS=off', accounts.serviceMinimal, fastify),
     row('GET /accounts/{id}', 'service ACCESS_LOG=off', accounts.serviceNoAccessLog, fastify),
+    row('GET /accounts/{id}', 'service', accounts.service, fastify, `>= ${TARGETS.accountsVsFastify.toFixed(2)}`, resultOf(results, 'accounts-vs-fastify')),
     row('GET /health', 'raw node:http', health.raw),
     row('GET /health', 'bare Fastify', health.fastify, raw(health.raw)),
     row('GET /health', 'service', health.service, raw(health.raw), `>= ${TARGETS.healthVsRaw.toFixed(2)}`, resultOf(results, 'health-vs-raw')),
@@ -80,6 +82,34 @@ function startRow(results: Results, id: string, which: string, start: StartFigur
 }
 
 /** Everything else: each figure with its anchor, ratio, target and verdict. */
+/**
+ * Where the /accounts target's floor is: what each rung from bare Fastify to the service adds, in
+ * CPU µs per request (which other work on the machine changes little), against the budget the
+ * target leaves.
+ */
+export function ladder(results: Results): string {
+  const { fastify, fastifyLmdb, serviceMinimal, serviceNoAccessLog, service } = results.throughput.accounts;
+  const us = (value: number): string => value.toFixed(1);
+  const budget = fastify.cpuUsPerRequest / TARGETS.accountsVsFastify - fastify.cpuUsPerRequest;
+  const rungs: Row[] = [
+    ['the LMDB read (bare Fastify + LMDB read)', us(fastifyLmdb.cpuUsPerRequest - fastify.cpuUsPerRequest)],
+    [
+      'the rest of the service with ACCESS_LOG=off METRICS=off: request ids and their header, nosniff, the ' +
+        'onRequest hook, the connection guard and socket timeouts, the id check, servedBy',
+      us(serviceMinimal.cpuUsPerRequest - fastifyLmdb.cpuUsPerRequest),
+    ],
+    ['metrics (ACCESS_LOG=off)', us(serviceNoAccessLog.cpuUsPerRequest - serviceMinimal.cpuUsPerRequest)],
+    ['the access log line (the service as shipped)', us(service.cpuUsPerRequest - serviceNoAccessLog.cpuUsPerRequest)],
+    ['all of it: the service over bare Fastify', us(service.cpuUsPerRequest - fastify.cpuUsPerRequest)],
+  ];
+  return `What the service adds to bare Fastify on GET /accounts/{id}, rung by rung (differences of CPU µs per
+request between the rows above; each rung is a separate server, so a small negative figure is noise).
+The target (>= ${TARGETS.accountsVsFastify.toFixed(2)} of bare Fastify) leaves ${us(budget)} µs per request for all of it
+(bare Fastify's ${us(fastify.cpuUsPerRequest)} µs / ${TARGETS.accountsVsFastify.toFixed(2)} - ${us(fastify.cpuUsPerRequest)} µs).
+
+${table(['Rung', 'CPU µs/req added'], rungs)}`;
+}
+
 function otherRows(results: Results): Row[] {
   const { accounts } = results.throughput;
   const underLoad = results.healthUnderLoad;
@@ -203,6 +233,8 @@ CPU/req" = the anchor's CPU per request over this one's, round by round: the req
 both have a core to themselves. The targets are judged on the req/s ratio.
 
 ${table(THROUGHPUT_HEADER, throughputRows(results))}
+
+${ladder(results)}
 
 ![req/s per endpoint against the raw ceiling, and p50/p99 latency](throughput.svg)
 

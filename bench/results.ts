@@ -46,7 +46,16 @@ export interface Results {
   readonly meta: Meta;
   readonly settings: Settings;
   readonly throughput: {
-    readonly accounts: { raw: LoadFigure; fastify: LoadFigure; service: LoadFigure; serviceNoAccessLog: LoadFigure };
+    readonly accounts: {
+      raw: LoadFigure;
+      fastify: LoadFigure;
+      service: LoadFigure;
+      serviceNoAccessLog: LoadFigure;
+      /** Bare Fastify reading each account from the service's LMDB store. */
+      fastifyLmdb: LoadFigure;
+      /** The service with ACCESS_LOG=off METRICS=off. */
+      serviceMinimal: LoadFigure;
+    };
     readonly health: { raw: LoadFigure; fastify: LoadFigure; service: LoadFigure };
   };
   readonly healthUnderLoad: ProbeFigure;

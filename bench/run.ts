@@ -154,6 +154,18 @@ async function main(): Promise<void> {
     const fastify = await startReferenceServer(group, pinning, 'fastify-server.ts', 'bare Fastify');
     const service = await startService(group, pinning, { label: 'service' });
     const quiet = await startService(group, pinning, { label: 'service ACCESS_LOG=off', env: { ACCESS_LOG: 'off' } });
+    // The ladder from bare Fastify to the service: + the LMDB read, then the service with every
+    // feature that can be switched off switched off (what is left: request ids and headers, the
+    // connection guard and timeouts, the route's checks, servedBy), then + metrics, + the access log.
+    const lmdbDir = scratchDir();
+    const fastifyLmdb = await startReferenceServer(group, pinning, 'fastify-server.ts', 'bare Fastify + LMDB read', [
+      '--lmdb',
+      lmdbDir.dir,
+    ]);
+    const minimal = await startService(group, pinning, {
+      label: 'service ACCESS_LOG=off METRICS=off',
+      env: { ACCESS_LOG: 'off', METRICS: 'off' },
+    });
     // Idle memory: after one request of each kind and a moment to settle, before any load.
     for (const path of [accountPaths[0]!, '/health']) await httpGet(`${service.url}${path}`);
     await settle(mode.settleMs);
@@ -166,12 +178,17 @@ async function main(): Promise<void> {
         { key: 'fastify', server: fastify },
         { key: 'service', server: service },
         { key: 'serviceNoAccessLog', server: quiet },
+        { key: 'fastifyLmdb', server: fastifyLmdb },
+        { key: 'serviceMinimal', server: minimal },
       ],
       accountPaths,
       mode,
       log,
     );
     await quiet.stop();
+    await minimal.stop();
+    await fastifyLmdb.stop();
+    lmdbDir.remove();
     const health = await compareThroughput(
       tool,
       [
@@ -229,7 +246,7 @@ async function main(): Promise<void> {
       meta,
       settings,
       throughput: {
-        accounts: { raw: accounts.raw!, fastify: accounts.fastify!, service: accounts.service!, serviceNoAccessLog: accounts.serviceNoAccessLog! },
+        accounts: { raw: accounts.raw!, fastify: accounts.fastify!, service: accounts.service!, serviceNoAccessLog: accounts.serviceNoAccessLog!, fastifyLmdb: accounts.fastifyLmdb!, serviceMinimal: accounts.serviceMinimal! },
         health: { raw: health.raw!, fastify: health.fastify!, service: health.service! },
       },
       healthUnderLoad: underLoad,

@@ -2,20 +2,35 @@
 // raw-server.ts, from the same Map. Between raw node:http and this lies Fastify's own cost;
 // between this and the service lies what the service adds (store, logging, request ids, metrics).
 //
-//   PORT=0 HOST=127.0.0.1 node --import tsx bench/programs/fastify-server.ts     prints {"port":N} once listening
+// With --lmdb DIR it reads each account from the service's own LMDB store (seeded in DIR) instead:
+// the first rung of the ladder from bare Fastify to the service, what the store read costs.
+//
+//   PORT=0 HOST=127.0.0.1 node --import tsx bench/programs/fastify-server.ts [--lmdb DIR]     prints {"port":N} once listening
 
 import Fastify from 'fastify';
+import { join } from 'node:path';
 import { encodeAccount } from '../../src/accounts/account.js';
+import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { seedAccounts } from '../../src/accounts/seed.js';
 
-const accounts = new Map<string, Uint8Array>();
-for (const account of seedAccounts(100)) accounts.set(account.id, encodeAccount(account));
+const lmdbAt = process.argv.indexOf('--lmdb');
+const lmdbDir = lmdbAt === -1 ? undefined : process.argv[lmdbAt + 1];
+const memory = new Map<string, Uint8Array>();
+for (const account of seedAccounts(100)) memory.set(account.id, encodeAccount(account));
+let accounts: { get(id: string): Uint8Array | undefined | Promise<Uint8Array | undefined> } = memory;
+if (lmdbDir !== undefined) {
+  const store = LmdbAccountStore.open(join(lmdbDir, 'accounts.mdb'));
+  await store.seed(seedAccounts(100));
+  accounts = { get: (id) => store.getAccountJson(id) };
+}
 const UP = Buffer.from('{"status":"UP"}');
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 const app = Fastify({ logger: false, keepAliveTimeout: 65_000, requestTimeout: 10_000 });
 app.get<{ Params: { accountId: string } }>('/accounts/:accountId', async (request, reply) => {
-  const json = accounts.get(request.params.accountId);
+  const found = accounts.get(request.params.accountId);
+  // No await for the Map (or LMDB, which answers at once): the anchor stays what it was.
+  const json = found instanceof Promise ? await found : found;
   if (json === undefined) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'not found' });
   return reply.header('x-content-type-options', 'nosniff').header('content-type', JSON_TYPE).send(json);
 });

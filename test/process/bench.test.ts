@@ -84,6 +84,8 @@ test(
       assertLoadFigure('bare Fastify /accounts', accounts.fastify);
       assertLoadFigure('service /accounts', accounts.service);
       assertLoadFigure('service /accounts ACCESS_LOG=off', accounts.serviceNoAccessLog);
+      assertLoadFigure('bare Fastify + LMDB read /accounts', accounts.fastifyLmdb);
+      assertLoadFigure('service /accounts ACCESS_LOG=off METRICS=off', accounts.serviceMinimal);
       assertLoadFigure('raw /health', health.raw);
       assertLoadFigure('bare Fastify /health', health.fastify);
       assertLoadFigure('service /health', health.service);
@@ -149,6 +151,9 @@ test(
       assert.match(report, /\| GET \/accounts\/\{id\} \| service \| [\d,]+ \|/);
       assert.match(report, /\| GET \/health \| raw node:http \| [\d,]+ \|/);
       assert.ok(run.stdout.includes('GET /accounts/{id}'), 'the table is printed too');
+      // The ladder from bare Fastify to the service, each rung a measured figure.
+      assert.match(report, /leaves -?\d+\.\d µs per request for all of it/);
+      assert.match(report, /\| the access log line \(the service as shipped\) \| -?\d+\.\d \|/);
 
       // The profile of each endpoint: its busiest functions, named, with shares that add up to at most 100%.
       for (const endpoint of ['accounts', 'health'] as const) {
