@@ -107,7 +107,7 @@ describe('a full disk (a 1 MiB tmpfs)', () => {
         return true;
       });
       // What was seeded before is still there and readable.
-      const first = Buffer.from((await store.getAccountJson('10000')) ?? []).toString();
+      const first = Buffer.from(store.getAccountJson('10000') ?? []).toString();
       assert.equal(first, '{"id":"10000","name":"Person_0"}');
     } finally {
       await store.close();

@@ -66,7 +66,7 @@ async function storeContents(dbPath: string, accounts: number): Promise<{ count:
     if (seeded) {
       assert.equal(count, accounts, 'a seed the check vouches for is complete');
       const last = FIRST_SEED_ID + accounts - 1;
-      const json = await store.getAccountJson(String(last));
+      const json = store.getAccountJson(String(last));
       assert.equal(Buffer.from(json ?? []).toString(), `{"id":"${last}","name":"Person_${accounts - 1}"}`);
     } else {
       assert.ok(count < accounts, `not seeded, yet all ${accounts} accounts are there`);

@@ -251,9 +251,9 @@ describe('LmdbAccountStore on disk', () => {
     const second = LmdbAccountStore.open(path);
     try {
       assert.equal(await second.count(), 100);
-      assert.equal(text(await second.getAccountJson('10000')), '{"id":"10000","name":"Person_0"}');
-      assert.equal(text(await second.getAccountJson('10099')), '{"id":"10099","name":"Person_99"}');
-      assert.equal(await second.getAccountJson('10100'), undefined);
+      assert.equal(text(second.getAccountJson('10000')), '{"id":"10000","name":"Person_0"}');
+      assert.equal(text(second.getAccountJson('10099')), '{"id":"10099","name":"Person_99"}');
+      assert.equal(second.getAccountJson('10100'), undefined);
       await second.check(); // the seed marker was persisted too
       assert.deepEqual(await second.seed(seedAccounts(100)), { seeded: 100, written: 0, total: 100 });
     } finally {
