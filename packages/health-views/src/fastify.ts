@@ -3,7 +3,7 @@
 // this file loads nothing of Fastify, and Fastify is an optional peer dependency.
 
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import type { OutgoingHttpHeaders } from 'node:http';
+import { mergeHeaders } from './headers.js';
 import type { AdapterHooks, Health } from './types.js';
 
 export interface HealthPluginOptions {
@@ -32,12 +32,12 @@ export const healthPlugin: FastifyPluginCallback<HealthPluginOptions> = (app, { 
       const raw = reply.raw;
       reply.hijack();
       // A hijacked reply writes nothing itself: carry over what the app's hooks set on it.
-      raw.writeHead(answer.statusCode, { ...(reply.getHeaders() as OutgoingHttpHeaders), ...extra, ...answer.headers });
+      raw.writeHead(answer.statusCode, mergeHeaders(reply.getHeaders(), extra, answer.headers));
       const unsubscribe = answer.attach({ write: (chunk) => raw.write(chunk), end: () => raw.end() });
       raw.once('close', unsubscribe);
       request.raw.socket.once('close', unsubscribe);
     } else {
-      reply.code(answer.statusCode).headers({ ...extra, ...answer.headers });
+      reply.code(answer.statusCode).headers(mergeHeaders(extra, answer.headers));
       void reply.send(request.method === 'HEAD' ? undefined : answer.body);
     }
     if (hooks.onAnswered) {
