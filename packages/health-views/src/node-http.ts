@@ -3,6 +3,7 @@
 // the request. The only file besides fastify.ts that knows an HTTP API.
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { mergeHeaders } from './headers.js';
 import type { AdapterHooks, AnsweredRequest, Health, HealthAnswer, HealthStream } from './types.js';
 
 export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
@@ -29,7 +30,13 @@ export function withHealth(
       listener.call(this, request, response);
       return;
     }
-    const extra = extraHeaders ? safely(() => extraHeaders(request)) : undefined;
+    // The hooks are called in place, not through a closure: this runs for every probe.
+    let extra: Readonly<Record<string, string>> | undefined;
+    try {
+      extra = extraHeaders?.(request);
+    } catch {
+      // a host hook's failure must not break the health answer
+    }
     if (answer.kind === 'answer') writeAnswer(response, method, answer, extra);
     else writeStream(request, response, answer, extra);
     if (onAnswered) {
@@ -39,7 +46,11 @@ export function withHealth(
         statusCode: answer.statusCode,
         durationMs: performance.now() - startedAt,
       };
-      safely(() => onAnswered(answered, request));
+      try {
+        onAnswered(answered, request);
+      } catch {
+        // as above
+      }
     }
   };
 }
@@ -70,7 +81,7 @@ function writeAnswer(
   extra: Readonly<Record<string, string>> | undefined,
 ): void {
   // The package's own headers win: a host hook must not change what the body is.
-  response.writeHead(answer.statusCode, extra ? { ...extra, ...answer.headers } : answer.headers);
+  response.writeHead(answer.statusCode, extra ? mergeHeaders(extra, answer.headers) : answer.headers);
   response.end(method === 'HEAD' ? undefined : answer.body);
 }
 
@@ -80,7 +91,7 @@ function writeStream(
   stream: HealthStream,
   extra: Readonly<Record<string, string>> | undefined,
 ): void {
-  response.writeHead(stream.statusCode, extra ? { ...extra, ...stream.headers } : stream.headers);
+  response.writeHead(stream.statusCode, extra ? mergeHeaders(extra, stream.headers) : stream.headers);
   const unsubscribe = stream.attach({ write: (chunk) => response.write(chunk), end: () => response.end() });
   response.once('close', unsubscribe);
   request.socket.once('close', unsubscribe);
@@ -100,11 +111,3 @@ const UNAVAILABLE: HealthAnswer = {
   },
   body: UNAVAILABLE_BODY,
 };
-
-function safely<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch {
-    return undefined; // a host hook's failure must not break the health answer
-  }
-}
