@@ -405,7 +405,8 @@ describe('the 503 of a server that is closing', () => {
     try {
       await waitFor(() => !service.app.server.listening, { timeoutMs: 5000, what: 'the server to close' });
       // The rest of the body, and a request that reaches the server while it closes.
-      socket.write('67890GET /health HTTP/1.1\r\nHost: x\r\nX-Request-Id: closing-1\r\n\r\n');
+      // (An account: a probe of /health is answered by the health interceptor, with the truth.)
+      socket.write('67890GET /accounts/10000 HTTP/1.1\r\nHost: x\r\nX-Request-Id: closing-1\r\n\r\n');
       await withDeadline(closed, 5000, 'the server to close the connection');
     } finally {
       socket.destroy();
