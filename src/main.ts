@@ -45,7 +45,8 @@ async function main(): Promise<void> {
     import('./logger.js'),
     import('./log-destination.js'),
   ]);
-  const logOutput = createStdoutDestination({ maxBufferBytes: config.log.bufferBytes });
+  // LOG_PRETTY writes through pino-pretty in this thread; the bounded destination is for JSON lines.
+  const logOutput = config.logPretty ? undefined : createStdoutDestination({ maxBufferBytes: config.log.bufferBytes });
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty }, logOutput);
   loggers.service = logger;
   logger.info('Starting accountservice');
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
       import('./accounts/lmdb-lease.js'),
       import('./shutdown.js'),
     ]);
-  const service = createService(config, { logger, droppedLogLines: () => logOutput.droppedLines() });
+  const service = createService(config, { logger, droppedLogLines: () => logOutput?.droppedLines() ?? 0 });
   try {
     await service.start({ signal: startAbort.signal });
   } catch (error) {
