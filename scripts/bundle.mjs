@@ -2,8 +2,8 @@
 // Bundles the compiled service (dist/src/main.js, from tsc) and its JavaScript dependencies into
 // one CommonJS file, dist/accountservice-bundle.cjs. Node then reads and compiles one file at start
 // instead of some 400 modules, each resolved through package.json lookups (the bench measures
-// both: start to healthy and idle RSS). lmdb stays an ordinary dependency: it loads a native addon
-// from its own package directory. Not minified, so stack traces keep readable names and every
+// both: start to healthy and idle RSS). lmdb's JavaScript is in it too; its native addon (and
+// msgpackr's optional one) stay in node_modules, found from lmdb's package directory. Not minified, so stack traces keep readable names and every
 // module's code sits under a comment naming its file.
 //
 // Then the entry point, dist/accountservice.cjs (launcher/accountservice.cts: what `npm start` and
@@ -15,9 +15,35 @@
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * lmdb's JavaScript goes into the bundle (no resolving and compiling of its five packages at every
+ * start; the code cache covers it), its native addon stays in node_modules: lmdb finds the addon
+ * (and its compression dictionary) from its own file name, so inside the bundle __filename names
+ * the file require.resolve('lmdb') finds at run time, as if lmdb were loaded from node_modules.
+ * @type {import('esbuild').Plugin}
+ */
+const lmdbFromItsPackage = {
+  name: 'lmdb-from-its-package',
+  setup(build) {
+    // The CommonJS build, the one Node's require() loads (esbuild would take the ESM sources).
+    build.onResolve({ filter: /^lmdb$/ }, () => ({ path: createRequire(join(root, 'package.json')).resolve('lmdb') }));
+    build.onLoad({ filter: /[\\/]node_modules[\\/]lmdb[\\/]dist[\\/]index\.cjs$/ }, async ({ path }) => {
+      const source = await readFile(path, 'utf8');
+      if (!source.includes('__filename')) throw new Error(`${path} no longer names __filename: review this plugin`);
+      return {
+        contents: `const __lmdbFilename = require.resolve(['lmdb'][0]);\n${source.replaceAll('__filename', '__lmdbFilename')}`,
+        loader: 'js',
+      };
+    });
+  },
+};
 
 await build({
   absWorkingDir: root,
@@ -27,15 +53,16 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20.19',
-  // lmdb: a native addon found relative to its package. pino-pretty: a development dependency,
+  // msgpackr-extract: a native addon (msgpackr, in the bundle with lmdb, loads it if present). pino-pretty: a development dependency,
   // required at run time only when LOG_PRETTY asks for it (and absent from the image). Fastify's
   // two schema compilers: never loaded (app.ts gives it none), so they need not weigh on every
   // start; should a schema be wanted one day, Fastify finds them in node_modules (add them to
   // RUNTIME_PACKAGES in runtime-modules.mjs for the image). Every other external: add it there too.
-  external: ['lmdb', 'pino-pretty', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'],
+  external: ['msgpackr-extract', 'pino-pretty', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'],
   // import.meta does not exist in CommonJS: logger.ts's createRequire(import.meta.url) gets this file's URL.
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [lmdbFromItsPackage],
   legalComments: 'none',
   logLevel: 'warning',
 });
