@@ -45,6 +45,55 @@ const lmdbFromItsPackage = {
   },
 };
 
+/**
+ * Fastify's server.js requires node:http2, node:https and node:dns at load time, though it uses
+ * them only for an HTTP/2 or HTTPS server or to look up a host name: loading them is most of the
+ * builtins a start pays for nothing (http2 alone takes several ms). Here each is loaded when first
+ * used. The build fails if those lines change, so a Fastify update is reviewed here.
+ * @type {import('esbuild').Plugin}
+ */
+const fastifyLazyBuiltins = {
+  name: 'fastify-lazy-builtins',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]fastify[\\/]lib[\\/]server\.js$/ }, async ({ path }) => {
+      let source = await readFile(path, 'utf8');
+      for (const name of ['https', 'http2', 'dns']) {
+        const line = `const ${name} = require('node:${name}')\n`;
+        if (!source.includes(line)) throw new Error(`${path} no longer has "${line.trim()}": review this plugin`);
+        source = source.replace(
+          line,
+          `const ${name} = new Proxy({}, { get: (_, key) => require('node:${name}')[key] })\n`,
+        );
+      }
+      return { contents: source, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * prom-client's index loads all it has at require time: the Pushgateway (https, zlib), the cluster
+ * aggregator (cluster, child_process, dgram), Summary... The service uses four of its exports, so
+ * the bundle takes those from their own files. Importing any other export fails the build ("No
+ * matching export"): add it here.
+ * @type {import('esbuild').Plugin}
+ */
+const promClientParts = {
+  name: 'prom-client-parts',
+  setup(build) {
+    build.onResolve({ filter: /^prom-client$/ }, () => ({ path: 'prom-client', namespace: 'prom-client-parts' }));
+    build.onLoad({ filter: /.*/, namespace: 'prom-client-parts' }, () => ({
+      contents: [
+        "export { default as Registry } from 'prom-client/lib/registry';",
+        "export { default as Counter } from 'prom-client/lib/counter';",
+        "export { default as Gauge } from 'prom-client/lib/gauge';",
+        "export { default as collectDefaultMetrics } from 'prom-client/lib/defaultMetrics';",
+      ].join('\n'),
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   absWorkingDir: root,
   entryPoints: ['dist/src/main.js'],
@@ -62,7 +111,7 @@ await build({
   // import.meta does not exist in CommonJS: logger.ts's createRequire(import.meta.url) gets this file's URL.
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [lmdbFromItsPackage],
+  plugins: [lmdbFromItsPackage, promClientParts, fastifyLazyBuiltins],
   legalComments: 'none',
   logLevel: 'warning',
 });
