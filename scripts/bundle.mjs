@@ -22,11 +22,24 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+/** The lmdb file the bundle stands in for, found at run time (see lmdbFromItsPackage). */
+const FIND_LMDB = `(() => {
+  // Where Node's require would find it (the nearest node_modules upwards), without resolving the
+  // package's exports at every start; require.resolve where the layout is another.
+  const { existsSync } = require('node:fs');
+  const { dirname, join } = require('node:path');
+  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
+    const file = join(dir, 'node_modules', 'lmdb', 'dist', 'index.cjs');
+    if (existsSync(file)) return file;
+  }
+  return require.resolve(['lmdb'][0]);
+})()`;
+
 /**
  * lmdb's JavaScript goes into the bundle (no resolving and compiling of its five packages at every
  * start; the code cache covers it), its native addon stays in node_modules: lmdb finds the addon
  * (and its compression dictionary) from its own file name, so inside the bundle __filename names
- * the file require.resolve('lmdb') finds at run time, as if lmdb were loaded from node_modules.
+ * the file Node would load for require('lmdb') (FIND_LMDB), as if lmdb were loaded from node_modules.
  * @type {import('esbuild').Plugin}
  */
 const lmdbFromItsPackage = {
@@ -38,7 +51,7 @@ const lmdbFromItsPackage = {
       const source = await readFile(path, 'utf8');
       if (!source.includes('__filename')) throw new Error(`${path} no longer names __filename: review this plugin`);
       return {
-        contents: `const __lmdbFilename = require.resolve(['lmdb'][0]);\n${source.replaceAll('__filename', '__lmdbFilename')}`,
+        contents: `const __lmdbFilename = ${FIND_LMDB};\n${source.replaceAll('__filename', '__lmdbFilename')}`,
         loader: 'js',
       };
     });
@@ -67,6 +80,27 @@ const fastifyLazyBuiltins = {
       }
       return { contents: source, loader: 'js' };
     });
+  },
+};
+
+/**
+ * msgpackr (in the bundle with lmdb) loads msgpackr-extract, a native addon that speeds up reading
+ * msgpack values, if it can: the service stores none (its databases hold bytes and JSON), so the
+ * bundle gives it nothing and msgpackr keeps its own JavaScript reader, as it does where the addon
+ * is not installed. Saves finding and loading a second native addon at every start.
+ * @type {import('esbuild').Plugin}
+ */
+const noMsgpackrExtract = {
+  name: 'no-msgpackr-extract',
+  setup(build) {
+    build.onResolve({ filter: /^msgpackr-extract$/ }, () => ({
+      path: 'msgpackr-extract',
+      namespace: 'no-msgpackr-extract',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'no-msgpackr-extract' }, () => ({
+      contents: 'module.exports = undefined;',
+      loader: 'js',
+    }));
   },
 };
 
@@ -102,16 +136,16 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20.19',
-  // msgpackr-extract: a native addon (msgpackr, in the bundle with lmdb, loads it if present). pino-pretty: a development dependency,
+  // pino-pretty: a development dependency,
   // required at run time only when LOG_PRETTY asks for it (and absent from the image). Fastify's
   // two schema compilers: never loaded (app.ts gives it none), so they need not weigh on every
   // start; should a schema be wanted one day, Fastify finds them in node_modules (add them to
   // RUNTIME_PACKAGES in runtime-modules.mjs for the image). Every other external: add it there too.
-  external: ['msgpackr-extract', 'pino-pretty', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'],
+  external: ['pino-pretty', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'],
   // import.meta does not exist in CommonJS: logger.ts's createRequire(import.meta.url) gets this file's URL.
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [lmdbFromItsPackage, promClientParts, fastifyLazyBuiltins],
+  plugins: [lmdbFromItsPackage, noMsgpackrExtract, promClientParts, fastifyLazyBuiltins],
   legalComments: 'none',
   logLevel: 'warning',
 });
