@@ -58,6 +58,16 @@ export function findSecondNode(given: string | undefined): string | undefined {
   return cached.at(-1);
 }
 
+/**
+ * Writes the bundle's code cache for a node binary (dist/code-cache), as the image build does with
+ * the image's node; npm run build writes only the building node's.
+ */
+export function writeCodeCache(node: string): void {
+  const script = "require('./dist/accountservice.cjs').writeCodeCache().catch((e) => { console.error(e); process.exit(1); })";
+  const run = spawnSync(node, ['-e', script], { cwd: ROOT, encoding: 'utf8', env: cleanEnv({ LIBC: 'glibc' }), stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+  if (run.status !== 0) throw new Error(`writing the code cache with ${node} failed: ${run.error?.message ?? run.stderr}`);
+}
+
 /** The version a node binary reports, e.g. v24.21.0. */
 export function nodeVersionOf(node: string): string {
   const run = spawnSync(node, ['--version'], { encoding: 'utf8', env: cleanEnv() });

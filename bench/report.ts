@@ -250,13 +250,14 @@ How these are measured:
   floor that queueing behind ${settings.connections} busy connections on one core sets on this machine.
 - Probe wall times: ${results.probeCommands.method}, ${settings.startCommandRuns} runs each after ${settings.startCommandWarmup} warm-up runs, commands interleaved,
   against the idle service, without NODE_EXTRA_CA_CERTS (a container has no such variable).
-- Start to healthy: from spawning \`node dist/accountservice.cjs\` (fresh temp database each time, the
+- Start to healthy: from spawning \`node dist/accountservice.cjs\` (the launcher, with the code cache the build or
+  the bench wrote for that node; fresh temp database each time, the
   settings above) to its first 200 from /health, polled every 2 ms, against spawn to exit of \`node -e 0\`
   of the same binary on the same core, the two alternating; ${settings.startupRuns} pairs per binary after one unmeasured
   pair; the ratio is the median of the pairs' ratios. The image's node is the official Node 24 build that
   deploy/docker/make-base-images.sh caches (or \`--second-node PATH\`, or ACCOUNTSERVICE_BASE_NODE). On
-  Node >= 22.1 it is timed once more with NODE_COMPILE_CACHE pointing at a cache the unmeasured first
-  start wrote: what an image that bakes the cache at build time would start like.
+  Node >= 22.1 it is timed once more with NODE_COMPILE_CACHE on top, pointing at a cache the unmeasured
+  first start wrote.
 - RSS: VmRSS from /proc/PID/status, idle after one request of each kind and a pause, and after all the
   load runs (peak is VmHWM).
 ${renderProfile(results)}`;

@@ -33,6 +33,7 @@ import {
   scratchDir,
   startReferenceServer,
   startService,
+  writeCodeCache,
   type Pinning,
 } from './processes.js';
 import { profileEndpoint } from './profile.js';
@@ -226,6 +227,8 @@ async function main(): Promise<void> {
     if (secondNode !== undefined) {
       try {
         const version = nodeVersionOf(secondNode);
+        // Its code cache, as the image build writes it with the image's node.
+        writeCodeCache(secondNode);
         second = await timeStarts(group, pinning, secondNode, version, mode.startupRuns, log);
         cached = `not measured: ${version} has no compile cache (Node >= 22.1)`;
         if (hasCompileCache(version)) {

@@ -14,7 +14,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Loaded by the bundle with require() at run time (see scripts/bundle.mjs). */
+/** Found by the bundle at run time: lmdb's native addon and its dependencies' (see scripts/bundle.mjs). */
 export const RUNTIME_PACKAGES = ['lmdb'];
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

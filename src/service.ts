@@ -201,6 +201,8 @@ export function createService(config: Config, deps: ServiceDeps): Service {
       host: config.host,
       listenTextResolver: (address) => `Starting HTTP service at ${address}`,
     });
+    // After the listen: a start's first healthy answer does not wait for them.
+    metrics?.startProcessMetrics();
     const address = theApp.server.address() as AddressInfo;
     return `http://${hostForUrl(address.address)}:${address.port}`;
   }

@@ -28,6 +28,11 @@ export interface Metrics {
   observeRequest(method: string, route: string, statusCode: number, durationMs: number): void;
   /** Every metric in the Prometheus text format. Runs no health check: it reads the last results. */
   render(): Promise<string>;
+  /**
+   * Starts Node's process metrics, once: the service calls it when it listens, so its first healthy
+   * answer does not wait for them. The first render() starts them too, should it come first.
+   */
+  startProcessMetrics(): void;
   /** Stops counting health status changes. */
   close(): void;
 }
@@ -45,7 +50,12 @@ export function createMetrics(
 ): Metrics {
   const registry = new Registry();
   const registers = [registry];
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  let processMetricsPending = options.defaultMetrics ?? true;
+  const startProcessMetrics = (): void => {
+    if (!processMetricsPending) return;
+    processMetricsPending = false;
+    collectDefaultMetrics({ register: registry });
+  };
 
   // On the request path, so kept by hand (request-histogram.ts says why); written after the rest.
   const requestDuration = createRequestHistogram(
@@ -165,7 +175,11 @@ export function createMetrics(
       requestDuration.observe(method, route, statusCode, durationMs / 1000);
     },
     // prom-client separates metrics with a blank line and ends with a newline: the same here.
-    render: async () => `${await registry.metrics()}\n${requestDuration.render()}`,
+    render: async () => {
+      startProcessMetrics();
+      return `${await registry.metrics()}\n${requestDuration.render()}`;
+    },
+    startProcessMetrics,
     close: unsubscribe,
   };
 }

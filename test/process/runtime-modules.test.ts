@@ -1,11 +1,11 @@
 // What the image ships, without Docker: scripts/runtime-modules.mjs copies lmdb and its
-// dependencies into a folder, and the built bundle runs from that folder alone: it seeds a real
+// dependencies into a folder, and the built launcher and bundle run from that folder alone: it seeds a real
 // LMDB file, answers an account and /health, and stops with exit 0. Nothing else is copied.
 
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, assertBuilt } from '../helpers/service-process.js';
@@ -24,7 +24,10 @@ test('the bundle runs with only the packages runtime-modules.mjs copies (lmdb an
   const data = mkdtempSync(join(tmpdir(), 'accountservice-runtime-data-'));
   dirs.push(app, data);
   execFileSync(process.execPath, [join(ROOT, 'scripts/runtime-modules.mjs'), app], { cwd: ROOT });
-  copyFileSync(join(ROOT, 'dist/accountservice.cjs'), join(app, 'accountservice.cjs'));
+  // As the image has them: the launcher, the bundle and a code cache (the image writes its own).
+  for (const file of ['accountservice.cjs', 'accountservice-bundle.cjs'])
+    copyFileSync(join(ROOT, 'dist', file), join(app, file));
+  cpSync(join(ROOT, 'dist/code-cache'), join(app, 'code-cache'), { recursive: true });
 
   const installed = readdirSync(join(app, 'node_modules'));
   assert.ok(installed.includes('lmdb'), installed.join(' '));
