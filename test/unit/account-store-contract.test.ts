@@ -118,6 +118,18 @@ for (const kind of kinds) {
       }
     });
 
+    test("the bytes it answers are the caller's: later reads do not change them", async () => {
+      await store.seed(seedAccounts(100));
+      const kept: (Uint8Array | undefined)[] = [];
+      for (const id of ['10000', '10001', '10099']) kept.push(await store.getAccountJson(id));
+      for (let i = 0; i < 100; i++) await store.getAccountJson(String(10_000 + i));
+      assert.deepEqual(kept.map(text), [
+        '{"id":"10000","name":"Person_0"}',
+        '{"id":"10001","name":"Person_1"}',
+        '{"id":"10099","name":"Person_99"}',
+      ]);
+    });
+
     test('answers undefined for ids that were never seeded', async () => {
       assert.equal(await store.getAccountJson('10000'), undefined, 'before any seed');
       await store.seed(seedAccounts(100));
