@@ -154,6 +154,10 @@ test(
       // The ladder from bare Fastify to the service, each rung a measured figure.
       assert.match(report, /leaves -?\d+\.\d µs per request for all of it/);
       assert.match(report, /\| the access log line \(the service as shipped\) \| -?\d+\.\d \|/);
+      assert.match(
+        report,
+        /^(The floor: the LMDB read alone takes -?\d+% of that budget|The rungs fit in the budget\.)/m,
+      );
 
       // The profile of each endpoint: its busiest functions, named, with shares that add up to at most 100%.
       for (const endpoint of ['accounts', 'health'] as const) {
