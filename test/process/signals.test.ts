@@ -79,6 +79,13 @@ describe('a stop signal during start-up, as PID 1', { skip: pid1Skip }, () => {
     assert.equal(logged(service, /^start-up: listening$/), undefined, 'no later phase was entered');
   });
 
+  it('SIGTERM while the launcher loads the bundle (before any code of the service runs) stops the start', async (t) => {
+    const { service, code, ms } = await signalInPhase('SIGTERM', 'launching', { STARTUP_PHASE_PAUSE_MS: '3000' });
+    t.diagnostic(`exit ${code} ${ms} ms after SIGTERM`);
+    assertStoppedDuringStart(service, code, 'SIGTERM');
+    assert.equal(logged(service, /^start-up: seeding$/), undefined, 'no later phase was entered');
+  });
+
   for (const [signal, phase] of [
     ['SIGTERM', 'first checks'],
     ['SIGTERM', 'building the app'],
