@@ -78,12 +78,12 @@ export function createServiceHealth(options: ServiceHealthOptions): Health {
   }
   const withSwitch = (names: readonly (string | ViewCheck)[]): (string | ViewCheck)[] =>
     testability ? [...names, 'testability'] : [...names];
-  // Replacement waits for the database; routing (ready) does not. Time alone decides in /health:
-  // the count is set out of reach so the first failure does not end the wait.
+  // Replacement waits for the database; routing (ready) does not. Time alone decides in /health,
+  // whatever the database check's own count.
   const databaseForReplacement: string | ViewCheck =
     settings.replaceAfterMs === 0
       ? 'database'
-      : { check: 'database', failureGraceMs: settings.replaceAfterMs, failureThreshold: Number.MAX_SAFE_INTEGER };
+      : { check: 'database', failureGraceMs: settings.replaceAfterMs, failureThreshold: Number.POSITIVE_INFINITY };
   const views: ViewDefinition[] = [
     { name: 'health', path: '/health', checks: withSwitch([databaseForReplacement, 'startup', 'event-loop']) },
     { name: 'live', path: '/health/live', checks: withSwitch(['event-loop']) },

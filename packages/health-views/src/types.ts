@@ -28,7 +28,11 @@ export interface Clock {
  * may override any of them for that check alone.
  */
 export interface CheckPolicy {
-  /** Consecutive failures before an UP check turns DOWN. Default 1. */
+  /**
+   * Consecutive failures before an UP check turns DOWN. Default 1 (none when only failureGraceMs is
+   * set). `Infinity`, with failureGraceMs beside it: time alone decides, whatever the check's own count
+   * (how a view waits longer than the check does).
+   */
   readonly failureThreshold?: number;
   /** Or: time failing after which an UP check turns DOWN whatever the count. Default: off. */
   readonly failureGraceMs?: number;

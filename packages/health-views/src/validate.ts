@@ -68,7 +68,16 @@ function validateView(view: ViewDefinition, checks: ReadonlySet<string>): void {
 }
 
 function validatePolicy(policy: CheckPolicy, where: string): void {
-  atLeast(policy.failureThreshold, `${where}: failureThreshold`);
+  if (policy.failureThreshold === Number.POSITIVE_INFINITY) {
+    // "Never by count": only meaningful with a time in the same policy, or nothing would turn it DOWN.
+    if (policy.failureGraceMs === undefined) {
+      throw new Error(
+        `health-views: ${where}: failureThreshold Infinity needs failureGraceMs beside it (time alone decides)`,
+      );
+    }
+  } else {
+    atLeast(policy.failureThreshold, `${where}: failureThreshold`);
+  }
   atLeast(policy.successThreshold, `${where}: successThreshold`);
   atLeast(policy.failureGraceMs, `${where}: failureGraceMs`, 0);
 }

@@ -229,7 +229,47 @@ describe('registry', () => {
     assert.equal(events.length, 1);
   });
 
+  it('a view with failureThreshold Infinity and a grace waits for time alone, whatever the check counts', async () => {
+    const db = { ok: true };
+    const { clock, health } = setup({
+      checks: [
+        {
+          name: 'database',
+          intervalMs: 1000,
+          timeoutMs: 100,
+          failureThreshold: 2,
+          run: () => db.ok,
+        },
+      ],
+      views: [
+        {
+          name: 'health',
+          path: '/health',
+          checks: [{ check: 'database', failureGraceMs: 10_000, failureThreshold: Number.POSITIVE_INFINITY }],
+        },
+        { name: 'ready', path: '/health/ready', checks: ['database'] },
+      ],
+    });
+    await health.start();
+    db.ok = false;
+    await clock.advance(5000);
+    assert.equal(health.view('ready')!.status, 'DOWN', "the check's own count (2) decides where not overridden");
+    assert.equal(health.view('health')!.status, 'UP', 'five failures in a row, but 10 s have not passed');
+    await clock.advance(6000);
+    assert.equal(health.view('health')!.status, 'DOWN');
+    health.close();
+  });
+
   it('rejects bad definitions with a message naming the problem', () => {
+    assert.throws(
+      () =>
+        setup({
+          views: [
+            { name: 'x', path: '/x', checks: [{ check: 'database', failureThreshold: Number.POSITIVE_INFINITY }] },
+          ],
+        }),
+      /view "x", check "database": failureThreshold Infinity needs failureGraceMs/,
+    );
     assert.throws(() => setup({ views: [{ name: 'x', path: '/x', checks: ['nope'] }] }), /view "x" names check "nope"/);
     assert.throws(
       () => setup({ checks: [{ name: 'a', intervalMs: 0, timeoutMs: 1, run: () => true }], views: [] }),
