@@ -91,6 +91,8 @@ const HOST_ENV = {
   // Only the drain of the task Swarm kills is waited out; keep it short.
   SHUTDOWN_DRAIN_DELAY_MS: '500',
 };
+/** HOST_ENV as docker run / service create flags. */
+const HOST_ENV_FLAGS = Object.entries(HOST_ENV).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
 
 interface Run {
   readonly code: number;
@@ -314,7 +316,6 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
   await t.test('a container on a read-only root turns (healthy), then (unhealthy) when /health fails', async (step) => {
     if (!built) return step.skip('no image: the build failed');
     await assertPortFree();
-    const env = Object.entries(HOST_ENV).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
     await timed('docker run until (healthy)', async () => {
       created.container = true;
       await docker([
@@ -329,7 +330,7 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
         '--read-only',
         '--tmpfs',
         '/data:uid=65532,gid=65532,mode=0700,size=64m',
-        ...env,
+        ...HOST_ENV_FLAGS,
         // Faster timings; no --health-cmd, so the image's own HEALTHCHECK command is what runs.
         `--health-interval=${FAST_HEALTH.interval}`,
         `--health-retries=${FAST_HEALTH.retries}`,
@@ -395,7 +396,6 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
       // its own (--network none: loopback only), as tasks on a cluster are, so both listen on 6767
       // and the image's own HEALTHCHECK probes each; the test asks them through docker exec.
       created.pair = true;
-      const env = Object.entries(HOST_ENV).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
       for (const name of sideBySide) {
         await docker([
           'run',
@@ -409,7 +409,7 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
           '--read-only',
           '--mount',
           task.mount,
-          ...env,
+          ...HOST_ENV_FLAGS,
           `--health-interval=${FAST_HEALTH.interval}`,
           `--health-retries=${FAST_HEALTH.retries}`,
           `--health-timeout=${FAST_HEALTH.timeout}`,
@@ -457,7 +457,6 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
       }
     });
 
-    const env = Object.entries(HOST_ENV).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
     const first = await timed('service create until (healthy)', async () => {
       created.service = true;
       // The flags of deploy/swarm/stack.yml + stack.local.yml.
@@ -473,7 +472,7 @@ test('docker HEALTHCHECK and swarm self-healing on a real engine', { timeout: 15
         '--read-only',
         '--mount',
         task.mount,
-        ...env,
+        ...HOST_ENV_FLAGS,
         '--env',
         `SHUTDOWN_DRAIN_DELAY_MS=${task.drainDelayMs}`,
         // The stack's own healthcheck timings and restart delay: this is the healing it gets.
