@@ -99,18 +99,33 @@ export function formatPhases(phases: readonly Phase[]): string {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [switchedOff, oldId, newId, retries = '3'] = process.argv.slice(2);
-  if (switchedOff === undefined || oldId === undefined || newId === undefined || !/^\d+$/.test(switchedOff)) {
+  if (
+    switchedOff === undefined ||
+    oldId === undefined ||
+    newId === undefined ||
+    !/^\d+$/.test(switchedOff) ||
+    !/^[1-9]\d*$/.test(retries)
+  ) {
     process.stderr.write('usage: healing-phases.ts SWITCHED_OFF_EPOCH_MS OLD_CONTAINER NEW_CONTAINER [RETRIES]\n');
     process.exit(2);
   }
   const docker = process.env.DOCKER ?? 'docker';
-  const inspect = (id: string): Inspected =>
-    JSON.parse(execFileSync(docker, ['inspect', '--format', '{{json .}}', id], { encoding: 'utf8' })) as Inspected;
-  const events = execFileSync(docker, stopSignalEventsArgs(oldId, Number(switchedOff), Date.now()), {
-    encoding: 'utf8',
-  });
-  const signalled = stopSignalAt(events, Number(switchedOff));
-  console.log(
-    formatPhases(healingPhases(Number(switchedOff), inspect(oldId), inspect(newId), Number(retries), signalled)),
-  );
+  /** docker's output, or its own first line of complaint and undefined. */
+  const run = (args: string[]): string | undefined => {
+    try {
+      return execFileSync(docker, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      const { stderr } = error as { stderr?: string };
+      const said = (stderr ?? '').trim().split('\n')[0];
+      process.stderr.write(`healing-phases: docker ${args[0]} failed: ${said || (error as Error).message}\n`);
+      return undefined;
+    }
+  };
+  const inspected = [oldId, newId].map((id) => run(['inspect', '--format', '{{json .}}', id]));
+  if (inspected[0] === undefined || inspected[1] === undefined) process.exit(1);
+  const [old, replacement] = inspected.map((json) => JSON.parse(json!) as Inspected);
+  // Without the events the other phases, from docker inspect, still say most of it.
+  const events = run(stopSignalEventsArgs(oldId, Number(switchedOff), Date.now()));
+  const signalled = events === undefined ? undefined : stopSignalAt(events, Number(switchedOff));
+  console.log(formatPhases(healingPhases(Number(switchedOff), old!, replacement!, Number(retries), signalled)));
 }

@@ -15,6 +15,10 @@ import { seedAccounts } from '../../src/accounts/seed.js';
 
 const lmdbAt = process.argv.indexOf('--lmdb');
 const lmdbDir = lmdbAt === -1 ? undefined : process.argv[lmdbAt + 1];
+if (lmdbAt !== -1 && (lmdbDir === undefined || lmdbDir.startsWith('--'))) {
+  process.stderr.write('fastify-server: --lmdb needs a directory\n');
+  process.exit(2);
+}
 const memory = new Map<string, Uint8Array>();
 for (const account of seedAccounts(100)) memory.set(account.id, encodeAccount(account));
 let accounts: { get(id: string): Uint8Array | undefined | Promise<Uint8Array | undefined> } = memory;
