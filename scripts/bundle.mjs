@@ -2,9 +2,10 @@
 // Bundles the compiled service (dist/src/main.js, from tsc) and its JavaScript dependencies into
 // one CommonJS file, dist/accountservice-bundle.cjs. Node then reads and compiles one file at start
 // instead of some 400 modules, each resolved through package.json lookups (the bench measures
-// both: start to healthy and idle RSS). lmdb's JavaScript is in it too; its native addon (and
-// msgpackr's optional one) stay in node_modules, found from lmdb's package directory. Not minified, so stack traces keep readable names and every
-// module's code sits under a comment naming its file.
+// both: start to healthy and idle RSS). lmdb's JavaScript is in it too; its native addon stays in
+// node_modules, found from lmdb's package directory (msgpackr's optional addon is left out: see
+// noMsgpackrExtract). Not minified, so stack traces keep readable names and every module's code
+// sits under a comment naming its file.
 //
 // Then the entry point, dist/accountservice.cjs (launcher/accountservice.cts: what `npm start` and
 // the image run), and the V8 code cache of the bundle for the node running this script, written by
