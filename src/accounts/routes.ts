@@ -1,7 +1,7 @@
 // GET /accounts/:accountId: answers the stored JSON bytes with `servedBy` spliced in, with no parse and no
 // re-serialise.
 
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { ACCOUNT_ID_RULE, isValidAccountId } from './account.js';
 import { StoreUnavailableError, type AccountStore } from './account-store.js';
 import { httpError } from '../http-errors.js';
@@ -35,23 +35,28 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
   app.get<{ Params: { accountId: string } }>('/accounts/:accountId', (request, reply) => {
     const { accountId } = request.params;
     if (!isValidAccountId(accountId)) throw httpError(400, ACCOUNT_ID_RULE);
-    const answer = (json: Uint8Array | undefined): undefined => {
-      if (json === undefined) throw httpError(404, `account ${accountId} not found`);
-      void reply.header('content-type', 'application/json; charset=utf-8').send(withServedBy(json, suffix));
-      return undefined;
-    };
     let found: Uint8Array | undefined | Promise<Uint8Array | undefined>;
     try {
       found = store.getAccountJson(accountId);
     } catch (error) {
       throw storeFailure(error);
     }
-    if (!(found instanceof Promise)) return answer(found);
-    return withDeadline(found, lookupTimeoutMs).then(answer, (error: unknown) => {
-      throw storeFailure(error);
-    });
+    if (!(found instanceof Promise)) return sendAccount(reply, accountId, found, suffix);
+    return withDeadline(found, lookupTimeoutMs).then(
+      (json) => sendAccount(reply, accountId, json, suffix),
+      (error: unknown) => {
+        throw storeFailure(error);
+      },
+    );
   });
 };
+
+/** The account's bytes with servedBy spliced in, or 404 when there is none. */
+function sendAccount(reply: FastifyReply, accountId: string, json: Uint8Array | undefined, suffix: Buffer): undefined {
+  if (json === undefined) throw httpError(404, `account ${accountId} not found`);
+  void reply.header('content-type', 'application/json; charset=utf-8').send(withServedBy(json, suffix));
+  return undefined;
+}
 
 /** An outage the client may retry: the store's own words (paths, library text) stay in the log. */
 function storeFailure(error: unknown): unknown {
