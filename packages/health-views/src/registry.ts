@@ -5,7 +5,7 @@
 import { iso, systemClock } from './clock.js';
 import { createDisclosureGate } from './disclosure.js';
 import { createEventLog } from './events.js';
-import { createPolling, type Polling } from './scheduler.js';
+import { createPolling, holdProcessOpen, type Polling } from './scheduler.js';
 import { createRunner, type Runner } from './runner.js';
 import { JSON_TYPE, renderJson, statusCodeOf } from './render.js';
 import { createRoutes, type PlainAnswer } from './routes.js';
@@ -20,7 +20,7 @@ import {
 } from './state.js';
 import { validateOptions } from './validate.js';
 import { createWatchHub } from './watch.js';
-import type { CheckReport, Flag, Health, HealthOptions, ViewReport, ViewStatus } from './types.js';
+import type { CheckDefinition, CheckReport, Flag, Health, HealthOptions, ViewReport, ViewStatus } from './types.js';
 
 /** A check's state under one policy: its own, or a view's overrides. */
 interface Tracker {
@@ -238,17 +238,38 @@ export function createHealth(options: HealthOptions): Health {
     return entry === undefined ? undefined : reportOf(entry);
   }
 
+  let starting: Promise<void> | undefined;
+
+  /** Each polled check once, the process held open meanwhile; then their timers, unless closed. */
+  async function firstRuns(): Promise<void> {
+    if (closed) return;
+    const polled = [...checks.values()].filter((entry) => entry.runner !== undefined);
+    const runs = polled.map((entry) => entry.runner!.run()).filter((run) => run !== undefined);
+    if (runs.length > 0) {
+      // Each run settles by its timeout (or at close()), so the hold never has to outlast the longest.
+      const release = holdProcessOpen(longestTimeoutMs(options.checks) + HOLD_SLACK_MS);
+      try {
+        await Promise.all(runs);
+      } finally {
+        release();
+      }
+    }
+    if (closed) return; // close() while the first runs were under way: no timer may start after it
+    for (const entry of polled) entry.polling!.start();
+  }
+
   const health: Health = {
-    async start() {
-      const polled = [...checks.values()].filter((entry) => entry.runner !== undefined);
-      await Promise.all(polled.map((entry) => entry.runner!.run() ?? Promise.resolve()));
-      if (closed) return;
-      for (const entry of polled) entry.polling!.start();
+    start() {
+      starting ??= firstRuns();
+      return starting;
     },
     close(reason = 'closing') {
       if (closed) return;
       closed = true;
-      for (const entry of checks.values()) entry.polling?.stop();
+      for (const entry of checks.values()) {
+        entry.polling?.stop();
+        entry.runner?.stop(`health-views closed: ${reason}`);
+      }
       hub?.close({ reason, at: iso(clock.now()) });
     },
     flag(name) {
@@ -289,6 +310,13 @@ export function createHealth(options: HealthOptions): Health {
     }),
   });
   return { ...health, answer: routes.answer, routes: routes.templates };
+}
+
+/** Slack on the process hold, for a clock whose timers run a little late; start() never waits for it. */
+const HOLD_SLACK_MS = 1000;
+
+function longestTimeoutMs(checks: readonly CheckDefinition[]): number {
+  return Math.max(0, ...checks.map((check) => (check.kind === 'flag' ? 0 : check.timeoutMs)));
 }
 
 const EMPTY: PlainAnswer = { kind: 'answer', route: '', statusCode: 503, headers: {}, body: Buffer.alloc(0) };

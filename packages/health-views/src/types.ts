@@ -220,9 +220,16 @@ export interface HealthStream {
 }
 
 export interface Health {
-  /** Runs every polled check once (so the first probe finds results), then starts their timers. */
+  /**
+   * Runs every polled check once (so the first probe finds results), then starts their timers.
+   * Settles within the longest check's `timeoutMs` (a hung run is DOWN "timed out"), and keeps the
+   * process alive until then: awaiting it before `listen()` never exits early; `close()` settles it.
+   */
   start(): Promise<void>;
-  /** Stops the timers and ends every watch stream with a final event. Idempotent. */
+  /**
+   * Stops the timers, aborts the runs under way (their results are ignored) and ends every watch
+   * stream with a final event. Idempotent; a closed registry does not start again.
+   */
   close(reason?: string): void;
   /** The handle of a flag check; throws for a name that is not a flag. */
   flag(name: string): Flag;
