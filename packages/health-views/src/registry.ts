@@ -20,7 +20,16 @@ import {
 } from './state.js';
 import { validateOptions } from './validate.js';
 import { createWatchHub } from './watch.js';
-import type { CheckDefinition, CheckReport, Flag, Health, HealthOptions, ViewReport, ViewStatus } from './types.js';
+import type {
+  CheckDefinition,
+  CheckReport,
+  Flag,
+  FlagCheck,
+  Health,
+  HealthOptions,
+  ViewReport,
+  ViewStatus,
+} from './types.js';
 
 /** A check's state under one policy: its own, or a view's overrides. */
 interface Tracker {
@@ -77,7 +86,7 @@ export function createHealth(options: HealthOptions): Health {
   for (const def of options.checks) {
     const isFlag = def.kind === 'flag';
     const initial = isFlag
-      ? initialState(clock.now(), def.initial === true ? 'UP' : 'DOWN', 'not set yet')
+      ? initialState(clock.now(), flagValueIsUp(def, def.initial ?? false) ? 'UP' : 'DOWN', 'not set yet')
       : initialState(clock.now());
     const own: Tracker = { policy: resolvePolicy(def), state: initial };
     const entry: CheckEntry = {
@@ -89,15 +98,7 @@ export function createHealth(options: HealthOptions): Health {
       views: [],
     };
     if (isFlag) {
-      entry.flag = {
-        name: def.name,
-        set(up, cause) {
-          observe(entry, { kind: 'result', ok: up === true, ...(up === true ? {} : { cause: cause ?? 'set down' }) });
-        },
-        get up() {
-          return own.state.status === 'UP';
-        },
-      };
+      entry.flag = createFlag(def, own, (observation) => observe(entry, observation));
     } else {
       entry.runner = createRunner({
         check: def.run,
@@ -317,6 +318,35 @@ const HOLD_SLACK_MS = 1000;
 
 function longestTimeoutMs(checks: readonly CheckDefinition[]): number {
   return Math.max(0, ...checks.map((check) => (check.kind === 'flag' ? 0 : check.timeoutMs)));
+}
+
+function flagValueIsUp(def: FlagCheck, value: boolean): boolean {
+  return value === (def.healthyWhen ?? true);
+}
+
+/**
+ * A flag's handle. It is UP while its value equals `healthyWhen`, so a flag named after a bad state
+ * (`draining`, healthyWhen false) reads right: `set(true)` turns it DOWN.
+ */
+function createFlag(def: FlagCheck, own: Tracker, record: (observation: Observation) => void): Flag {
+  let value = def.initial ?? false;
+  return {
+    name: def.name,
+    set(next, cause) {
+      if (typeof next !== 'boolean') {
+        throw new TypeError(`health-views: flag "${def.name}": set() takes true or false (got a ${typeof next})`);
+      }
+      value = next;
+      const up = flagValueIsUp(def, next);
+      record({ kind: 'result', ok: up, ...(up ? {} : { cause: cause ?? `set to ${String(next)}` }) });
+    },
+    get value() {
+      return value;
+    },
+    get up() {
+      return own.state.status === 'UP';
+    },
+  };
 }
 
 const EMPTY: PlainAnswer = { kind: 'answer', route: '', statusCode: 503, headers: {}, body: Buffer.alloc(0) };
