@@ -5,7 +5,7 @@
 import { iso, systemClock } from './clock.js';
 import { createDisclosureGate } from './disclosure.js';
 import { createEventLog } from './events.js';
-import { createPolling, holdProcessOpen, type Polling } from './scheduler.js';
+import { MAX_TIMER_MS, createPolling, holdProcessOpen, type Polling } from './scheduler.js';
 import { createRunner, type Runner } from './runner.js';
 import { JSON_TYPE, renderJson, statusCodeOf } from './render.js';
 import { createRoutes, type PlainAnswer } from './routes.js';
@@ -109,7 +109,8 @@ export function createHealth(options: HealthOptions): Health {
           observe(entry, { kind: 'result', ...result });
         },
       });
-      const maxAgeMs = def.maxAgeMs ?? 3 * def.intervalMs + def.timeoutMs;
+      // The default may pass a Node timer's limit when the interval is long; a longer timer would fire at once.
+      const maxAgeMs = def.maxAgeMs ?? Math.min(3 * def.intervalMs + def.timeoutMs, MAX_TIMER_MS);
       entry.polling = createPolling({
         clock,
         intervalMs: def.intervalMs,

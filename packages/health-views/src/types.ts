@@ -94,7 +94,10 @@ export interface ViewCheck extends CheckPolicy {
 export interface ViewDefinition {
   /** Letters, digits, `-` or `_`; unique. Named in events, the verbose verdict line and health+json. */
   readonly name: string;
-  /** The route that answers it, e.g. `/health/ready`; unique, starts with `/`. */
+  /**
+   * The route that answers it, e.g. `/health/ready`: `/` then letters, digits, `-._~` and `/`; unique,
+   * and neither `checksPath`, under `<checksPath>/`, nor the watch path.
+   */
   readonly path: string;
   /** Check names (the check's own policy) or `ViewCheck`s (with overrides). */
   readonly checks: readonly (string | ViewCheck)[];
@@ -122,7 +125,7 @@ export interface HealthOptions {
   readonly views: readonly ViewDefinition[];
   /** Default `{ mode: 'never' }`. */
   readonly disclosure?: DisclosureOptions;
-  /** Prefix of the per-check route: `<checksPath>/<name>`. Default `/health/checks`. */
+  /** Prefix of the per-check route: `<checksPath>/<name>`. Default `/health/checks`; no trailing `/`. */
   readonly checksPath?: string;
   /** The Server-Sent Events route of changes; `false` for none. Default: on, with the defaults above. */
   readonly watch?: WatchOptions | false;
