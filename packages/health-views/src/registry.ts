@@ -22,11 +22,15 @@ import { validateOptions } from './validate.js';
 import { createWatchHub } from './watch.js';
 import type {
   CheckDefinition,
+  CheckNameOf,
   CheckReport,
   Flag,
   FlagCheck,
+  FlagNameOf,
   Health,
   HealthOptions,
+  ViewDefinition,
+  ViewNameOf,
   ViewReport,
   ViewStatus,
 } from './types.js';
@@ -64,7 +68,15 @@ export interface ViewEntry {
   plain: PlainAnswer;
 }
 
-export function createHealth(options: HealthOptions): Health {
+/**
+ * Builds a registry from its options. The `const` type parameters keep inline names as literals, so
+ * `flag('drainig')`, `view('nope')` or a view naming an undefined check are type errors; options
+ * built as `CheckDefinition[]`/`ViewDefinition[]` give a registry whose names are plain strings.
+ */
+export function createHealth<
+  const Checks extends readonly CheckDefinition[],
+  const Views extends readonly ViewDefinition<CheckNameOf<Checks>>[],
+>(options: HealthOptions<Checks, Views>): Health<CheckNameOf<Checks>, FlagNameOf<Checks>, ViewNameOf<Views>> {
   validateOptions(options);
   const gate = createDisclosureGate(options.disclosure);
   const clock = options.clock ?? systemClock;
@@ -83,7 +95,7 @@ export function createHealth(options: HealthOptions): Health {
   let closed = false;
 
   const checks = new Map<string, CheckEntry>();
-  for (const def of options.checks) {
+  for (const def of options.checks as readonly CheckDefinition[]) {
     const isFlag = def.kind === 'flag';
     const initial = isFlag
       ? initialState(clock.now(), flagValueIsUp(def, def.initial ?? false) ? 'UP' : 'DOWN', 'not set yet')
@@ -123,7 +135,7 @@ export function createHealth(options: HealthOptions): Health {
     checks.set(def.name, entry);
   }
 
-  const views: ViewEntry[] = options.views.map((def) => {
+  const views: ViewEntry[] = (options.views as readonly ViewDefinition[]).map((def) => {
     const members = def.checks.map((member): Member => {
       const entry = checks.get(typeof member === 'string' ? member : member.check)!;
       const overrides = typeof member === 'string' ? undefined : member;
@@ -134,7 +146,7 @@ export function createHealth(options: HealthOptions): Health {
           overrides.successThreshold !== undefined);
       let tracker = entry.own;
       if (hasOverride) {
-        const source = options.checks.find((check) => check.name === entry.name)!;
+        const source = (options.checks as readonly CheckDefinition[]).find((check) => check.name === entry.name)!;
         tracker = { policy: resolvePolicy(source, overrides), state: entry.own.state };
         entry.trackers.push(tracker);
       }
