@@ -30,7 +30,8 @@ const health = createHealth({
       run: () => process.memoryUsage().heapUsed < 512 * 1024 * 1024,
     },
     { name: 'started', kind: 'flag', publicCause: 'still starting' },
-    { name: 'shutdown', kind: 'flag', initial: true, publicCause: 'shutting down' },
+    // Named after the bad state: healthy while false, DOWN once set to true.
+    { name: 'shutdown', kind: 'flag', healthyWhen: false, publicCause: 'shutting down' },
   ],
   views: [
     { name: 'live', path: '/health/live', checks: ['memory'] },
@@ -56,7 +57,7 @@ server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
 
 process.once('SIGTERM', () => {
   // Out of the load balancer first, while requests still get answers; then close and exit.
-  health.flag('shutdown').set(false, 'SIGTERM received');
+  health.flag('shutdown').set(true, 'SIGTERM received');
   setTimeout(() => {
     health.close('shutting down');
     server.close(() => process.exit(0));
