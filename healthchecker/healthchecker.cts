@@ -5,8 +5,9 @@
 // It runs every few seconds in every container, so its start-up is its cost: it speaks the little
 // HTTP/1.1 it needs over node:net (loading node:http's client, or fetch, costs a probe more CPU than
 // the whole probe does), decides as soon as it can and exits at once. It is CommonJS (.cts, built to
-// .cjs) because Node's ESM loader adds to every start; bench/REPORT.md has the probe's wall time. One file, no dependencies, so the image can copy it
-// alone.
+// .cjs) because Node's ESM loader adds to every start; bench/REPORT.md has the probe's wall time.
+// One file, no dependencies, so the image copies it alone and a probe reads one file; inside, it
+// goes by job: arguments, text for the health log, reading a response, the probe, main.
 
 // The CommonJS spelling: under verbatimModuleSyntax a .cts file may not use ESM import syntax.
 import net = require('node:net');
