@@ -1,9 +1,8 @@
-// The disclosure gate's construction errors and its token comparison; the Accept parser's q-values.
+// The disclosure gate's construction errors and its token comparison.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDisclosureGate } from '../src/disclosure.js';
-import { preferredFormat } from '../src/negotiate.js';
 
 const TOKEN = 'a-token-of-enough-length';
 
@@ -38,21 +37,5 @@ describe('disclosure gate', () => {
   it('never and always ignore the header; never is the default', () => {
     assert.equal(createDisclosureGate()(`Bearer ${TOKEN}`), false);
     assert.equal(createDisclosureGate({ mode: 'always' })(undefined), true);
-  });
-});
-
-describe('Accept negotiation', () => {
-  it('honours q-values: q=0 never gets health+json', () => {
-    assert.equal(preferredFormat('application/health+json;q=0'), 'json');
-    assert.equal(preferredFormat('application/health+json; q=0, application/json'), 'json');
-    assert.equal(preferredFormat('application/json, application/health+json;q=0.5'), 'json');
-  });
-
-  it('picks health+json when named and at least as welcome as JSON', () => {
-    assert.equal(preferredFormat('application/health+json'), 'health+json');
-    assert.equal(preferredFormat('application/json;q=0.5, application/health+json'), 'health+json');
-    assert.equal(preferredFormat('application/health+json, */*'), 'health+json');
-    assert.equal(preferredFormat(undefined), 'json');
-    assert.equal(preferredFormat('*/*'), 'json');
   });
 });
