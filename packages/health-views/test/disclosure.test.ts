@@ -34,6 +34,20 @@ describe('disclosure gate', () => {
     assert.equal(gate([`Bearer ${TOKEN}`]), false);
   });
 
+  it('mode token refuses a wrong token of the same length and every prefix of the right one', () => {
+    const gate = createDisclosureGate({ mode: 'token', token: TOKEN });
+    const last = TOKEN.at(-1) === 'x' ? 'y' : 'x';
+    const sameLength = [`${TOKEN.slice(0, -1)}${last}`, `${last}${TOKEN.slice(1)}`, 'z'.repeat(TOKEN.length)];
+    for (const token of sameLength) {
+      assert.equal(token.length, TOKEN.length);
+      assert.equal(gate(`Bearer ${token}`), false, `a same-length wrong token was let in: ${token}`);
+    }
+    for (let length = 1; length < TOKEN.length; length += 1) {
+      const prefix = TOKEN.slice(0, length);
+      assert.equal(gate(`Bearer ${prefix}`), false, `the prefix ${JSON.stringify(prefix)} of the token was let in`);
+    }
+  });
+
   it('never and always ignore the header; never is the default', () => {
     assert.equal(createDisclosureGate()(`Bearer ${TOKEN}`), false);
     assert.equal(createDisclosureGate({ mode: 'always' })(undefined), true);
