@@ -54,7 +54,7 @@ export function createRoutes(options: RoutesOptions) {
   const templates = [...views.map((view) => view.path), checksPath, checkRoute, ...(watchPath ? [watchPath] : [])];
 
   function answer(request: HealthRequest): HealthAnswer | HealthStream | undefined {
-    const { url } = request;
+    const url = originForm(request.url);
     const queryAt = url.indexOf('?');
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
     const view = byPath.get(path);
@@ -188,6 +188,20 @@ function json(route: string, statusCode: number, type: string, body: Buffer): He
 function error(route: string, statusCode: number, message: string): HealthAnswer {
   return json(route, statusCode, JSON_TYPE, renderError(statusCode, message));
 }
+
+/**
+ * RFC 9112 §3.2.2: a server must accept a request target in absolute form (`GET http://host/health`,
+ * as proxies send it); its path and query are what the origin form would carry.
+ */
+function originForm(target: string): string {
+  if (target.charCodeAt(0) === 0x2f /* '/' */) return target;
+  const origin = ABSOLUTE_FORM.exec(target);
+  if (origin === null) return target;
+  const rest = target.slice(origin[0].length);
+  return rest.charCodeAt(0) === 0x2f ? rest : `/${rest}`;
+}
+
+const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
 
 /** How much of the request's own text an error quotes: enough to recognise, never an echo. */
 const QUOTED_MAX = 64;

@@ -9,7 +9,7 @@ import { healthPlugin } from '../src/fastify.js';
 import { createHealth } from '../src/registry.js';
 import { withHealth } from '../src/node-http.js';
 import type { Health } from '../src/types.js';
-import { get, readEvents } from './helpers/http.js';
+import { exchange, get, readEvents } from './helpers/http.js';
 
 const TOKEN = 'the-right-token-0123456789';
 
@@ -93,6 +93,27 @@ describe('node:http adapter under Fastify (serverFactory)', () => {
       assert.equal(answer.headers.get('x-served-by'), 'health');
       assert.deepEqual((await get(`${base}/accounts/1`)).json(), { id: 1 });
       assert.deepEqual(seenByFastify, ['/accounts/1']);
+    } finally {
+      h.close();
+      await app.close();
+    }
+  });
+});
+
+describe('fastify plugin: request targets in absolute form', () => {
+  it('answers GET http://host/health/ready (RFC 9112 §3.2.2), which Fastify routes with the URL left absolute', async () => {
+    const h = health();
+    await h.start();
+    const app = Fastify();
+    await app.register(healthPlugin, { health: h });
+    const base = await listening(app);
+    try {
+      const answer = await exchange(
+        base,
+        'GET http://example.com/health/ready HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n',
+      );
+      assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/, answer);
+      assert.match(answer, /\r\n\r\n\{"status":"UP"\}$/, answer);
     } finally {
       h.close();
       await app.close();

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createHealth } from '../src/registry.js';
 import { withHealth } from '../src/node-http.js';
 import type { AnsweredRequest, Health, HealthOptions } from '../src/types.js';
-import { close, get, listen, readEvents } from './helpers/http.js';
+import { close, exchange, get, listen, readEvents } from './helpers/http.js';
 
 const TOKEN = 'the-right-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -180,6 +180,14 @@ describe('node:http adapter', () => {
     const wanted = await get(`${f.base}/health/live`, { headers: { accept: 'application/health+json' } });
     assert.equal(wanted.headers.get('content-type'), 'application/health+json; charset=utf-8');
     assert.equal(wanted.json().serviceId, 'demo');
+  });
+
+  it('answers a request target in absolute form (RFC 9112 §3.2.2) as its path', async () => {
+    const request =
+      'GET http://example.com/health/live?verbose HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n';
+    const answer = await exchange(f.base, request);
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/, answer);
+    assert.match(answer, /\r\n\r\nlive check passed\n$/, answer);
   });
 
   it('the host adds its headers to every health answer and observes each one with its route template', async () => {

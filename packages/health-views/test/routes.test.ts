@@ -1,5 +1,6 @@
-// What answer() says to requests an attacker sends, framework-free: no way to learn a view's
-// check names without the permission, and error answers whose size the request cannot grow.
+// What answer() says to requests an attacker or a proxy sends, framework-free: no way to learn a
+// view's check names without the permission, error answers whose size the request cannot grow,
+// and request targets in absolute form.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,4 +105,20 @@ describe('error answers are small whatever the request', () => {
       assert.ok(message.includes(`"${quotedStart}`), `expected the message to quote ${start}, got ${message}`);
     });
   }
+});
+
+describe('request targets in absolute form (RFC 9112 §3.2.2)', () => {
+  it('are answered as their path and query', () => {
+    const health = setup();
+    const pairs: [string, string][] = [
+      ['http://example.com/health/ready', '/health/ready'],
+      ['HTTPS://example.com:8443/health/ready?verbose', '/health/ready?verbose'],
+      ['http://user@example.com/health/checks/started', '/health/checks/started'],
+    ];
+    for (const [absolute, origin] of pairs) {
+      assert.equal(shown(ask(health, absolute, AUTH)), shown(ask(health, origin, AUTH)), absolute);
+    }
+    assert.equal(health.answer({ method: 'GET', url: 'http://example.com/accounts/1', headers: {} }), undefined);
+    assert.equal(health.answer({ method: 'GET', url: 'http://example.com', headers: {} }), undefined);
+  });
 });

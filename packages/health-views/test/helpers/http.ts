@@ -2,7 +2,7 @@
 
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 
 export async function listen(server: Server): Promise<string> {
   server.listen(0, '127.0.0.1');
@@ -26,6 +26,26 @@ export async function get(url: string, init: RequestInit = {}): Promise<Got> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+}
+
+/** Sends `request` as raw bytes (what fetch cannot send, e.g. an absolute-form target) and reads until the close. */
+export async function exchange(base: string, request: string, ms = 5000): Promise<string> {
+  const { hostname, port } = new URL(base);
+  const socket = connect(Number(port), hostname);
+  socket.setEncoding('utf8');
+  let received = '';
+  socket.on('data', (chunk: string) => {
+    received += chunk;
+  });
+  socket.end(request);
+  try {
+    await Promise.race([once(socket, 'close'), timeout(ms, `the answer to ${JSON.stringify(request)}`)]);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; got so far: ${JSON.stringify(received)}`, { cause: error });
+  } finally {
+    socket.destroy();
+  }
+  return received;
 }
 
 /** Reads a Server-Sent Events stream until `until` says it has enough, within a deadline. */
