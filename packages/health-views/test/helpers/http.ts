@@ -22,10 +22,21 @@ export interface Got {
   json(): any;
 }
 
+const ANSWER_MS = 5000;
+
+/** A whole answer within 5 s; if none comes, an error that says which request and what came instead. */
 export async function get(url: string, init: RequestInit = {}): Promise<Got> {
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+  try {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(ANSWER_MS) });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+  } catch (error) {
+    // A fetch aborted by its signal rejects with a DOMException, which the test runner prints as {}.
+    const got = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new Error(`${init.method ?? 'GET'} ${url}: expected a complete answer within ${ANSWER_MS} ms, got ${got}`, {
+      cause: error,
+    });
+  }
 }
 
 /** Sends `request` as raw bytes (what fetch cannot send, e.g. an absolute-form target) and reads until the close. */
