@@ -120,3 +120,26 @@ describe('fastify plugin: request targets in absolute form', () => {
     }
   });
 });
+
+describe("fastify plugin: the host's headers", () => {
+  it("neither an onRequest hook nor the plugin's header hook can replace the content type, length or cache rule", async () => {
+    const h = health();
+    await h.start();
+    const app = Fastify();
+    app.addHook('onRequest', async (_request, reply) => {
+      reply.header('content-type', 'text/html').header('cache-control', 'max-age=600');
+    });
+    const hostHeaders = { 'content-type': 'text/plain', 'content-length': '1', 'cache-control': 'public' };
+    await app.register(healthPlugin, { health: h, hooks: { headers: () => hostHeaders } });
+    const base = await listening(app);
+    try {
+      const answer = await get(`${base}/health/ready`);
+      const seen = ['content-type', 'content-length', 'cache-control'].map((name) => answer.headers.get(name));
+      assert.deepEqual(seen, ['application/json; charset=utf-8', '15', 'no-store'], `got ${seen.join(' | ')}`);
+      assert.equal(answer.text, '{"status":"UP"}');
+    } finally {
+      h.close();
+      await app.close();
+    }
+  });
+});

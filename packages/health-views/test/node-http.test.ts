@@ -272,3 +272,26 @@ describe('node:http adapter: a fault inside the package', () => {
     }
   });
 });
+
+describe("node:http adapter: the host's header hook", () => {
+  it('cannot replace the content type, length or cache rule of a health answer', async () => {
+    const health = createHealth({
+      checks: [{ name: 'started', kind: 'flag', initial: true }],
+      views: [{ name: 'live', path: '/health/live', checks: ['started'] }],
+    });
+    const hostHeaders = { 'content-type': 'text/html', 'content-length': '1', 'cache-control': 'max-age=600' };
+    const server = createServer(
+      withHealth(health, (_request, response) => response.end(), { headers: () => hostHeaders }),
+    );
+    const base = await listen(server);
+    try {
+      const answer = await get(`${base}/health/live`);
+      const seen = ['content-type', 'content-length', 'cache-control'].map((name) => answer.headers.get(name));
+      assert.deepEqual(seen, ['application/json; charset=utf-8', '15', 'no-store'], `got ${seen.join(' | ')}`);
+      assert.equal(answer.text, '{"status":"UP"}');
+    } finally {
+      health.close();
+      await close(server);
+    }
+  });
+});
