@@ -92,8 +92,9 @@ describe('error answers are small whatever the request', () => {
     ['an unknown check name of 15 KB', `/health/checks/${'%5Cx'.repeat(3500)}`, AUTH, '\\x\\x'],
   ];
   for (const [what, url, headers, quotedStart] of cases) {
-    it(`${what}: at most ${ERROR_MAX_BYTES} bytes, the request's text escaped once`, () => {
+    it(`${what}: at most ${ERROR_MAX_BYTES} bytes, the request's text escaped once`, (t) => {
       const answer = ask(setup(), url, headers);
+      t.diagnostic(`${url.length} bytes of request target -> a ${answer.statusCode} of ${answer.body.length} bytes`);
       assert.ok(answer.statusCode >= 400 && answer.statusCode < 500, `expected a 4xx, got ${shown(answer)}`);
       const size = answer.body.length;
       assert.ok(size <= ERROR_MAX_BYTES, `expected at most ${ERROR_MAX_BYTES} bytes, got ${size}: ${shown(answer)}`);
