@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createHealth } from '../src/registry.js';
 import { withHealth } from '../src/node-http.js';
 import type { AnsweredRequest, Health, HealthOptions } from '../src/types.js';
-import { close, exchange, get, listen, readEvents } from './helpers/http.js';
+import { assertOwnHeaders, close, exchange, get, listen, readEvents } from './helpers/http.js';
 
 const TOKEN = 'the-right-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -285,10 +285,7 @@ describe("node:http adapter: the host's header hook", () => {
     );
     const base = await listen(server);
     try {
-      const answer = await get(`${base}/health/live`);
-      const seen = ['content-type', 'content-length', 'cache-control'].map((name) => answer.headers.get(name));
-      assert.deepEqual(seen, ['application/json; charset=utf-8', '15', 'no-store'], `got ${seen.join(' | ')}`);
-      assert.equal(answer.text, '{"status":"UP"}');
+      assertOwnHeaders(await get(`${base}/health/live`), '{"status":"UP"}');
     } finally {
       health.close();
       await close(server);

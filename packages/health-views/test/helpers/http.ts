@@ -1,5 +1,6 @@
 // Real HTTP against a real server on port 0, every wait bounded.
 
+import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
@@ -37,6 +38,14 @@ export async function get(url: string, init: RequestInit = {}): Promise<Got> {
       cause: error,
     });
   }
+}
+
+/** A JSON health answer with the package's own type, length and cache rule, whatever a host set. */
+export function assertOwnHeaders(answer: Got, body: string): void {
+  const seen = ['content-type', 'content-length', 'cache-control'].map((name) => answer.headers.get(name));
+  const own = ['application/json; charset=utf-8', String(Buffer.byteLength(body)), 'no-store'];
+  assert.deepEqual(seen, own, `expected ${own.join(' | ')}, got ${seen.join(' | ')}`);
+  assert.equal(answer.text, body);
 }
 
 /** Sends `request` as raw bytes (what fetch cannot send, e.g. an absolute-form target) and reads until the close. */
