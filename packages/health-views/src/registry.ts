@@ -88,6 +88,7 @@ export function createHealth<
         clock,
         maxSubscribers: watchOptions.maxSubscribers ?? 10,
         heartbeatMs: watchOptions.heartbeatMs ?? 15_000,
+        maxQueuedBytes: watchOptions.maxQueuedBytes ?? 65_536,
       })
     : undefined;
   const events = createEventLog(historySize, hub);
@@ -302,6 +303,7 @@ export function createHealth<
     checkNames: [...checks.keys()],
     viewNames: views.map((view) => view.name),
     on: (listener) => events.on(listener),
+    onWatcherDropped: (listener) => hub?.onDropped(listener) ?? (() => {}),
     history: () => events.history(),
     answer: () => undefined,
     routes: [],

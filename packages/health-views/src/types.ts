@@ -118,6 +118,12 @@ export interface WatchOptions {
   readonly maxSubscribers?: number;
   /** A comment line this often keeps proxies from closing an idle stream. Default 15000. */
   readonly heartbeatMs?: number;
+  /**
+   * Bytes a watcher may have waiting (written, not yet taken by its connection) before the next
+   * write: one that falls further behind is cut off and `onWatcherDropped` listeners are told.
+   * Default 65536.
+   */
+  readonly maxQueuedBytes?: number;
 }
 
 /**
@@ -225,10 +231,26 @@ export interface HealthAnswer {
   readonly route: string;
 }
 
-/** Where a watch stream writes: anything that takes text and can end. */
+/** Where a watch stream writes: anything that takes text, says how much it holds, and can end. */
 export interface WatchSink {
   write(chunk: string): void;
+  /** Bytes written and not yet taken by the peer (a node:http response: its `writableLength`). */
+  readonly queuedBytes: number;
   end(): void;
+  /** Closes the stream at once, discarding what waits: how a watcher too far behind is dropped. */
+  destroy(): void;
+}
+
+/** A watch stream the package cut off, as `onWatcherDropped` listeners hear of it (to log and count). */
+export interface WatcherDropped {
+  /** 'behind': it had more than `watch.maxQueuedBytes` waiting; 'failed': writing to it threw. */
+  readonly reason: 'behind' | 'failed';
+  /** Bytes it had waiting. */
+  readonly queuedBytes: number;
+  readonly maxQueuedBytes: number;
+  /** Watchers still open after it. */
+  readonly watchers: number;
+  readonly at: string;
 }
 
 /** The watch route accepted the request: write the head, then call `attach` with the stream. */
@@ -271,6 +293,8 @@ export interface Health<
   readonly viewNames: readonly ViewName[];
   /** Subscribes to every event at the moment it happens; returns the unsubscribe function. */
   on(listener: (event: HealthEvent) => void): () => void;
+  /** Subscribes to the watch streams the package cuts off; returns the unsubscribe function. */
+  onWatcherDropped(listener: (dropped: WatcherDropped) => void): () => void;
   /** The most recent events, oldest first (a bounded ring buffer). */
   history(): readonly HealthEvent[];
   /**

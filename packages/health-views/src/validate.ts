@@ -36,6 +36,7 @@ export function validateOptions(options: HealthOptions): void {
   if (options.watch) {
     atLeast(options.watch.maxSubscribers, 'watch.maxSubscribers', 0);
     atLeast(options.watch.heartbeatMs, 'watch.heartbeatMs', 1, false, MAX_TIMER_MS);
+    atLeast(options.watch.maxQueuedBytes, 'watch.maxQueuedBytes');
   }
   validateRoutes(options);
 }
