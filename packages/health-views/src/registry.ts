@@ -249,6 +249,7 @@ export function createHealth(options: HealthOptions): Health {
       if (closed) return;
       closed = true;
       for (const entry of checks.values()) entry.polling?.stop();
+      for (const def of options.checks) if (def.kind !== 'flag') closeQuietly(def.close);
       hub?.close({ reason, at: iso(clock.now()) });
     },
     flag(name) {
@@ -292,3 +293,12 @@ export function createHealth(options: HealthOptions): Health {
 }
 
 const EMPTY: PlainAnswer = { kind: 'answer', route: '', statusCode: 503, headers: {}, body: Buffer.alloc(0) };
+
+/** A check's own close hook: a throw there must not stop the others or the watch streams closing. */
+function closeQuietly(close: (() => void) | undefined): void {
+  try {
+    close?.();
+  } catch {
+    // Nothing to report it to (the package has no logger); close() still stops everything else.
+  }
+}

@@ -67,6 +67,11 @@ export interface PolledCheck extends CheckBase {
   readonly timeoutMs: number;
   /** A result older than this turns the check UNKNOWN (by a timer). Default 3 intervals + the timeout. */
   readonly maxAgeMs?: number;
+  /**
+   * Called once by `health.close()`: releases what the check holds between runs (a monitor, a
+   * pool). What it throws is ignored.
+   */
+  readonly close?: () => void;
 }
 
 /** A check whose state the service pushes (started, shutting down, a switch): see `Health.flag`. */
@@ -222,7 +227,7 @@ export interface HealthStream {
 export interface Health {
   /** Runs every polled check once (so the first probe finds results), then starts their timers. */
   start(): Promise<void>;
-  /** Stops the timers and ends every watch stream with a final event. Idempotent. */
+  /** Stops the timers, calls each polled check's `close`, ends every watch stream with a final event. Idempotent. */
   close(reason?: string): void;
   /** The handle of a flag check; throws for a name that is not a flag. */
   flag(name: string): Flag;
