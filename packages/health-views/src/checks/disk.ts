@@ -2,7 +2,6 @@
 // a fraction of the total, or both: DOWN before writes start failing. Free means what this process
 // may use (statfs's bavail, as df's "Avail"), not the blocks reserved for root.
 
-import { statfs } from 'node:fs/promises';
 import {
   checkOptionNames,
   definePolledCheck,
@@ -43,6 +42,8 @@ export function diskCheck<const Name extends string = 'disk'>(options: DiskCheck
   async function run(): Promise<void> {
     let stats;
     try {
+      // Loaded at the first run: importing the package loads no module a service's checks do not use.
+      const { statfs } = await import('node:fs/promises');
       stats = await statfs(path);
     } catch (error) {
       throw new Error(`cannot read the free space of ${path}: ${messageOf(error)}`, { cause: error });

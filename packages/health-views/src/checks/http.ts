@@ -2,8 +2,8 @@
 // dependency can misbehave: the check's signal ends the request at its timeout, a fresh
 // connection is used and closed each run (no pool to leak), at most MAX_BODY_BYTES of the body
 // are read and thrown away, and redirects are followed only when asked, a bounded number of times.
-// node:http and node:https are loaded at the first run: importing the package costs nothing for
-// them (node:https alone is several ms of a start), and a service that never checks over HTTP never loads them.
+// node:http and node:https are loaded at the first run: importing the package loads neither (nor
+// TLS), and a service that never checks over HTTP never loads them.
 
 import type { IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';

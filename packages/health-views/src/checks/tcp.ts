@@ -3,7 +3,6 @@
 // without speaking its protocol. The socket is destroyed however the attempt ends, the abort
 // included, so a dependency that never answers leaves nothing open behind its runs.
 
-import { connect } from 'node:net';
 import { abortReason, describeConnectError, hostPort } from './network.js';
 import {
   checkOptionNames,
@@ -33,7 +32,9 @@ export function tcpCheck<const Name extends string = 'tcp'>(options: TcpCheckOpt
 }
 
 /** Resolves once connected, rejects with the cause; either way the socket is destroyed first. */
-function connectOnce(host: string, port: number, signal: AbortSignal): Promise<void> {
+async function connectOnce(host: string, port: number, signal: AbortSignal): Promise<void> {
+  // Loaded at the first run, as the http check loads node:http: importing the package loads no socket module.
+  const { connect } = await import('node:net');
   const target = hostPort(host, port);
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
