@@ -8,14 +8,8 @@
 // (1) with HEALTH_REPLACE_AFTER_MS, /health turns DOWN for the database only after it has failed
 // that long (Swarm replaces the container on /health); /health/ready reacts at once.
 
-import {
-  createHealth,
-  eventLoopCheck,
-  type CheckDefinition,
-  type Health,
-  type ViewCheck,
-  type ViewDefinition,
-} from 'health-views';
+import { createHealth, type CheckDefinition, type Health, type ViewCheck, type ViewDefinition } from 'health-views';
+import { eventLoopCheck } from 'health-views/checks';
 import type { AccountStore } from '../accounts/account-store.js';
 import type { Config } from '../config.js';
 import type { Lifecycle } from '../lifecycle.js';
