@@ -6,17 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHealth } from '../../src/registry.js';
 import { diskCheck } from '../../src/checks/disk.js';
-import type { BuiltInCheck } from '../../src/checks/options.js';
-import type { CheckReport } from '../../src/types.js';
-
-async function firstReport(check: BuiltInCheck): Promise<CheckReport> {
-  const health = createHealth({ checks: [check], views: [{ name: 'v', path: '/v', checks: [check.name] }] });
-  await health.start();
-  health.close();
-  return health.check(check.name)!;
-}
+import { firstReport } from '../helpers/first-report.js';
 
 describe('diskCheck', () => {
   let dir: string;

@@ -18,22 +18,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHealth } from '../../src/registry.js';
 import { httpCheck, MAX_BODY_BYTES } from '../../src/checks/http.js';
-import type { BuiltInCheck } from '../../src/checks/options.js';
-import type { CheckReport } from '../../src/types.js';
 import { close, listen } from '../helpers/http.js';
-import { waitUntil, withDeadline } from '../helpers/deadline.js';
-
-async function firstReport(check: BuiltInCheck): Promise<CheckReport> {
-  const health = createHealth({ checks: [check], views: [{ name: 'v', path: '/v', checks: [check.name] }] });
-  try {
-    await withDeadline(health.start(), 10_000, `the first run of ${check.name}`);
-    return health.check(check.name)!;
-  } finally {
-    health.close();
-  }
-}
+import { waitUntil } from '../helpers/deadline.js';
+import { firstReport } from '../helpers/first-report.js';
 
 /** A dependency with one route per behaviour; it counts its open connections and what it was sent. */
 function dependency() {

@@ -3,19 +3,10 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHealth } from '../../src/registry.js';
 import { memoryCheck } from '../../src/checks/memory.js';
-import type { BuiltInCheck } from '../../src/checks/options.js';
-import type { CheckReport } from '../../src/types.js';
+import { firstReport } from '../helpers/first-report.js';
 
 const MiB = 1024 * 1024;
-
-async function firstReport(check: BuiltInCheck): Promise<CheckReport> {
-  const health = createHealth({ checks: [check], views: [{ name: 'v', path: '/v', checks: [check.name] }] });
-  await health.start();
-  health.close();
-  return health.check(check.name)!;
-}
 
 /** The figure in MiB a cause gives for a name ("heap used 52.3 MiB exceeds ..."). */
 function figureMiB(cause: string | undefined, name: string): number {

@@ -6,23 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { createHealth } from '../../src/registry.js';
 import { tcpCheck } from '../../src/checks/tcp.js';
-import type { BuiltInCheck } from '../../src/checks/options.js';
-import type { CheckReport } from '../../src/types.js';
 import { neverAcceptingPort, type NeverAccepting } from '../helpers/never-accepting.js';
 import { waitUntil, withDeadline } from '../helpers/deadline.js';
-
-/** The check's report after health.start() has run it once (bounded). */
-async function firstReport(check: BuiltInCheck): Promise<CheckReport> {
-  const health = createHealth({ checks: [check], views: [{ name: 'v', path: '/v', checks: [check.name] }] });
-  try {
-    await withDeadline(health.start(), 30_000, `the first run of ${check.name}`);
-    return health.check(check.name)!;
-  } finally {
-    health.close();
-  }
-}
+import { firstReport } from '../helpers/first-report.js';
 
 /** Sockets this process has open (connecting, connected, or listening). */
 function openSockets(): number {
@@ -72,7 +59,7 @@ describe('tcpCheck', () => {
 
   it('is DOWN with a DNS cause for a name that does not resolve', async () => {
     // .invalid never resolves (RFC 6761); a generous timeout so a slow resolver still gives its own answer.
-    const report = await firstReport(tcpCheck({ host: 'no-such-host.invalid', port: 5432, timeoutMs: 20_000 }));
+    const report = await firstReport(tcpCheck({ host: 'no-such-host.invalid', port: 5432, timeoutMs: 20_000 }), 30_000);
     assert.equal(report.status, 'DOWN');
     assert.match(report.cause ?? '', /^DNS lookup of no-such-host\.invalid failed \((ENOTFOUND|EAI_AGAIN|EAI_FAIL)\)$/);
   });
