@@ -285,6 +285,7 @@ export function createHealth<
         entry.polling?.stop();
         entry.runner?.stop(`health-views closed: ${reason}`);
       }
+      for (const def of options.checks) if (def.kind !== 'flag') closeQuietly(def.close);
       hub?.close({ reason, at: iso(clock.now()) });
     },
     flag(name) {
@@ -365,3 +366,12 @@ function createFlag(def: FlagCheck, own: Tracker, record: (observation: Observat
 }
 
 const EMPTY: PlainAnswer = { kind: 'answer', route: '', statusCode: 503, headers: {}, body: Buffer.alloc(0) };
+
+/** A check's own close hook: a throw there must not stop the others or the watch streams closing. */
+function closeQuietly(close: (() => void) | undefined): void {
+  try {
+    close?.();
+  } catch {
+    // Nothing to report it to (the package has no logger); close() still stops everything else.
+  }
+}

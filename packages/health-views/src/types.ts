@@ -67,6 +67,11 @@ export interface PolledCheck<Name extends string = string> extends CheckBase<Nam
   readonly timeoutMs: number;
   /** A result older than this turns the check UNKNOWN (by a timer). Default 3 intervals + the timeout. */
   readonly maxAgeMs?: number;
+  /**
+   * Called once by `health.close()`: releases what the check holds between runs (a monitor, a
+   * pool). What it throws is ignored.
+   */
+  readonly close?: () => void;
 }
 
 /**
@@ -279,8 +284,9 @@ export interface Health<
    */
   start(): Promise<void>;
   /**
-   * Stops the timers, aborts the runs under way (their results are ignored) and ends every watch
-   * stream with a final event. Idempotent; a closed registry does not start again.
+   * Stops the timers, aborts the runs under way (their results are ignored), calls each polled
+   * check's `close`, and ends every watch stream with a final event. Idempotent; a closed registry
+   * does not start again.
    */
   close(reason?: string): void;
   /** The handle of a flag check; throws for a name that is not a flag. */

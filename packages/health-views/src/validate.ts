@@ -92,7 +92,8 @@ function validatePath(path: unknown, what: string): void {
   }
 }
 
-function validateCheck(check: CheckDefinition): void {
+/** One check definition; the built-in checks call it on what their factory builds. */
+export function validateCheck(check: CheckDefinition): void {
   if (typeof check?.name !== 'string' || !NAME.test(check.name)) {
     throw new Error(`health-views: check name ${JSON.stringify(check?.name)} must be letters, digits, - or _`);
   }
@@ -107,6 +108,9 @@ function validateCheck(check: CheckDefinition): void {
     throw new Error(`health-views: ${where}: kind must be 'polled' or 'flag'`);
   }
   if (typeof check.run !== 'function') throw new Error(`health-views: ${where}: run must be a function`);
+  if (check.close !== undefined && typeof check.close !== 'function') {
+    throw new Error(`health-views: ${where}: close must be a function when given`);
+  }
   // Timers: past a Node timer's limit a delay fires after 1 ms instead.
   atLeast(check.intervalMs, `${where}: intervalMs`, 1, true, MAX_TIMER_MS);
   atLeast(check.timeoutMs, `${where}: timeoutMs`, 1, true, MAX_TIMER_MS);
