@@ -77,7 +77,7 @@ export function createHealth(options: HealthOptions): Health {
   for (const def of options.checks) {
     const isFlag = def.kind === 'flag';
     const initial = isFlag
-      ? initialState(clock.now(), def.initial === true ? 'UP' : 'DOWN', 'not set yet')
+      ? initialState(clock.now(), (def.initial ?? false) === (def.healthyWhen ?? true) ? 'UP' : 'DOWN', 'not set yet')
       : initialState(clock.now());
     const own: Tracker = { policy: resolvePolicy(def), state: initial };
     const entry: CheckEntry = {
@@ -89,10 +89,17 @@ export function createHealth(options: HealthOptions): Health {
       views: [],
     };
     if (isFlag) {
+      const healthyWhen = def.healthyWhen ?? true;
+      let value = def.initial ?? false;
       entry.flag = {
         name: def.name,
-        set(up, cause) {
-          observe(entry, { kind: 'result', ok: up === true, ...(up === true ? {} : { cause: cause ?? 'set down' }) });
+        set(next, cause) {
+          value = next;
+          const ok = next === healthyWhen;
+          observe(entry, { kind: 'result', ok, ...(ok ? {} : { cause: cause ?? 'set down' }) });
+        },
+        get value() {
+          return value;
         },
         get up() {
           return own.state.status === 'UP';

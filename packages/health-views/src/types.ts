@@ -69,10 +69,16 @@ export interface PolledCheck extends CheckBase {
   readonly maxAgeMs?: number;
 }
 
-/** A check whose state the service pushes (started, shutting down, a switch): see `Health.flag`. */
+/**
+ * A check whose value the service pushes (started, draining, a switch): see `Health.flag`. It is UP
+ * while its value equals `healthyWhen`, so a flag named after a bad state reads right:
+ * `{ name: 'draining', kind: 'flag', healthyWhen: false }`, then `flag('draining').set(true)` is DOWN.
+ */
 export interface FlagCheck extends CheckBase {
   readonly kind: 'flag';
-  /** The state before the first `set`. Default false (DOWN with the public cause). */
+  /** The value that means healthy. Default true. */
+  readonly healthyWhen?: boolean;
+  /** The value before the first `set`. Default false. */
   readonly initial?: boolean;
 }
 
@@ -179,8 +185,14 @@ export type HealthEvent = CheckEvent | ViewEvent;
 /** A flag check's handle: set it when the thing it stands for changes. */
 export interface Flag {
   readonly name: string;
-  /** `false`: DOWN with the optional detail cause (the public cause stays the check's). */
-  set(up: boolean, cause?: string): void;
+  /**
+   * Records the value at once. A value other than the check's `healthyWhen` is DOWN, with `cause` as
+   * its detail (the public cause stays the check's).
+   */
+  set(value: boolean, cause?: string): void;
+  /** The value last set (or `initial`). */
+  readonly value: boolean;
+  /** Whether the check is UP under its own policy. */
   readonly up: boolean;
 }
 
