@@ -3,6 +3,9 @@
 // of a framework the user may not have.
 
 export type * from './types.js';
+export type * from './lifecycle-types.js';
 export { createHealth } from './registry.js';
 export { attachHealth, withHealth, type RequestListener } from './node-http.js';
 export { MIN_TOKEN_LENGTH } from './disclosure.js';
+export { createShutdown } from './lifecycle.js';
+export { SHUTDOWN_DEFAULTS } from './lifecycle-options.js';
