@@ -69,7 +69,8 @@ export function createShutdown<H extends Health>(options: ShutdownOptions<H>): S
     emit({ type: 'signal', reason, repeated: false });
     // Judged before the flag is set: the flag may be in that view too.
     const view = settings.skipDrainWhenDown;
-    const skippedFor = view !== undefined && settings.health.view(view)?.status === 'DOWN' ? view : undefined;
+    const skip = view !== undefined && settings.drainDelayMs > 0 && settings.health.view(view)?.status === 'DOWN';
+    const skippedFor = skip ? view : undefined;
     const drainDelayMs = skippedFor === undefined ? settings.drainDelayMs : 0;
     deadlineMs = drainDelayMs + settings.timeoutMs;
     deadline = clock.setTimeout(() => {

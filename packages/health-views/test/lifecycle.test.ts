@@ -382,6 +382,12 @@ describe('createShutdown', () => {
     assert.equal(up.health.view('ready')?.status, 'DOWN');
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(up.shutdown.phase, 'draining');
+
+    // With no drain configured there is nothing to skip, and the event does not say so.
+    const none = await start({ skipDrainWhenDown: 'health', drainDelayMs: 0 });
+    none.health.flag('database').set(false, 'disk gone');
+    none.shutdown.begin('SIGTERM');
+    assert.deepEqual(none.events[1], { type: 'draining', reason: 'SIGTERM', drainDelayMs: 0, elapsedMs: 0 });
   });
 
   it('goes on when an event listener throws', async () => {
