@@ -3,7 +3,7 @@
 //   database     polled: a real LMDB read of seed data     x (1)          x
 //   startup      flag: seeding has finished                x             x       x
 //   event-loop   polled: the loop is not stalled           x        x
-//   shutdown     flag: not shutting down                                 x
+//   shutdown     flag: shutting down (healthy when false)                x
 //   testability  flag: the demo switch (when enabled)      x        x    x
 // (1) with HEALTH_REPLACE_AFTER_MS, /health turns DOWN for the database only after it has failed
 // that long (Swarm replaces the container on /health); /health/ready reacts at once.
@@ -64,7 +64,8 @@ export function createServiceHealth(options: ServiceHealthOptions): Health {
     {
       name: 'shutdown',
       kind: 'flag',
-      initial: lifecycle.phase !== 'shutting-down',
+      healthyWhen: false,
+      initial: lifecycle.phase === 'shutting-down',
       publicCause: PUBLIC_CAUSES.shutdown,
     },
   ];
@@ -106,7 +107,7 @@ export function createServiceHealth(options: ServiceHealthOptions): Health {
   const shutdown = health.flag('shutdown');
   lifecycle.onChange((phase) => {
     startup.set(phase !== 'starting', 'the lifecycle is still in its starting phase');
-    shutdown.set(phase !== 'shutting-down', 'a stop signal began the shutdown sequence');
+    shutdown.set(phase === 'shutting-down', 'a stop signal began the shutdown sequence');
   });
   if (testability) {
     const flag = health.flag('testability');
