@@ -19,92 +19,95 @@ type Untimed<E> = E extends unknown ? Omit<E, 'elapsedMs'> : never;
  */
 export function createShutdown<H extends Health>(options: ShutdownOptions<H>): Shutdown {
   const settings = resolveShutdownOptions(options);
-  const { clock } = settings;
   const stoppers = settings.servers.map(createServerStopper);
   const signals = [...new Set(settings.signals)]; // a signal listed twice must not count as two
+  const onSignal = (signal: NodeJS.Signals): void => sequence.begin(signal);
+  function dispose(): void {
+    for (const signal of signals) process.removeListener(signal, onSignal);
+    for (const stopper of stoppers) stopper.detach();
+  }
+  const sequence = createSequence(settings, stoppers, dispose);
+  for (const signal of signals) process.on(signal, onSignal);
+  return {
+    begin: (reason) => sequence.begin(reason),
+    get phase() {
+      return sequence.phase;
+    },
+    dispose,
+  };
+}
+
+/** What the steps of one shutdown share. */
+interface Steps {
+  readonly settings: ResolvedShutdownOptions;
+  readonly stoppers: readonly ServerStopper[];
+  readonly emit: (event: Untimed<ShutdownEvent>) => void;
+  readonly exit: (code: 0 | 1, reason: ExitReason) => void;
+  readonly enter: (phase: 'closing' | 'cleanup') => void;
+  /** Whether exit was called (by the deadline or a second signal) while a step awaited. */
+  readonly exited: () => boolean;
+}
+
+/** One shutdown: begun once, exited once; `onExit` runs just before the exit. */
+function createSequence(
+  settings: ResolvedShutdownOptions,
+  stoppers: readonly ServerStopper[],
+  onExit: () => void,
+): Pick<Shutdown, 'begin' | 'phase'> {
+  const { clock } = settings;
   let phase: ShutdownPhase = 'serving';
   let startedAt = 0;
   let deadlineMs = 0;
   let deadline: unknown;
   let keepAlive: ReturnType<typeof setTimeout> | undefined;
 
-  const onSignal = (signal: NodeJS.Signals): void => begin(signal);
-  for (const signal of signals) process.on(signal, onSignal);
-
-  function emit(event: Untimed<ShutdownEvent>): void {
-    try {
-      settings.onEvent({ ...event, elapsedMs: clock.now() - startedAt });
-    } catch {
-      // A logger's failure must not stop the shutdown.
-    }
-  }
-
-  /** Whether exit was called (by the deadline or a second signal) while the sequence awaited. */
-  const exited = (): boolean => phase === 'exited';
-
-  function dispose(): void {
-    for (const signal of signals) process.removeListener(signal, onSignal);
-    for (const stopper of stoppers) stopper.detach();
-  }
-
-  function exit(code: 0 | 1, reason: ExitReason): void {
-    if (phase === 'exited') return;
-    phase = 'exited';
-    clock.clearTimeout(deadline);
-    clearTimeout(keepAlive);
-    dispose();
-    emit({ type: 'exit', code, reason, deadlineMs });
-    settings.exit(code);
-  }
+  const steps: Steps = {
+    settings,
+    stoppers,
+    emit: (event) => {
+      try {
+        settings.onEvent({ ...event, elapsedMs: clock.now() - startedAt });
+      } catch {
+        // A logger's failure must not stop the shutdown.
+      }
+    },
+    exit: (code, reason) => {
+      if (phase === 'exited') return;
+      phase = 'exited';
+      clock.clearTimeout(deadline);
+      clearTimeout(keepAlive);
+      onExit();
+      steps.emit({ type: 'exit', code, reason, deadlineMs });
+      settings.exit(code);
+    },
+    enter: (next) => void (phase = next),
+    exited: () => phase === 'exited',
+  };
 
   function begin(reason: string): void {
     if (phase === 'exited') return;
     if (phase !== 'serving') {
-      emit({ type: 'signal', reason, repeated: true });
-      exit(1, 'repeated');
+      steps.emit({ type: 'signal', reason, repeated: true });
+      steps.exit(1, 'repeated');
       return;
     }
     phase = 'draining';
     startedAt = clock.now();
-    emit({ type: 'signal', reason, repeated: false });
-    // Judged before the flag is set: the flag may be in that view too.
-    const view = settings.skipDrainWhenDown;
-    const skip = view !== undefined && settings.drainDelayMs > 0 && settings.health.view(view)?.status === 'DOWN';
-    const skippedFor = skip ? view : undefined;
+    steps.emit({ type: 'signal', reason, repeated: false });
+    const skippedFor = viewToSkipFor(settings);
     const drainDelayMs = skippedFor === undefined ? settings.drainDelayMs : 0;
     deadlineMs = drainDelayMs + settings.timeoutMs;
     deadline = clock.setTimeout(() => {
       for (const stopper of stoppers) stopper.forceClose();
-      exit(1, 'deadline');
+      steps.exit(1, 'deadline');
     }, deadlineMs);
     // The clock's timers do not hold the process open; with nothing else left (no server, say) it
     // would end by itself mid-sequence, with code 0 and no cleanup. This holds it up to the deadline.
     keepAlive = setTimeout(() => {}, deadlineMs + 1000);
     settings.flag?.set(true, `shutting down (${reason})`);
     for (const stopper of stoppers) stopper.drain();
-    emit({ type: 'draining', reason, drainDelayMs, ...(skippedFor === undefined ? {} : { skippedFor }) });
-    run(drainDelayMs, reason).catch(() => exit(1, 'failed'));
-  }
-
-  async function run(drainDelayMs: number, reason: string): Promise<void> {
-    if (drainDelayMs > 0) await new Promise<void>((resolve) => clock.setTimeout(resolve, drainDelayMs));
-    if (exited()) return;
-    phase = 'closing';
-    emit({ type: 'closing', servers: stoppers.length });
-    // Before the servers: a watch stream is an answer that never ends (close would wait for it to
-    // the deadline), and checks must not run against what the cleanup hooks are about to close.
-    let failed = !closeHealth(settings.health, reason, emit);
-    const errors = await closeServers(stoppers);
-    if (exited()) return;
-    emit({ type: 'servers-closed', errors });
-    failed ||= errors.length > 0;
-    phase = 'cleanup';
-    for (const hook of settings.cleanup) {
-      const done = await runHook(hook, settings, emit);
-      if (exited()) return;
-      failed ||= !done;
-    }
-    exit(failed ? 1 : 0, failed ? 'failed' : 'done');
+    steps.emit({ type: 'draining', reason, drainDelayMs, ...(skippedFor === undefined ? {} : { skippedFor }) });
+    closeAndClean(steps, drainDelayMs, reason).catch(() => steps.exit(1, 'failed'));
   }
 
   return {
@@ -112,8 +115,36 @@ export function createShutdown<H extends Health>(options: ShutdownOptions<H>): S
     get phase() {
       return phase;
     },
-    dispose,
   };
+}
+
+/** The view named to skip the drain, when it is DOWN and there is a drain to skip. */
+function viewToSkipFor({ skipDrainWhenDown: view, drainDelayMs, health }: ResolvedShutdownOptions): string | undefined {
+  // Judged before the flag is set: the flag may be in that view too.
+  return view !== undefined && drainDelayMs > 0 && health.view(view)?.status === 'DOWN' ? view : undefined;
+}
+
+/** After the drain: health closed, servers closed, cleanup hooks, exit. */
+async function closeAndClean(steps: Steps, drainDelayMs: number, reason: string): Promise<void> {
+  const { settings, stoppers, emit } = steps;
+  if (drainDelayMs > 0) await new Promise<void>((resolve) => settings.clock.setTimeout(resolve, drainDelayMs));
+  if (steps.exited()) return;
+  steps.enter('closing');
+  emit({ type: 'closing', servers: stoppers.length });
+  // Before the servers: a watch stream is an answer that never ends (close would wait for it to
+  // the deadline), and checks must not run against what the cleanup hooks are about to close.
+  let failed = !closeHealth(settings.health, reason, emit);
+  const errors = await closeServers(stoppers);
+  if (steps.exited()) return;
+  emit({ type: 'servers-closed', errors });
+  failed ||= errors.length > 0;
+  steps.enter('cleanup');
+  for (const hook of settings.cleanup) {
+    const done = await runHook(hook, settings, emit);
+    if (steps.exited()) return;
+    failed ||= !done;
+  }
+  steps.exit(failed ? 1 : 0, failed ? 'failed' : 'done');
 }
 
 function closeHealth(health: Health, reason: string, emit: (event: Untimed<ShutdownEvent>) => void): boolean {
