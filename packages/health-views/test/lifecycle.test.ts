@@ -141,6 +141,18 @@ async function get(port: number, path: string): Promise<{ status: number; connec
   return { status: response.status, connection: response.headers.get('connection'), body: await response.text() };
 }
 
+/** The first signal, then the drain delay passed on the fake clock. */
+async function signalAndDrain(f: Fixture): Promise<void> {
+  f.shutdown.begin('SIGTERM');
+  await f.clock.advance(DRAIN_MS);
+}
+
+/** Waits for the exit, then checks it was the only one, with that code. */
+async function exitsWith(f: Fixture, code: number, what = 'the exit'): Promise<void> {
+  await until(() => f.exits.length > 0, what);
+  assert.deepEqual(f.exits, [code]);
+}
+
 describe('createShutdown', () => {
   it('goes signal, draining, closing, health closed, servers closed, each cleanup in order, exit 0', async () => {
     const ran: string[] = [];
@@ -215,8 +227,7 @@ describe('createShutdown', () => {
     const streaming = await connection(f.port);
     streaming.get('/');
     await until(() => streaming.text().endsWith('hello'), 'the first answer on the second connection');
-    f.shutdown.begin('SIGTERM');
-    await f.clock.advance(DRAIN_MS);
+    await signalAndDrain(f);
     await until(() => f.events.some((event) => event.type === 'closing'), 'the closing event');
     assert.equal(f.server.listening, false, 'no longer accepting');
     await assert.rejects(connection(f.port), /ECONNREFUSED/);
@@ -228,8 +239,7 @@ describe('createShutdown', () => {
     assert.match(unsent.text(), /the full answer$/);
     await within(streaming.ended, 'the idle connection to be ended');
     assert.equal(unsent.error() ?? streaming.error(), undefined, 'no reset');
-    await until(() => f.exits.length > 0, 'the exit');
-    assert.deepEqual(f.exits, [0]);
+    await exitsWith(f, 0);
   });
 
   it('ends the connection of an answer whose head was out before the close, once that answer is done', async () => {
@@ -241,14 +251,12 @@ describe('createShutdown', () => {
     response.write('part one, ');
     await until(() => client.text().includes('part one'), 'the head and first part');
     assert.match(client.text(), /\r\nConnection: keep-alive\r\n/i, 'the head promised keep-alive');
-    f.shutdown.begin('SIGTERM');
-    await f.clock.advance(DRAIN_MS);
+    await signalAndDrain(f);
     await until(() => f.events.some((event) => event.type === 'closing'), 'the closing event');
     response.end('part two');
     await within(client.ended, 'the server to end the connection after the answer');
     assert.match(client.text(), /part one, .*part two/s);
-    await until(() => f.exits.length > 0, 'the exit');
-    assert.deepEqual(f.exits, [0]);
+    await exitsWith(f, 0);
   });
 
   it('ends an idle keep-alive connection at the close with a FIN, not a reset', async () => {
@@ -256,13 +264,11 @@ describe('createShutdown', () => {
     const client = await connection(f.port);
     client.get('/health/live');
     await until(() => client.text().endsWith('{"status":"UP"}'), 'the keep-alive answer');
-    f.shutdown.begin('SIGTERM');
-    await f.clock.advance(DRAIN_MS);
+    await signalAndDrain(f);
     await within(client.ended, 'the FIN of the idle connection', 3000);
     await within(client.closed, 'the connection to close');
     assert.equal(client.error(), undefined, 'no ECONNRESET');
-    await until(() => f.exits.length > 0, 'the exit');
-    assert.deepEqual(f.exits, [0]);
+    await exitsWith(f, 0);
   });
 
   it('ends the watch streams before closing the servers, so an open stream does not hold the close', async () => {
@@ -270,8 +276,7 @@ describe('createShutdown', () => {
     const watcher = await connection(f.port);
     watcher.get('/health/watch');
     await until(() => watcher.text().includes('event: snapshot'), 'the snapshot event');
-    f.shutdown.begin('SIGTERM');
-    await f.clock.advance(DRAIN_MS);
+    await signalAndDrain(f);
     await until(() => f.exits.length > 0, 'the exit (without moving the clock to the deadline)');
     assert.deepEqual(exitEvent(f.events)?.reason, 'done');
     assert.match(watcher.text(), /event: close\n/);
@@ -300,8 +305,7 @@ describe('createShutdown', () => {
         { name: 'last', run: () => void ran.push('last') },
       ],
     });
-    f.shutdown.begin('SIGTERM');
-    await f.clock.advance(DRAIN_MS);
+    await signalAndDrain(f);
     await until(() => f.shutdown.phase === 'cleanup', 'the cleanup phase');
     await f.clock.advance(299);
     assert.equal(types(f.events).filter((type) => type.startsWith('cleanup')).length, 0, 'not cut before 300 ms');
@@ -328,8 +332,7 @@ describe('createShutdown', () => {
     const stuck = await connection(f.port);
     stuck.get('/hold');
     await within(f.held, 'the held request');
-    f.shutdown.begin('SIGTERM');
-    await f.clock.advance(DRAIN_MS);
+    await signalAndDrain(f);
     await until(() => f.events.some((event) => event.type === 'closing'), 'the closing event');
     await f.clock.advance(TIMEOUT_MS - 1);
     assert.deepEqual(f.exits, [], 'not before drain + timeout');
@@ -396,10 +399,8 @@ describe('createShutdown', () => {
         throw new Error('logger broken');
       },
     });
-    f.shutdown.begin('SIGTERM');
-    await f.clock.advance(DRAIN_MS);
-    await until(() => f.exits.length > 0, 'the exit');
-    assert.deepEqual(f.exits, [0]);
+    await signalAndDrain(f);
+    await exitsWith(f, 0);
   });
 
   it('closes a server that closes itself (a Fastify app) with its own close, after saying connection: close', async () => {
