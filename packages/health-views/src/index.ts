@@ -8,4 +8,3 @@ export { createHealth } from './registry.js';
 export { attachHealth, withHealth, type RequestListener } from './node-http.js';
 export { MIN_TOKEN_LENGTH } from './disclosure.js';
 export { createShutdown } from './lifecycle.js';
-export { SHUTDOWN_DEFAULTS } from './lifecycle-options.js';

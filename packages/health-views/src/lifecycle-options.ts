@@ -10,7 +10,7 @@ import type { Clock, Flag, Health } from './types.js';
  * Defaults: drain + timeout is 8 s, inside Docker's and Swarm's 10 s stop grace period (Kubernetes
  * gives 30 s); 3 s of drain covers a few readiness probes and the endpoint update that follows.
  */
-export const SHUTDOWN_DEFAULTS = {
+const SHUTDOWN_DEFAULTS = {
   signals: ['SIGTERM', 'SIGINT'],
   drainDelayMs: 3000,
   timeoutMs: 5000,

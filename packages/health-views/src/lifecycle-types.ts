@@ -4,12 +4,6 @@
 
 import type { Clock, Health } from './types.js';
 
-/** The flag names a registry takes: literals when `createHealth` inferred them, else `string`. */
-export type FlagNameOf<H extends Health> = Parameters<H['flag']>[0];
-
-/** The view names a registry takes: literals when `createHealth` inferred them, else `string`. */
-export type ViewNameOf<H extends Health> = Parameters<H['view']>[0];
-
 /** What the shutdown needs of a response: to say `connection: close` and to know when it is over. */
 export interface ShutdownResponse {
   readonly headersSent: boolean;
@@ -59,8 +53,9 @@ export interface ShutdownOptions<H extends Health = Health> {
   /**
    * The flag check set to `true` at the first signal, so every view holding it turns DOWN at once:
    * define it with `healthyWhen: false` (e.g. `{ name: 'draining', kind: 'flag', healthyWhen: false }`).
+   * Typed by the registry's own flag names: literals when `createHealth` inferred them.
    */
-  readonly flag?: FlagNameOf<H>;
+  readonly flag?: Parameters<H['flag']>[0];
   /** Stopped after the drain delay, all at once: they stop accepting, idle connections end, in-flight requests finish. */
   readonly servers?: readonly (HttpServerLike | ClosableServer)[];
   /** Run in order once the servers are closed, each bounded by its timeout; a failure is reported and the next runs. */
@@ -70,7 +65,7 @@ export interface ShutdownOptions<H extends Health = Health> {
   /** From the first signal to the servers' close, so load balancers see readiness DOWN. Default 3000. */
   readonly drainDelayMs?: number;
   /** No drain delay when this view is already DOWN at the first signal: nothing routes here any more. */
-  readonly skipDrainWhenDown?: ViewNameOf<H>;
+  readonly skipDrainWhenDown?: Parameters<H['view']>[0];
   /** Time for closing and cleanup after the drain; past drain + timeout it exits 1. Default 5000. */
   readonly timeoutMs?: number;
   /** A cleanup hook's own bound, unless the hook gives one. Default 2000. */
