@@ -5,6 +5,7 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { createHealth } from '../src/registry.js';
 import { withHealth } from '../src/node-http.js';
@@ -452,6 +453,53 @@ describe('createShutdown', () => {
     g.shutdown.dispose();
     assert.equal(process.listenerCount('SIGTERM'), before);
     assert.equal(g.shutdown.phase, 'serving');
+  });
+});
+
+describe('createShutdown with a real Fastify app', () => {
+  it("closes it with app.close() (its onClose hooks run) and handles its server's connections", async () => {
+    const health = createHealth({
+      checks: [{ name: 'draining', kind: 'flag', healthyWhen: false }],
+      views: [{ name: 'ready', path: '/health/ready', checks: ['draining'] }],
+    });
+    const app = Fastify();
+    let release: ((body: string) => void) | undefined;
+    app.get('/hold', () => new Promise<string>((resolve) => (release = resolve)));
+    app.get('/', () => 'hello');
+    const hooks: string[] = [];
+    app.addHook('onClose', async () => void hooks.push('onClose'));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (app.server.address() as AddressInfo).port;
+    const exits: number[] = [];
+    const shutdown = createShutdown({
+      health,
+      flag: 'draining',
+      servers: [app],
+      cleanup: [() => void hooks.push('cleanup')],
+      signals: [],
+      drainDelayMs: 0,
+      exit: (code) => exits.push(code),
+    });
+    try {
+      const idle = await connection(port);
+      idle.get('/');
+      await until(() => idle.text().endsWith('hello'), 'the answer on the idle connection');
+      const busy = await connection(port);
+      busy.get('/hold');
+      await until(() => release, 'the held request to reach its handler');
+      shutdown.begin('SIGTERM');
+      await within(idle.ended, 'the idle connection to be ended');
+      release!('the full answer');
+      await within(busy.ended, 'the busy connection to be ended after its answer');
+      assert.match(busy.text(), /\r\nconnection: close\r\n/i);
+      assert.match(busy.text(), /the full answer$/);
+      assert.equal(idle.error() ?? busy.error(), undefined, 'no reset');
+      await until(() => exits.length > 0, 'the exit');
+      assert.deepEqual([exits, hooks], [[0], ['onClose', 'cleanup']], 'the cleanup once the app has closed');
+    } finally {
+      shutdown.dispose();
+      await app.close();
+    }
   });
 });
 
