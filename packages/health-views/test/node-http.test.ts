@@ -162,11 +162,16 @@ describe('node:http adapter', () => {
     assert.equal((await get(`${f.base}/health/checks/%E0%A4%A`, { headers: AUTH })).status, 400);
   });
 
-  it('only GET and HEAD: 405 with Allow', async () => {
+  it('GET and HEAD answer, OPTIONS is 204 with Allow, any other method 405 with Allow', async () => {
     for (const path of ['/health/live', '/health/checks/database', '/health/watch']) {
       const answer = await get(`${f.base}${path}`, { method: 'POST' });
       assert.equal(answer.status, 405, path);
-      assert.equal(answer.headers.get('allow'), 'GET, HEAD');
+      assert.equal(answer.headers.get('allow'), 'GET, HEAD, OPTIONS');
+      // Before the gate: a CORS preflight carries no credentials.
+      const options = await get(`${f.base}${path}`, { method: 'OPTIONS' });
+      assert.equal(options.status, 204, `OPTIONS ${path}: ${options.text}`);
+      assert.equal(options.headers.get('allow'), 'GET, HEAD, OPTIONS');
+      assert.equal(options.text, '');
     }
     const head = await get(`${f.base}/health/live`, { method: 'HEAD' });
     assert.equal(head.status, 200);
