@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createHealth } from '../src/registry.js';
 import { withHealth } from '../src/node-http.js';
 import type { AnsweredRequest, Health, HealthOptions } from '../src/types.js';
+import { describeAdapterContract } from './helpers/adapter-contract.js';
 import { assertOwnHeaders, close, exchange, get, listen, readEvents } from './helpers/http.js';
 
 const TOKEN = 'the-right-token-0123456789';
@@ -259,25 +260,6 @@ describe('node:http adapter: the watch stream', () => {
   });
 });
 
-describe('node:http adapter: a fault inside the package', () => {
-  it('answers a plain 503 instead of throwing out of the request listener', async () => {
-    const broken = {
-      answer: () => {
-        throw new Error('bug');
-      },
-    } as unknown as Health;
-    const server = createServer(withHealth(broken, (_request, response) => response.end('app')));
-    const base = await listen(server);
-    try {
-      const answer = await get(`${base}/health`);
-      assert.equal(answer.status, 503);
-      assert.equal(answer.json().message, 'the health answer could not be made');
-    } finally {
-      await close(server);
-    }
-  });
-});
-
 describe("node:http adapter: the host's header hook", () => {
   it('cannot replace the content type, length or cache rule of a health answer', async () => {
     const health = createHealth({
@@ -296,4 +278,20 @@ describe("node:http adapter: the host's header hook", () => {
       await close(server);
     }
   });
+});
+
+describeAdapterContract('node:http (withHealth)', async (health, hooks) => {
+  const passedOn: string[] = [];
+  const server = createServer(
+    withHealth(
+      health,
+      (request, response) => {
+        passedOn.push(request.url ?? '');
+        response.end('app');
+      },
+      hooks,
+    ),
+  );
+  // node:http has no error handler of its own: nothing can reach one.
+  return { base: await listen(server), passedOn, errors: [], close: () => close(server) };
 });
