@@ -72,7 +72,8 @@ function writeAnswer(
   response.end(method === 'HEAD' ? undefined : answer.body);
 }
 
-function writeStream(
+/** Writes the head of a watch stream and subscribes the response (the Koa adapter's stream too). */
+export function writeStream(
   request: IncomingMessage,
   response: ServerResponse,
   stream: HealthStream,
