@@ -3,11 +3,11 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHealth } from '../src/registry.js';
 import { withHealth } from '../src/node-http.js';
-import type { AnsweredRequest, Health, HealthOptions } from '../src/types.js';
-import { describeAdapterContract } from './helpers/adapter-contract.js';
+import type { AdapterHooks, AnsweredRequest, Health, HealthOptions } from '../src/types.js';
+import { describeAdapterContract, FAILING_DATABASE } from './helpers/adapter-contract.js';
 import { assertOwnHeaders, close, exchange, get, listen, readEvents } from './helpers/http.js';
 
 const TOKEN = 'the-right-token-0123456789';
@@ -24,15 +24,7 @@ interface Fixture {
 async function start(overrides: Partial<HealthOptions> = {}): Promise<Fixture> {
   const health = createHealth({
     checks: [
-      {
-        name: 'database',
-        publicCause: 'the database cannot be read',
-        intervalMs: 60_000,
-        timeoutMs: 1000,
-        run: () => {
-          throw new TypeError("Cannot read properties of undefined (reading 'get') at /app/node_modules/lmdb/x.js");
-        },
-      },
+      FAILING_DATABASE,
       { name: 'started', kind: 'flag', initial: true },
       { name: 'shutdown', kind: 'flag', initial: true, publicCause: 'shutting down' },
     ],
@@ -46,25 +38,23 @@ async function start(overrides: Partial<HealthOptions> = {}): Promise<Fixture> {
     ...overrides,
   });
   await health.start();
-  const passedOn: string[] = [];
   const answered: AnsweredRequest[] = [];
-  const server = createServer(
-    withHealth(
-      health,
-      (request, response) => {
-        passedOn.push(request.url ?? '');
-        response.end('app');
-      },
-      {
-        headers: (request: IncomingMessage) => ({
-          'x-content-type-options': 'nosniff',
-          'x-request-id': `id-${request.url}`,
-        }),
-        onAnswered: (info) => answered.push(info),
-      },
-    ),
-  );
-  return { base: await listen(server), health, server, passedOn, answered };
+  const { base, server, passedOn } = await behindWithHealth(health, {
+    headers: (request) => ({ 'x-content-type-options': 'nosniff', 'x-request-id': `id-${request.url}` }),
+    onAnswered: (info) => answered.push(info),
+  });
+  return { base, health, server, passedOn, answered };
+}
+
+/** `health` in front of a listener that answers `app` and records each URL it is given, on a real port. */
+async function behindWithHealth(health: Health, hooks: AdapterHooks<IncomingMessage>) {
+  const passedOn: string[] = [];
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
+    passedOn.push(request.url ?? '');
+    response.end('app');
+  };
+  const server = createServer(withHealth(health, listener, hooks));
+  return { base: await listen(server), server, passedOn };
 }
 
 describe('node:http adapter', () => {
@@ -281,17 +271,7 @@ describe("node:http adapter: the host's header hook", () => {
 });
 
 describeAdapterContract('node:http (withHealth)', async (health, hooks) => {
-  const passedOn: string[] = [];
-  const server = createServer(
-    withHealth(
-      health,
-      (request, response) => {
-        passedOn.push(request.url ?? '');
-        response.end('app');
-      },
-      hooks,
-    ),
-  );
+  const { base, server, passedOn } = await behindWithHealth(health, hooks);
   // node:http has no error handler of its own: nothing can reach one.
-  return { base: await listen(server), passedOn, errors: [], close: () => close(server) };
+  return { base, passedOn, errors: [], close: () => close(server) };
 });

@@ -33,20 +33,20 @@ export interface Mounted {
 /** Builds the app: the adapter with these hooks, a route `/app` answering `app`, an error handler. */
 export type Mount = (health: Health, hooks: AdapterHooks<{ readonly url?: string }>) => Promise<Mounted>;
 
+/** A polled check that throws an error whose text must never reach a caller without permission. */
+export const FAILING_DATABASE = {
+  name: 'database',
+  publicCause: 'the database cannot be read',
+  intervalMs: 60_000,
+  timeoutMs: 1000,
+  run: () => {
+    throw new TypeError("Cannot read properties of undefined (reading 'get') at /app/node_modules/lmdb/x.js");
+  },
+} as const;
+
 export function contractHealth(): Health {
   return createHealth({
-    checks: [
-      {
-        name: 'database',
-        publicCause: 'the database cannot be read',
-        intervalMs: 60_000,
-        timeoutMs: 1000,
-        run: () => {
-          throw new TypeError("Cannot read properties of undefined (reading 'get') at /app/node_modules/lmdb/x.js");
-        },
-      },
-      { name: 'started', kind: 'flag', initial: true },
-    ],
+    checks: [FAILING_DATABASE, { name: 'started', kind: 'flag', initial: true }],
     views: [
       { name: 'ready', path: '/health/ready', checks: ['database', 'started'] },
       { name: 'live', path: '/health/live', checks: ['started'] },
