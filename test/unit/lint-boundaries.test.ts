@@ -55,6 +55,9 @@ const refused: ReadonlyArray<readonly [string, string, string]> = [
     "import { relative } from '../../../src/app.js';",
     'an adapter imports the service',
   ],
+  ['packages/health-views/src/express.ts', "import express from 'express';", 'an adapter imports Express as a value'],
+  ['packages/health-views/src/koa.ts', "import Koa from 'koa';", 'an adapter imports Koa as a value'],
+  ['packages/health-views/src/render.ts', "import type { Context } from 'koa';", 'the package core names Koa'],
 ];
 
 for (const [filePath, code, what] of refused) {
@@ -82,6 +85,12 @@ const allowed: ReadonlyArray<readonly [string, string, string]> = [
     "import { request } from 'node:https';",
     'the http check requests a dependency over node:https',
   ],
+  [
+    'packages/health-views/src/express.ts',
+    "import type { Request } from 'express';",
+    'an adapter names Express by type',
+  ],
+  ['packages/health-views/src/koa.ts', "import type { Context } from 'koa';", 'an adapter names Koa by type'],
   [
     'test/unit/anything.test.ts',
     "import Fastify from 'fastify';\nimport { open } from 'lmdb';",

@@ -42,7 +42,7 @@ export interface RoutesOptions {
   readonly snapshot: () => unknown;
 }
 
-const ALLOW = 'GET, HEAD';
+const ALLOW = 'GET, HEAD, OPTIONS';
 const DETAILS_NEEDED = 'this needs the health details permission (Authorization: Bearer <token>)';
 
 export function createRoutes(options: RoutesOptions) {
@@ -59,7 +59,7 @@ export function createRoutes(options: RoutesOptions) {
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
     const view = byPath.get(path);
     if (view !== undefined) {
-      if (request.method !== 'GET' && request.method !== 'HEAD') return notAllowed(path);
+      if (request.method !== 'GET' && request.method !== 'HEAD') return otherMethod(request.method, path);
       // The plain probe: bytes rendered when the view last changed, nothing computed here.
       if (queryAt < 0 && preferredFormat(request.headers.accept) === 'json') {
         return view.plain;
@@ -68,7 +68,7 @@ export function createRoutes(options: RoutesOptions) {
     }
     if (path === checksPath || path.startsWith(checkPrefix)) {
       const route = path === checksPath ? checksPath : checkRoute;
-      if (request.method !== 'GET' && request.method !== 'HEAD') return notAllowed(route);
+      if (request.method !== 'GET' && request.method !== 'HEAD') return otherMethod(request.method, route);
       if (!gate(request.headers.authorization)) {
         return error(route, 403, `the list of checks and each check's state: ${DETAILS_NEEDED}`);
       }
@@ -78,7 +78,7 @@ export function createRoutes(options: RoutesOptions) {
       return answerCheck(request, path.slice(checkPrefix.length), queryAt < 0 ? '' : url.slice(queryAt + 1));
     }
     if (watchPath !== undefined && path === watchPath && hub !== undefined) {
-      if (request.method !== 'GET' && request.method !== 'HEAD') return notAllowed(watchPath);
+      if (request.method !== 'GET' && request.method !== 'HEAD') return otherMethod(request.method, watchPath);
       if (!gate(request.headers.authorization)) {
         return error(watchPath, 403, `watching health events: ${DETAILS_NEEDED}`);
       }
@@ -167,8 +167,16 @@ export function createRoutes(options: RoutesOptions) {
     return json(route, statusCode, JSON_TYPE, renderJson(input));
   }
 
-  function notAllowed(route: string): HealthAnswer {
-    const answer = error(route, 405, `health routes answer GET and HEAD only`);
+  /**
+   * OPTIONS learns the methods (204 with Allow, before any permission: a CORS preflight carries no
+   * credentials); CORS headers are the host's to add. Any other method is refused with 405.
+   */
+  function otherMethod(method: string, route: string): HealthAnswer {
+    if (method === 'OPTIONS') {
+      const headers = { allow: ALLOW, 'cache-control': 'no-store' };
+      return { kind: 'answer', route, statusCode: 204, headers, body: Buffer.alloc(0) };
+    }
+    const answer = error(route, 405, `health routes answer GET, HEAD and OPTIONS only`);
     return { ...answer, headers: { ...answer.headers, allow: ALLOW } };
   }
 

@@ -322,12 +322,17 @@ export interface AnsweredRequest {
   readonly durationMs: number;
 }
 
-/** Hooks an adapter calls so the host service keeps its own conventions on health answers. */
+/**
+ * Hooks an adapter calls so the host service keeps its own conventions on health answers. The
+ * request is the framework's own (node:http's or Express's req, Fastify's request, Koa's ctx):
+ * annotate the parameter with your framework's type to use what it adds (methods, so that
+ * compiles).
+ */
 export interface AdapterHooks<Request = unknown> {
-  /** Headers added to every health answer (nosniff, a request id...). */
-  readonly headers?: (request: Request) => Readonly<Record<string, string>> | undefined;
+  /** Headers added to every health answer (nosniff, a request id...); the package's own content headers win. */
+  headers?(request: Request): Readonly<Record<string, string>> | undefined;
   /** Called once per answered health request. Must not throw (what it throws is ignored). */
-  readonly onAnswered?: (answered: AnsweredRequest, request: Request) => void;
+  onAnswered?(answered: AnsweredRequest, request: Request): void;
 }
 
 /** The check names of a list of definitions: literals when the list is written inline. */

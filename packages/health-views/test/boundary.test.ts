@@ -1,5 +1,6 @@
 // The package's promise to its users: nothing at run time but node: modules and its own files.
-// Fastify is a type only (import type), so importing health-views/fastify loads no framework.
+// The adapters name no framework at run time, so importing health-views/fastify, /express or /koa
+// loads none.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,9 @@ describe('package boundary', () => {
   it('has no runtime dependencies', () => {
     const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     assert.equal(manifest.dependencies, undefined);
-    assert.equal(manifest.peerDependenciesMeta?.fastify?.optional, true);
+    for (const framework of ['fastify', 'express', 'koa']) {
+      assert.equal(manifest.peerDependenciesMeta?.[framework]?.optional, true, `${framework}: an optional peer`);
+    }
   });
 
   it('imports only node: modules and its own files at run time', () => {

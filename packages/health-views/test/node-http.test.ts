@@ -3,10 +3,11 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHealth } from '../src/registry.js';
 import { withHealth } from '../src/node-http.js';
-import type { AnsweredRequest, Health, HealthOptions } from '../src/types.js';
+import type { AdapterHooks, AnsweredRequest, Health, HealthOptions } from '../src/types.js';
+import { describeAdapterContract, FAILING_DATABASE } from './helpers/adapter-contract.js';
 import { assertOwnHeaders, close, exchange, get, listen, readEvents } from './helpers/http.js';
 
 const TOKEN = 'the-right-token-0123456789';
@@ -23,15 +24,7 @@ interface Fixture {
 async function start(overrides: Partial<HealthOptions> = {}): Promise<Fixture> {
   const health = createHealth({
     checks: [
-      {
-        name: 'database',
-        publicCause: 'the database cannot be read',
-        intervalMs: 60_000,
-        timeoutMs: 1000,
-        run: () => {
-          throw new TypeError("Cannot read properties of undefined (reading 'get') at /app/node_modules/lmdb/x.js");
-        },
-      },
+      FAILING_DATABASE,
       { name: 'started', kind: 'flag', initial: true },
       { name: 'shutdown', kind: 'flag', initial: true, publicCause: 'shutting down' },
     ],
@@ -45,25 +38,23 @@ async function start(overrides: Partial<HealthOptions> = {}): Promise<Fixture> {
     ...overrides,
   });
   await health.start();
-  const passedOn: string[] = [];
   const answered: AnsweredRequest[] = [];
-  const server = createServer(
-    withHealth(
-      health,
-      (request, response) => {
-        passedOn.push(request.url ?? '');
-        response.end('app');
-      },
-      {
-        headers: (request: IncomingMessage) => ({
-          'x-content-type-options': 'nosniff',
-          'x-request-id': `id-${request.url}`,
-        }),
-        onAnswered: (info) => answered.push(info),
-      },
-    ),
-  );
-  return { base: await listen(server), health, server, passedOn, answered };
+  const { base, server, passedOn } = await behindWithHealth(health, {
+    headers: (request) => ({ 'x-content-type-options': 'nosniff', 'x-request-id': `id-${request.url}` }),
+    onAnswered: (info) => answered.push(info),
+  });
+  return { base, health, server, passedOn, answered };
+}
+
+/** `health` in front of a listener that answers `app` and records each URL it is given, on a real port. */
+async function behindWithHealth(health: Health, hooks: AdapterHooks<IncomingMessage>) {
+  const passedOn: string[] = [];
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
+    passedOn.push(request.url ?? '');
+    response.end('app');
+  };
+  const server = createServer(withHealth(health, listener, hooks));
+  return { base: await listen(server), server, passedOn };
 }
 
 describe('node:http adapter', () => {
@@ -162,11 +153,16 @@ describe('node:http adapter', () => {
     assert.equal((await get(`${f.base}/health/checks/%E0%A4%A`, { headers: AUTH })).status, 400);
   });
 
-  it('only GET and HEAD: 405 with Allow', async () => {
+  it('GET and HEAD answer, OPTIONS is 204 with Allow, any other method 405 with Allow', async () => {
     for (const path of ['/health/live', '/health/checks/database', '/health/watch']) {
       const answer = await get(`${f.base}${path}`, { method: 'POST' });
       assert.equal(answer.status, 405, path);
-      assert.equal(answer.headers.get('allow'), 'GET, HEAD');
+      assert.equal(answer.headers.get('allow'), 'GET, HEAD, OPTIONS');
+      // Before the gate: a CORS preflight carries no credentials.
+      const options = await get(`${f.base}${path}`, { method: 'OPTIONS' });
+      assert.equal(options.status, 204, `OPTIONS ${path}: ${options.text}`);
+      assert.equal(options.headers.get('allow'), 'GET, HEAD, OPTIONS');
+      assert.equal(options.text, '');
     }
     const head = await get(`${f.base}/health/live`, { method: 'HEAD' });
     assert.equal(head.status, 200);
@@ -254,25 +250,6 @@ describe('node:http adapter: the watch stream', () => {
   });
 });
 
-describe('node:http adapter: a fault inside the package', () => {
-  it('answers a plain 503 instead of throwing out of the request listener', async () => {
-    const broken = {
-      answer: () => {
-        throw new Error('bug');
-      },
-    } as unknown as Health;
-    const server = createServer(withHealth(broken, (_request, response) => response.end('app')));
-    const base = await listen(server);
-    try {
-      const answer = await get(`${base}/health`);
-      assert.equal(answer.status, 503);
-      assert.equal(answer.json().message, 'the health answer could not be made');
-    } finally {
-      await close(server);
-    }
-  });
-});
-
 describe("node:http adapter: the host's header hook", () => {
   it('cannot replace the content type, length or cache rule of a health answer', async () => {
     const health = createHealth({
@@ -291,4 +268,10 @@ describe("node:http adapter: the host's header hook", () => {
       await close(server);
     }
   });
+});
+
+describeAdapterContract('node:http (withHealth)', async (health, hooks) => {
+  const { base, server, passedOn } = await behindWithHealth(health, hooks);
+  // node:http has no error handler of its own: nothing can reach one.
+  return { base, passedOn, errors: [], close: () => close(server) };
 });
