@@ -142,35 +142,27 @@ async function writeCodeCache(cacheDir = CACHE_DIR, bundle = BUNDLE): Promise<vo
 /** The signals the service stops on (src/main.ts installs its handlers for the same four). */
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const;
 
-/**
- * Tests only, as the service's own STARTUP_PHASE_PAUSE_MS (refused in production): a pause here,
- * announced like the service's phases, so a test can send a signal while the launcher runs.
- */
-function pauseForTests(): void {
-  const ms = Number(process.env.STARTUP_PHASE_PAUSE_MS ?? 0);
-  if (!(ms > 0) || process.env.NODE_ENV === 'production') return;
-  const line = {
-    level: 30,
-    time: Date.now(),
-    service: 'accountservice',
-    phase: 'launching',
-    msg: 'start-up: launching',
-  };
-  fs.writeSync(1, `${JSON.stringify(line)}\n`);
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(ms, 60_000));
+interface LaunchOptions {
+  readonly bundle?: string;
+  readonly cacheDir?: string;
+  /** Runs once the stop signals are held, before the bundle loads (the test build pauses here). */
+  readonly beforeLoad?: () => void;
 }
 
-if (require.main === module) {
+/** Starts the service: loads the bundle (from its code cache when it fits) and runs it. */
+function launch({ bundle = BUNDLE, cacheDir = CACHE_DIR, beforeLoad }: LaunchOptions = {}): void {
   // A stop signal is held from the launcher's first line: as PID 1 (the image) a signal with no
   // listener is dropped, and otherwise it kills the process with no log line. Everything up to the
   // service's own handlers runs synchronously, so a signal that comes meanwhile waits in libuv and
   // reaches those handlers once the event loop runs: the start then stops cleanly, as in any phase.
   const hold = (): void => {};
   for (const signal of STOP_SIGNALS) process.on(signal, hold);
-  pauseForTests();
-  loadBundle().run();
+  beforeLoad?.();
+  loadBundle(bundle, cacheDir).run();
   for (const signal of STOP_SIGNALS) process.off(signal, hold);
 }
 
-// For the image build and npm run build (writeCodeCache), the bench and the tests.
-export = { codeCacheFile, codeCacheFor, loadBundle, writeCodeCache };
+if (require.main === module) launch();
+
+// For the image build and npm run build (writeCodeCache), the test build (launch), the bench and the tests.
+export = { codeCacheFile, codeCacheFor, launch, loadBundle, writeCodeCache };

@@ -11,6 +11,11 @@
 // the image run), and the V8 code cache of the bundle for the node running this script, written by
 // one start of the service (the image build writes its own with the image's node).
 //
+// Last, the test build in dist/test-support/: the same service and launcher from the entries in
+// test/support/, which pause in the start-up phase named on their command line, so a test can send
+// a signal there. Production code has no such switch; the test build is the one seam
+// (CONTRIBUTING.md). Never in the image.
+//
 //   node scripts/bundle.mjs        (npm run build runs it after tsc)
 
 import { build } from 'esbuild';
@@ -129,10 +134,9 @@ const promClientParts = {
   },
 };
 
-await build({
+/** @type {import('esbuild').BuildOptions} */
+const serviceBundle = {
   absWorkingDir: root,
-  entryPoints: ['dist/src/main.js'],
-  outfile: 'dist/accountservice-bundle.cjs',
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -149,18 +153,38 @@ await build({
   plugins: [lmdbFromItsPackage, noMsgpackrExtract, promClientParts, fastifyLazyBuiltins],
   legalComments: 'none',
   logLevel: 'warning',
-});
+};
 
-await build({
-  absWorkingDir: root,
-  entryPoints: ['launcher/accountservice.cts'],
-  outfile: 'dist/accountservice.cjs',
-  bundle: false,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20.19',
-  logLevel: 'warning',
-});
+/**
+ * Bundles the service from entry into outfile.
+ * @param {string} entry
+ * @param {string} outfile
+ */
+function bundleService(entry, outfile) {
+  return build({ ...serviceBundle, entryPoints: [entry], outfile });
+}
+
+/**
+ * Builds a launcher: dist/accountservice.cjs as it is; the test build's with the launcher bundled in.
+ * @param {string} entry
+ * @param {string} outfile
+ * @param {boolean} bundle
+ */
+function buildLauncher(entry, outfile, bundle) {
+  return build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile,
+    bundle,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20.19',
+    logLevel: 'warning',
+  });
+}
+
+await bundleService('dist/src/entry.js', 'dist/accountservice-bundle.cjs');
+await buildLauncher('launcher/accountservice.cts', 'dist/accountservice.cjs', false);
 
 // A cache from the previous bundle would be ignored anyway (it names the bundle it was made from).
 rmSync(new URL('../dist/code-cache', import.meta.url), { recursive: true, force: true });
@@ -179,3 +203,8 @@ if (training.status !== 0) {
   process.stderr.write(`bundle: writing the code cache failed (exit ${training.status ?? training.signal})\n`);
   process.exit(1);
 }
+
+// The test build (see the opening comment); it has no code cache, so it also shows a start without one.
+rmSync(new URL('../dist/test-support', import.meta.url), { recursive: true, force: true });
+await bundleService('test/support/paused-service.ts', 'dist/test-support/accountservice-bundle.cjs');
+await buildLauncher('test/support/paused-launcher.cts', 'dist/test-support/accountservice.cjs', true);

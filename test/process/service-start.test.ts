@@ -187,6 +187,12 @@ describe('the service process with an invalid configuration', { concurrency: tru
       variables: ['TESTABILITY_ENABLED=true'],
     },
     {
+      // A test-only setting no longer exists: the launcher used to sleep up to 60 s on it first.
+      name: 'PORT=abc with STARTUP_PHASE_PAUSE_MS=60000 set',
+      env: { PORT: 'abc', STARTUP_PHASE_PAUSE_MS: '60000' },
+      variables: ['PORT'],
+    },
+    {
       name: 'several at once',
       env: { PORT: 'abc', SEED_ACCOUNTS: '-1', LOG_LEVEL: 'loud', TESTABILITY_ENABLED: 'maybe' },
       variables: ['LOG_LEVEL', 'PORT', 'SEED_ACCOUNTS', 'TESTABILITY_ENABLED'],
