@@ -98,7 +98,7 @@ function readCodeCache(file: string, maxBytes: number): Buffer | CacheUse {
   }
   try {
     const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) return { used: false, level: 'warn', why: `${file} is not a regular file` };
+    if (!stat.isFile()) return { used: false, level: 'warn', why: `${file} is ${kindOf(stat)}, not a regular file` };
     if (stat.size > maxBytes) {
       return { used: false, level: 'warn', why: `${file} has ${stat.size} bytes, more than a cache can (${maxBytes})` };
     }
@@ -115,6 +115,14 @@ function readCodeCache(file: string, maxBytes: number): Buffer | CacheUse {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function kindOf(stat: fs.Stats): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a named pipe';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  return 'a socket';
 }
 
 function errorText(error: unknown): string {

@@ -137,15 +137,15 @@ describe('a code cache that cannot be used is ignored with one line: the service
       what: 'a link to /dev/zero (read, it never ends)',
       cache: (file) => symlinkSync('/dev/zero', file),
       level: 40,
-      why: /is not a regular file/,
+      why: /is a character device, not a regular file/,
     },
     {
       what: 'a named pipe (opened for reading, it blocks until a writer comes)',
       cache: (file) => assert.equal(spawnSync('mkfifo', [file], { timeout: 10_000 }).status, 0, 'mkfifo'),
       level: 40,
-      why: /is not a regular file/,
+      why: /is a named pipe, not a regular file/,
     },
-    { what: 'a directory', cache: (file) => mkdirSync(file), level: 40, why: /is not a regular file/ },
+    { what: 'a directory', cache: (file) => mkdirSync(file), level: 40, why: /is a directory, not a regular file/ },
     {
       what: 'a regular file far larger than any cache (sparse, 64 GB)',
       cache: (file) => (writeFileSync(file, ''), truncateSync(file, 64 * 1024 ** 3)),
@@ -154,7 +154,7 @@ describe('a code cache that cannot be used is ignored with one line: the service
     },
   ];
   for (const { what, cache, level, why } of cases) {
-    test(`${what}`, async () => {
+    test(`${what}`, async (t) => {
       assertBuilt();
       const dir = app(cache ? { cache } : {});
       const { service, url } = await startWatched(dir);
@@ -167,6 +167,7 @@ describe('a code cache that cannot be used is ignored with one line: the service
         assert.match(String(line.msg), why);
         assert.equal(await service.stop('SIGTERM', 10_000), 0, 'SIGTERM stops it');
         assert.equal(service.stderr(), '');
+        t.diagnostic(`${String(line.msg)}; /health 200, exit 0 on SIGTERM`);
       } finally {
         await service.cleanup();
       }
@@ -192,7 +193,7 @@ describe('a damaged bundle: one fatal line naming it and how to rebuild, exit 1'
     },
   ];
   for (const { what, bundle, problem } of cases) {
-    test(`${what}`, async () => {
+    test(`${what}`, async (t) => {
       assertBuilt();
       const dir = app({ bundle, cache: cacheOf(builtCache) });
       const service = startServiceRaw({ main: join(dir, 'accountservice.cjs') });
@@ -206,6 +207,7 @@ describe('a damaged bundle: one fatal line naming it and how to rebuild, exit 1'
         assert.equal(line!.level, 60);
         assert.match(String(line!.msg), new RegExp(`^the bundle ${file} is damaged \\(${problem}: `));
         assert.match(String(line!.msg), /rebuild with npm run build$/);
+        t.diagnostic(`exit 1: ${String(line!.msg)}`);
       } finally {
         await service.cleanup();
       }

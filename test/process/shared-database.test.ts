@@ -121,7 +121,7 @@ describe('the lease beside the database file', () => {
     assert.equal(existsSync(leaseOf(dataDir)), false, 'no lease is left behind after the stop');
   });
 
-  it('naming a live pid of this machine but untouched for two hours is stale: the start serves at once', async () => {
+  it('naming a live pid of this machine but untouched for two hours is stale: the start serves at once', async (t) => {
     const dataDir = tempDir();
     // This test's own process: alive, in this PID namespace, and not the service (as a reused pid is).
     const stale = {
@@ -133,14 +133,16 @@ describe('the lease beside the database file', () => {
     writeFileSync(leaseOf(dataDir), JSON.stringify(stale));
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
     utimesSync(leaseOf(dataDir), twoHoursAgo, twoHoursAgo);
+    const started = Date.now();
     const service = await startService({ dataDir });
     cleanups.push(() => service.cleanup());
+    t.diagnostic(`listening ${Date.now() - started} ms after the start (a fresh lease: ~1 s more to watch it)`);
     await stillServes(service);
     const held = JSON.parse(readFileSync(leaseOf(dataDir), 'utf8')) as { pid: number };
     assert.equal(held.pid, service.pid, 'the new instance holds the lease');
   });
 
-  it('that is a directory: one fatal line naming it, exit 1, nothing served', async () => {
+  it('that is a directory: one fatal line naming it, exit 1, nothing served', async (t) => {
     const dataDir = tempDir();
     mkdirSync(leaseOf(dataDir));
     const service = startServiceRaw({ dataDir });
@@ -154,6 +156,7 @@ describe('the lease beside the database file', () => {
     assert.equal(code, 1, `exit code; log: ${JSON.stringify(service.logs)}`);
     assert.equal(fatal.length, 1, `one fatal line: ${JSON.stringify(service.logs)}`);
     assert.match(String(fatal[0]!.msg), /lease file .*accounts\.mdb\.lease is a directory, not a regular file/);
+    t.diagnostic(`exit 1: ${String(fatal[0]!.msg)}`);
     assert.equal(service.url(), undefined, 'it never listened');
   });
 });
