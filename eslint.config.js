@@ -160,6 +160,11 @@ export default defineConfig(
     files: [`${healthPackage}/src/fastify.ts`, `${healthPackage}/src/node-http.ts`],
     rules: restrict(service, frameworkTypesOnly),
   },
+  {
+    // The http check makes requests to a dependency: node:http and node:https, and still no framework.
+    files: [`${healthPackage}/src/checks/http.ts`],
+    rules: restrict(service, frameworksAndLoggers),
+  },
 
   prettier,
 );

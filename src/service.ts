@@ -15,7 +15,7 @@ import { buildApp, type ServerTimeouts } from './app.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { createTestabilitySwitch, type TestabilitySwitch } from './testability/testability-switch.js';
 import type { Health } from 'health-views';
-import { createEventLoopMonitor, createServiceHealth, type EventLoopMonitor } from './health/service-health.js';
+import { createServiceHealth } from './health/service-health.js';
 import { logHealthEvents } from './health/transition-log.js';
 import type { Clock } from './health/clock.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -90,7 +90,6 @@ export function createService(config: Config, deps: ServiceDeps): Service {
   const lifecycle = createLifecycle();
   const testability = config.testability.enabled ? createTestabilitySwitch() : undefined;
   let store: AccountStore | undefined;
-  let eventLoop: EventLoopMonitor | undefined;
   let health: Health | undefined;
   let metrics: Metrics | undefined;
   let app: FastifyInstance | undefined;
@@ -137,12 +136,10 @@ export function createService(config: Config, deps: ServiceDeps): Service {
       });
     store = theStore;
 
-    eventLoop = createEventLoopMonitor();
     const theHealth = createServiceHealth({
       store: theStore,
       lifecycle,
       testability,
-      eventLoop,
       health: config.health,
       watch: config.watch,
       clock: deps.clock,
@@ -221,8 +218,8 @@ export function createService(config: Config, deps: ServiceDeps): Service {
     await closeServer();
     if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
     metrics?.close();
+    // Also stops the event-loop check's sampler.
     health?.close('shutting down');
-    eventLoop?.stop();
     await store?.close();
     await releaseLease?.();
   }

@@ -112,6 +112,25 @@ describe('a stop signal during start-up, as PID 1', { skip: pid1Skip }, () => {
   }
 });
 
+describe('a stop signal while serving, as PID 1', { skip: pid1Skip }, () => {
+  it('SIGTERM is acted on: readiness 503 through the drain, then exit 0', async (t) => {
+    const service = await startService({ prefix: PID1, env: { SHUTDOWN_DRAIN_DELAY_MS: '1000' } });
+    running.push(service);
+    const pid = await innerPid(service.pid);
+    const sent = performance.now();
+    process.kill(pid, 'SIGTERM');
+    await waitFor(() => logged(service, /^shutting down \(SIGTERM\)/), {
+      timeoutMs: 5000,
+      what: `the shutdown to begin (as PID 1 a signal with no handler is dropped):\n${messages(service)}`,
+    });
+    const ready = await fetch(`${service.url}/health/ready`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(ready.status, 503, 'readiness DOWN while draining');
+    assert.equal(await exitWithin(service, 10_000), 0, messages(service));
+    t.diagnostic(`exit 0 ${Math.round(performance.now() - sent)} ms after SIGTERM (drain delay 1000 ms)`);
+    assert.ok(logged(service, /^shutdown complete$/), messages(service));
+  });
+});
+
 describe('signals while serving', () => {
   for (const signal of ['SIGHUP', 'SIGQUIT'] as const) {
     it(`${signal} shuts down gracefully: drain, close, exit 0`, async () => {

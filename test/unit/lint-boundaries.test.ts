@@ -41,6 +41,16 @@ const refused: ReadonlyArray<readonly [string, string, string]> = [
   ['packages/health-views/src/render.ts', "import { STATUS_CODES } from 'node:http';", 'the package core knows HTTP'],
   ['packages/health-views/src/fastify.ts', "import Fastify from 'fastify';", 'an adapter imports Fastify as a value'],
   [
+    'packages/health-views/src/checks/tcp.ts',
+    "import { request } from 'node:http';",
+    'a built-in check other than http imports node:http',
+  ],
+  [
+    'packages/health-views/src/checks/http.ts',
+    "import type { FastifyInstance } from 'fastify';",
+    'the http check names a framework',
+  ],
+  [
     'packages/health-views/src/fastify.ts',
     "import { relative } from '../../../src/app.js';",
     'an adapter imports the service',
@@ -66,6 +76,11 @@ const allowed: ReadonlyArray<readonly [string, string, string]> = [
     'packages/health-views/src/fastify.ts',
     "import type { FastifyInstance } from 'fastify';",
     'an adapter names Fastify by type',
+  ],
+  [
+    'packages/health-views/src/checks/http.ts',
+    "import { request } from 'node:https';",
+    'the http check requests a dependency over node:https',
   ],
   [
     'test/unit/anything.test.ts',

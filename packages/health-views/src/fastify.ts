@@ -4,6 +4,7 @@
 
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { mergeHeaders } from './headers.js';
+import { writableSink } from './watch.js';
 import type { AdapterHooks, Health } from './types.js';
 
 export interface HealthPluginOptions {
@@ -33,7 +34,7 @@ export const healthPlugin: FastifyPluginCallback<HealthPluginOptions> = (app, { 
       reply.hijack();
       // A hijacked reply writes nothing itself: carry over what the app's hooks set on it.
       raw.writeHead(answer.statusCode, mergeHeaders(reply.getHeaders(), extra, answer.headers));
-      const unsubscribe = answer.attach({ write: (chunk) => raw.write(chunk), end: () => raw.end() });
+      const unsubscribe = answer.attach(writableSink(raw));
       raw.once('close', unsubscribe);
       request.raw.socket.once('close', unsubscribe);
     } else {

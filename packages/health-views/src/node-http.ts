@@ -4,6 +4,7 @@
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { mergeHeaders } from './headers.js';
+import { writableSink } from './watch.js';
 import type { AdapterHooks, AnsweredRequest, Health, HealthAnswer, HealthStream } from './types.js';
 
 export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
@@ -92,7 +93,7 @@ function writeStream(
   extra: Readonly<Record<string, string>> | undefined,
 ): void {
   response.writeHead(stream.statusCode, extra ? mergeHeaders(extra, stream.headers) : stream.headers);
-  const unsubscribe = stream.attach({ write: (chunk) => response.write(chunk), end: () => response.end() });
+  const unsubscribe = stream.attach(writableSink(response));
   response.once('close', unsubscribe);
   request.socket.once('close', unsubscribe);
 }

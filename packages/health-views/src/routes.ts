@@ -54,7 +54,7 @@ export function createRoutes(options: RoutesOptions) {
   const templates = [...views.map((view) => view.path), checksPath, checkRoute, ...(watchPath ? [watchPath] : [])];
 
   function answer(request: HealthRequest): HealthAnswer | HealthStream | undefined {
-    const { url } = request;
+    const url = originForm(request.url);
     const queryAt = url.indexOf('?');
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
     const view = byPath.get(path);
@@ -106,13 +106,18 @@ export function createRoutes(options: RoutesOptions) {
   function answerView(request: HealthRequest, view: RoutedView, query: string): HealthAnswer {
     const parsed = parseQuery(query);
     if (typeof parsed === 'string') return error(view.path, 400, parsed);
-    const known = view.members.map((member) => member.entry.name);
-    const unknown = parsed.exclude.filter((name) => !known.includes(name));
     const allowed = gate(request.headers.authorization);
+    // Which names a view holds is a detail: without the permission every ?exclude gets this same
+    // 403, so a caller cannot tell a check of the view from a name it made up.
+    if (parsed.exclude.length > 0 && !allowed) {
+      return error(view.path, 403, `leaving checks out with ?exclude: ${DETAILS_NEEDED}`);
+    }
+    const known = view.members.map((member) => member.entry.name);
+    const unknown = [...new Set(parsed.exclude.filter((name) => !known.includes(name)))];
     if (unknown.length > 0) {
-      const names = unknown.map((name) => JSON.stringify(name.slice(0, 100))).join(', ');
-      const list = allowed ? `; its checks are: ${known.join(', ')}` : '';
-      return error(view.path, 400, `?exclude names no check of the ${view.name} view: ${names}${list}`);
+      const more = unknown.length > 1 ? ` and ${unknown.length - 1} more` : '';
+      const message = `?exclude names no check of the ${view.name} view: ${quoted(unknown[0]!)}${more}`;
+      return error(view.path, 400, `${message}; its checks are: ${known.join(', ')}`);
     }
     const excluded = [...new Set(parsed.exclude)];
     const report = viewReport(view, excluded);
@@ -140,7 +145,7 @@ export function createRoutes(options: RoutesOptions) {
     const check = options.checkReport(name);
     if (check === undefined) {
       const names = options.checkNames.join(', ');
-      return error(checkRoute, 404, `no health check named ${JSON.stringify(name.slice(0, 100))}; there are: ${names}`);
+      return error(checkRoute, 404, `no health check named ${quoted(name)}; there are: ${names}`);
     }
     // Asked about one check, the caller wants its own verdict, critical or not.
     return render(request, checkRoute, parsed.verbose, {
@@ -184,6 +189,31 @@ function error(route: string, statusCode: number, message: string): HealthAnswer
   return json(route, statusCode, JSON_TYPE, renderError(statusCode, message));
 }
 
+/**
+ * RFC 9112 §3.2.2: a server must accept a request target in absolute form (`GET http://host/health`,
+ * as proxies send it); its path and query are what the origin form would carry.
+ */
+function originForm(target: string): string {
+  if (target.charCodeAt(0) === 0x2f /* '/' */) return target;
+  const origin = ABSOLUTE_FORM.exec(target);
+  if (origin === null) return target;
+  const rest = target.slice(origin[0].length);
+  return rest.charCodeAt(0) === 0x2f ? rest : `/${rest}`;
+}
+
+const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
+
+/** How much of the request's own text an error quotes: enough to recognise, never an echo. */
+const QUOTED_MAX = 64;
+
+/**
+ * Text from the request, in quotes and cut short. Quoted as is: the JSON body escapes it once, so
+ * an error's size is bounded by the message, not by what the request sent.
+ */
+function quoted(text: string): string {
+  return text.length <= QUOTED_MAX ? `"${text}"` : `"${text.slice(0, QUOTED_MAX)}…"`;
+}
+
 interface Query {
   readonly verbose: boolean;
   readonly details: boolean;
@@ -211,5 +241,5 @@ function flag(values: readonly string[], name: string): boolean | string {
   if (last === undefined) return false;
   if (last === '' || last === 'true' || last === '1') return true;
   if (last === 'false' || last === '0') return false;
-  return `?${name} takes no value, true, 1, false or 0 (got ${JSON.stringify(last.slice(0, 100))})`;
+  return `?${name} takes no value, true, 1, false or 0 (got ${quoted(last)})`;
 }

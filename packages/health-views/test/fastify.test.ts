@@ -9,7 +9,7 @@ import { healthPlugin } from '../src/fastify.js';
 import { createHealth } from '../src/registry.js';
 import { withHealth } from '../src/node-http.js';
 import type { Health } from '../src/types.js';
-import { get, readEvents } from './helpers/http.js';
+import { assertOwnHeaders, exchange, get, readEvents } from './helpers/http.js';
 
 const TOKEN = 'the-right-token-0123456789';
 
@@ -97,5 +97,52 @@ describe('node:http adapter under Fastify (serverFactory)', () => {
       h.close();
       await app.close();
     }
+  });
+});
+
+/** A started health() behind the plugin, as configure registers it, on a real port; both closed after. */
+async function onPlugin(
+  configure: (app: FastifyInstance, h: Health) => PromiseLike<unknown>,
+  body: (base: string) => Promise<void>,
+): Promise<void> {
+  const h = health();
+  await h.start();
+  const app = Fastify();
+  try {
+    await configure(app, h);
+    await body(await listening(app));
+  } finally {
+    h.close();
+    await app.close();
+  }
+}
+
+describe('fastify plugin: request targets in absolute form', () => {
+  it('answers GET http://host/health/ready (RFC 9112 §3.2.2), which Fastify routes with the URL left absolute', async () => {
+    await onPlugin(
+      (app, h) => app.register(healthPlugin, { health: h }),
+      async (base) => {
+        const request =
+          'GET http://example.com/health/ready HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n';
+        const answer = await exchange(base, request);
+        assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/, answer);
+        assert.match(answer, /\r\n\r\n\{"status":"UP"\}$/, answer);
+      },
+    );
+  });
+});
+
+describe("fastify plugin: the host's headers", () => {
+  it("neither an onRequest hook nor the plugin's header hook can replace the content type, length or cache rule", async () => {
+    const hostHeaders = { 'content-type': 'text/plain', 'content-length': '1', 'cache-control': 'public' };
+    await onPlugin(
+      (app, h) => {
+        app.addHook('onRequest', async (_request, reply) => {
+          reply.header('content-type', 'text/html').header('cache-control', 'max-age=600');
+        });
+        return app.register(healthPlugin, { health: h, hooks: { headers: () => hostHeaders } });
+      },
+      async (base) => assertOwnHeaders(await get(`${base}/health/ready`), '{"status":"UP"}'),
+    );
   });
 });

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createHealth } from '../src/registry.js';
 import { withHealth } from '../src/node-http.js';
 import type { AnsweredRequest, Health, HealthOptions } from '../src/types.js';
-import { close, get, listen, readEvents } from './helpers/http.js';
+import { assertOwnHeaders, close, exchange, get, listen, readEvents } from './helpers/http.js';
 
 const TOKEN = 'the-right-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -130,24 +130,25 @@ describe('node:http adapter', () => {
     assert.match(unknown.json().message, /no health check named "nope"; there are: database, started, shutdown/);
   });
 
-  it('?exclude is marked in every format', async () => {
-    const json = await get(`${f.base}/health/ready?exclude=database`);
+  it('?exclude (with permission) is marked in every format', async () => {
+    const json = await get(`${f.base}/health/ready?exclude=database`, { headers: AUTH });
     assert.equal(json.status, 200);
     assert.deepEqual(json.json(), { status: 'UP', checks: {}, excluded: ['database'] });
-    const text = await get(`${f.base}/health/ready?exclude=database&verbose`);
+    const text = await get(`${f.base}/health/ready?exclude=database&verbose`, { headers: AUTH });
     assert.match(text.text, /^\[\+\]database excluded: ok$/m);
-    const accept = { accept: 'application/health+json' };
+    const accept = { accept: 'application/health+json', ...AUTH };
     const ietf = await get(`${f.base}/health/ready?exclude=database`, { headers: accept });
     assert.deepEqual(ietf.json().notes, ['database excluded']);
     assert.equal(ietf.json().status, 'pass');
   });
 
-  it("?exclude with an unknown name is a 400 that lists the view's checks only with permission", async () => {
+  it("?exclude needs permission; with it, an unknown name is a 400 that lists the view's checks", async () => {
     const anonymous = await get(`${f.base}/health/ready?exclude=database,nope`);
-    assert.equal(anonymous.status, 400);
-    assert.match(anonymous.json().message, /names no check of the ready view: "nope"$/);
+    assert.equal(anonymous.status, 403);
+    assert.match(anonymous.json().message, /\?exclude: this needs the health details permission/);
     const allowed = await get(`${f.base}/health/ready?exclude=nope&exclude=database`, { headers: AUTH });
-    assert.match(allowed.json().message, /its checks are: database, started, shutdown/);
+    assert.equal(allowed.status, 400);
+    assert.match(allowed.json().message, /: "nope"; its checks are: database, started, shutdown$/);
   });
 
   it('bad query values are a clear 400, never a 500', async () => {
@@ -179,6 +180,14 @@ describe('node:http adapter', () => {
     const wanted = await get(`${f.base}/health/live`, { headers: { accept: 'application/health+json' } });
     assert.equal(wanted.headers.get('content-type'), 'application/health+json; charset=utf-8');
     assert.equal(wanted.json().serviceId, 'demo');
+  });
+
+  it('answers a request target in absolute form (RFC 9112 §3.2.2) as its path', async () => {
+    const request =
+      'GET http://example.com/health/live?verbose HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n';
+    const answer = await exchange(f.base, request);
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/, answer);
+    assert.match(answer, /\r\n\r\nlive check passed\n$/, answer);
   });
 
   it('the host adds its headers to every health answer and observes each one with its route template', async () => {
@@ -259,6 +268,26 @@ describe('node:http adapter: a fault inside the package', () => {
       assert.equal(answer.status, 503);
       assert.equal(answer.json().message, 'the health answer could not be made');
     } finally {
+      await close(server);
+    }
+  });
+});
+
+describe("node:http adapter: the host's header hook", () => {
+  it('cannot replace the content type, length or cache rule of a health answer', async () => {
+    const health = createHealth({
+      checks: [{ name: 'started', kind: 'flag', initial: true }],
+      views: [{ name: 'live', path: '/health/live', checks: ['started'] }],
+    });
+    const hostHeaders = { 'content-type': 'text/html', 'content-length': '1', 'cache-control': 'max-age=600' };
+    const server = createServer(
+      withHealth(health, (_request, response) => response.end(), { headers: () => hostHeaders }),
+    );
+    const base = await listen(server);
+    try {
+      assertOwnHeaders(await get(`${base}/health/live`), '{"status":"UP"}');
+    } finally {
+      health.close();
       await close(server);
     }
   });

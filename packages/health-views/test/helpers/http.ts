@@ -1,8 +1,9 @@
 // Real HTTP against a real server on port 0, every wait bounded.
 
+import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 
 export async function listen(server: Server): Promise<string> {
   server.listen(0, '127.0.0.1');
@@ -22,10 +23,49 @@ export interface Got {
   json(): any;
 }
 
+const ANSWER_MS = 5000;
+
+/** A whole answer within 5 s; if none comes, an error that says which request and what came instead. */
 export async function get(url: string, init: RequestInit = {}): Promise<Got> {
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+  try {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(ANSWER_MS) });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+  } catch (error) {
+    // A fetch aborted by its signal rejects with a DOMException, which the test runner prints as {}.
+    const got = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new Error(`${init.method ?? 'GET'} ${url}: expected a complete answer within ${ANSWER_MS} ms, got ${got}`, {
+      cause: error,
+    });
+  }
+}
+
+/** A JSON health answer with the package's own type, length and cache rule, whatever a host set. */
+export function assertOwnHeaders(answer: Got, body: string): void {
+  const seen = ['content-type', 'content-length', 'cache-control'].map((name) => answer.headers.get(name));
+  const own = ['application/json; charset=utf-8', String(Buffer.byteLength(body)), 'no-store'];
+  assert.deepEqual(seen, own, `expected ${own.join(' | ')}, got ${seen.join(' | ')}`);
+  assert.equal(answer.text, body);
+}
+
+/** Sends `request` as raw bytes (what fetch cannot send, e.g. an absolute-form target) and reads until the close. */
+export async function exchange(base: string, request: string, ms = 5000): Promise<string> {
+  const { hostname, port } = new URL(base);
+  const socket = connect(Number(port), hostname);
+  socket.setEncoding('utf8');
+  let received = '';
+  socket.on('data', (chunk: string) => {
+    received += chunk;
+  });
+  socket.end(request);
+  try {
+    await Promise.race([once(socket, 'close'), timeout(ms, `the answer to ${JSON.stringify(request)}`)]);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; got so far: ${JSON.stringify(received)}`, { cause: error });
+  } finally {
+    socket.destroy();
+  }
+  return received;
 }
 
 /** Reads a Server-Sent Events stream until `until` says it has enough, within a deadline. */
