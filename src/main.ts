@@ -1,5 +1,6 @@
-// The service's entry point: the only place that reads process.env, handles signals and calls
-// process.exit. The service itself is composed in service.ts, which the tests run too.
+// The service's process: reads the environment, handles signals and calls process.exit. The
+// service itself is composed in service.ts, which the tests run too. entry.ts runs it in
+// production; the test build (test/support/paused-service.ts) runs it with its seams.
 //
 // Signals are handled from the first moment: as PID 1 (how the image runs it) a signal with no
 // handler is simply dropped, so a SIGTERM that arrived while modules loaded or accounts were
@@ -11,7 +12,10 @@ import type { ShutdownEvent, ShutdownOptions } from 'health-views';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, shutdownBudgetWarning, type Config } from './config.js';
 import type { Lifecycle } from './lifecycle.js';
-import type { Service } from './service.js';
+import type { Service, ServiceDeps } from './service.js';
+
+/** What only the test build passes (test/support/): production runs with none. */
+export type MainSeams = Pick<ServiceDeps, 'onPhase'>;
 
 /**
  * Each of these starts the graceful shutdown (a stop during start-up ends the start instead).
@@ -21,9 +25,9 @@ import type { Service } from './service.js';
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const satisfies readonly NodeJS.Signals[];
 type StopSignal = (typeof STOP_SIGNALS)[number];
 
-function readConfig(): Config {
+function readConfig(env: NodeJS.ProcessEnv): Config {
   try {
-    return loadConfig(process.env);
+    return loadConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) process.stderr.write(`accountservice: invalid configuration: ${problem}\n`);
@@ -31,7 +35,7 @@ function readConfig(): Config {
   }
 }
 
-async function main(): Promise<void> {
+async function main(env: NodeJS.ProcessEnv, seams: MainSeams): Promise<void> {
   // Before anything else: a stop signal from here on aborts the start; once serving, the
   // package's shutdown takes the signals over.
   const startAbort = new AbortController();
@@ -44,7 +48,7 @@ async function main(): Promise<void> {
     loggers.service?.warn('SIGUSR1 ignored: the inspector does not open on a signal (run node --inspect to debug)'),
   );
 
-  const config = readConfig();
+  const config = readConfig(env);
   const [{ createLogger }, { createStdoutDestination }] = await Promise.all([
     import('./logger.js'),
     import('./log-destination.js'),
@@ -69,7 +73,11 @@ async function main(): Promise<void> {
       import('./accounts/lmdb-lease.js'),
       import('health-views'),
     ]);
-  const service = createService(config, { logger, droppedLogLines: () => logOutput?.droppedLines() ?? 0 });
+  const service = createService(config, {
+    logger,
+    droppedLogLines: () => logOutput?.droppedLines() ?? 0,
+    ...seams,
+  });
   try {
     await service.start({ signal: startAbort.signal });
   } catch (error) {
@@ -177,7 +185,12 @@ function exitAfterFlush(logger: Logger, code: number): void {
   });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`accountservice: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+/** Runs the service in this process until it exits; a failure to start is one line on stderr. */
+export function runMain(env: NodeJS.ProcessEnv, seams: MainSeams = {}): void {
+  main(env, seams).catch((error: unknown) => {
+    process.stderr.write(
+      `accountservice: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}
