@@ -138,6 +138,12 @@ export default defineConfig(
     },
   },
 
+  {
+    // A function does one job: one that grows past 80 lines (blank lines and comments counted) is two.
+    files: ['src/**', 'packages/*/src/**', 'launcher/**', 'healthchecker/**', 'bench/**', 'scripts/**'],
+    rules: { 'max-lines-per-function': ['error', { max: 80 }] },
+  },
+
   // Import boundaries (README's Layout); tests, bench and scripts may import anything.
   { files: ['src/**/*.ts'], rules: restrict(testOrBench, fastify, fastifyPlugins) },
   {

@@ -85,6 +85,7 @@ export interface Service {
   readonly metricsServer: Server | undefined;
 }
 
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function createService(config: Config, deps: ServiceDeps): Service {
   const { logger } = deps;
   const lifecycle = createLifecycle();

@@ -45,6 +45,7 @@ export interface MetricsOptions {
   readonly droppedLogLines?: () => number;
 }
 
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function createMetrics(
   health: Pick<Health, 'checkNames' | 'viewNames' | 'check' | 'view' | 'on' | 'onWatcherDropped'>,
   options: MetricsOptions = {},

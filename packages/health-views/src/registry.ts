@@ -73,6 +73,7 @@ export interface ViewEntry {
  * `flag('drainig')`, `view('nope')` or a view naming an undefined check are type errors; options
  * built as `CheckDefinition[]`/`ViewDefinition[]` give a registry whose names are plain strings.
  */
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function createHealth<
   const Checks extends readonly CheckDefinition[],
   const Views extends readonly ViewDefinition<CheckNameOf<Checks>>[],

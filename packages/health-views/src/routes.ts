@@ -45,6 +45,7 @@ export interface RoutesOptions {
 const ALLOW = 'GET, HEAD, OPTIONS';
 const DETAILS_NEEDED = 'this needs the health details permission (Authorization: Bearer <token>)';
 
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function createRoutes(options: RoutesOptions) {
   const { views, gate, hub, watchPath, checksPath, serviceId } = options;
   const viewReport = options.viewReport as (view: RoutedView, exclude: readonly string[]) => ViewReport;

@@ -30,6 +30,7 @@ export interface RunnerOptions {
   readonly onResult: (result: RunResult) => void;
 }
 
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function createRunner({ check, timeoutMs, clock, onResult }: RunnerOptions): Runner {
   let running: Promise<void> | undefined;
   let hungSince: number | undefined;

@@ -51,6 +51,7 @@ export function sseEvent(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function createWatchHub({ maxSubscribers, heartbeatMs, maxQueuedBytes, clock }: WatchHubOptions): WatchHub {
   const sinks = new Set<WatchSink>();
   const dropListeners = new Set<(dropped: WatcherDropped) => void>();
