@@ -160,6 +160,13 @@ export default defineConfig(
   },
   { files: [`${healthPackage}/src/**/*.ts`], rules: restrict(service, frameworksAndLoggers, nodeHttp) },
   {
+    // The public types name node:http's request and response (RequestListener, withHealth's), by type only.
+    files: [`${healthPackage}/src/types.ts`],
+    rules: restrict(service, frameworksAndLoggers, {
+      paths: (nodeHttp.paths ?? []).map((path) => ({ ...path, allowTypeImports: true })),
+    }),
+  },
+  {
     // The adapters: the only files that know an HTTP API, each naming a framework by type at most.
     files: ['fastify', 'express', 'koa', 'node-http'].map((name) => `${healthPackage}/src/${name}.ts`),
     rules: restrict(service, frameworkTypesOnly),
