@@ -54,6 +54,10 @@ export interface AppDeps {
   readonly accessLog?: boolean;
   /** A connection with more answers queued than this (its client does not read) is closed. */
   readonly maxQueuedResponses?: number;
+  /** A connection whose queued answers hold more bytes than this is closed (default DEFAULT_MAX_QUEUED_BYTES). */
+  readonly maxQueuedBytes?: number;
+  /** Most connections open at once; more are closed as they arrive. Default: no limit. */
+  readonly maxConnections?: number;
   /** The `servedBy` of every account answer; default: this machine's address (servedByAddress). */
   readonly servedBy?: string | undefined;
 }
@@ -170,10 +174,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const connections = guardConnections(app.server, {
     maxQueuedResponses: deps.maxQueuedResponses ?? DEFAULT_MAX_QUEUED_RESPONSES,
+    ...(deps.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: deps.maxQueuedBytes }),
+    ...(deps.maxConnections === undefined ? {} : { maxConnections: deps.maxConnections }),
     onOverflow: (socket, queued) => {
-      const fields = { remoteAddress: socket.remoteAddress, queued };
+      const fields = { remoteAddress: socket.remoteAddress, queued: queued.responses, queuedBytes: queued.bytes };
       app.log.warn(fields, 'closed a connection that does not read its answers');
     },
+    onRefused: (refused) =>
+      app.log.warn(
+        { refused, maxConnections: deps.maxConnections },
+        `refused ${refused} connection${refused === 1 ? '' : 's'}: ${deps.maxConnections} are open, the most HTTP_MAX_CONNECTIONS allows`,
+      ),
   });
   app.server.on('checkExpectation', answerUnsupportedExpectation);
   app.addHook('preClose', (done) => {

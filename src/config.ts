@@ -1,7 +1,7 @@
 // Reads and validates every setting once, from an environment object passed in.
 // The only module that knows the environment variable names; nothing else reads process.env.
 
-import { DEFAULT_MAX_QUEUED_RESPONSES } from './http/connection-guard.js';
+import { DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_RESPONSES } from './http/connection-guard.js';
 import { DEFAULT_LOG_BUFFER_BYTES } from './log-destination.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -41,6 +41,10 @@ export interface Config {
   readonly http: {
     /** A connection with more answers queued than this is closed (HTTP_MAX_QUEUED_RESPONSES). */
     readonly maxQueuedResponses: number;
+    /** A connection whose queued answers hold more bytes than this is closed (HTTP_MAX_QUEUED_BYTES). */
+    readonly maxQueuedBytes: number;
+    /** Most connections open on PORT at once; more are closed as they arrive (HTTP_MAX_CONNECTIONS). */
+    readonly maxConnections: number;
   };
   readonly health: {
     readonly details: HealthDetailsMode;
@@ -104,6 +108,9 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /** Where /metrics is served by default with NODE_ENV=production: Prometheus' node-exporter habit. */
 export const PRODUCTION_METRICS_PORT = 9100;
 
+/** Most connections open on PORT at once, by default (HTTP_MAX_CONNECTIONS). */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+
 export const TESTABILITY_PRODUCTION_OVERRIDE = 'I_UNDERSTAND_TESTABILITY_IS_UNSAFE_IN_PRODUCTION';
 
 /** Parses the environment into a Config, or throws ConfigError listing every invalid variable. */
@@ -165,7 +172,11 @@ export function loadConfig(env: Env): Config {
       access: read.bool('ACCESS_LOG', true, 'on or off'),
       bufferBytes: read.int('LOG_BUFFER_BYTES', DEFAULT_LOG_BUFFER_BYTES, 64 * 1024, 256 * 1024 * 1024),
     },
-    http: { maxQueuedResponses: read.int('HTTP_MAX_QUEUED_RESPONSES', DEFAULT_MAX_QUEUED_RESPONSES, 1, 10_000) },
+    http: {
+      maxQueuedResponses: read.int('HTTP_MAX_QUEUED_RESPONSES', DEFAULT_MAX_QUEUED_RESPONSES, 1, 10_000),
+      maxQueuedBytes: read.int('HTTP_MAX_QUEUED_BYTES', DEFAULT_MAX_QUEUED_BYTES, 16 * 1024, 1024 ** 3),
+      maxConnections: read.int('HTTP_MAX_CONNECTIONS', DEFAULT_MAX_CONNECTIONS, 1, 1_000_000),
+    },
     health: {
       details,
       token: token === '' ? undefined : token,

@@ -180,6 +180,8 @@ export function createService(config: Config, deps: ServiceDeps): Service {
       serveMetrics: config.metrics.port === undefined,
       accessLog: config.log.access,
       maxQueuedResponses: config.http.maxQueuedResponses,
+      maxQueuedBytes: config.http.maxQueuedBytes,
+      maxConnections: config.http.maxConnections,
       servedBy: config.servedBy,
       lifecycle,
       testability,

@@ -1,12 +1,15 @@
 // Bounds what a client that sends requests but never reads the answers can make the service hold,
-// and keeps such a client from holding up a graceful shutdown. node:http only, so it attaches to
-// any http.Server, whoever created it (Fastify's own, or one from a serverFactory).
+// how many connections it holds at once, and keeps such a client from holding up a graceful
+// shutdown. node:http only, so it attaches to any http.Server, whoever created it (Fastify's own,
+// or one from a serverFactory).
 //
 // Node pauses reading from a socket whose answers pile up, but resumes as soon as a pipelined
 // answer moves from its response into the socket's own buffer, which nothing bounds: a pipelining
 // client that never reads grows the process without limit. Here a response counts as queued from
 // its request's arrival until its last byte is handed to the kernel ('finish'); a connection with
-// more queued than the limit is closed.
+// more queued than the limit is closed. So is one whose queued answers hold more bytes than their
+// limit: Node parses every request of a packet at once and an async framework answers them in one
+// turn, so 31 pipelined requests whose answers are 80 KB each put 2.5 MB in the process at once.
 //
 // Call it once the server has its request listener (Fastify's, or a serverFactory's handler): it
 // takes those listeners over, so requests of a closed connection never reach them.
@@ -20,16 +23,41 @@ import type { Socket } from 'node:net';
  */
 export const DEFAULT_MAX_QUEUED_RESPONSES = 32;
 
+/**
+ * The service's largest answers are about 21 KB (/metrics) and 13 KB (?details with a full
+ * history): this holds six of the one and nine of the other, and no connection holds more.
+ */
+export const DEFAULT_MAX_QUEUED_BYTES = 128 * 1024;
+
+/** What a connection had queued when it was closed for it. */
+export interface QueuedLoad {
+  /** Responses not yet handed to the kernel in full. */
+  readonly responses: number;
+  /** Bytes of those responses still in the process (their own buffers and the socket's). */
+  readonly bytes: number;
+}
+
 export interface ConnectionGuardOptions {
   /** Most responses a connection may have queued (computing, or waiting for the client to read). */
   readonly maxQueuedResponses: number;
+  /** Most bytes of answers a connection may hold in the process. Default DEFAULT_MAX_QUEUED_BYTES. */
+  readonly maxQueuedBytes?: number;
+  /** Most connections open at once; more are closed as they arrive (server.maxConnections). Default: no limit. */
+  readonly maxConnections?: number;
   /**
    * Once the server closes: how long a connection whose requests are all answered may take to
    * read its last bytes before it is closed anyway. Default 1000 ms.
    */
   readonly closingFlushMs?: number;
-  /** Called when a connection is closed for queueing more responses than the limit. */
-  readonly onOverflow?: (socket: Socket, queued: number) => void;
+  /** Called when a connection is closed for queueing more responses, or more bytes, than the limit. */
+  readonly onOverflow?: (socket: Socket, queued: QueuedLoad) => void;
+  /**
+   * Called with how many connections were refused for maxConnections: at the first, then at most
+   * once per refusedReportMs while more are (so a flood of them is a line every few seconds).
+   */
+  readonly onRefused?: (refused: number) => void;
+  /** Default 10 000 ms. */
+  readonly refusedReportMs?: number;
 }
 
 export interface ConnectionGuard {
@@ -56,6 +84,7 @@ interface ConnectionState {
 // eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function guardConnections(server: Server, options: ConnectionGuardOptions): ConnectionGuard {
   const closingFlushMs = options.closingFlushMs ?? 1000;
+  const maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
   const connections = new Map<Socket, ConnectionState>();
   let closing = false;
 
@@ -86,6 +115,21 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     if (closing && state.queued.size === 0) socket.end();
   }
 
+  function overflow(socket: Socket, queued: QueuedLoad): void {
+    options.onOverflow?.(socket, queued);
+    // Nothing to answer: the client does not read.
+    socket.destroy();
+  }
+
+  /** After the app wrote to a pipelined response: closes the connection if it now holds too many bytes. */
+  function checkQueuedBytes(response: ServerResponse): void {
+    const socket = response.req.socket;
+    const state = connections.get(socket);
+    if (state === undefined || socket.destroyed) return;
+    const bytes = queuedBytes(socket, state.queued);
+    if (bytes > maxQueuedBytes) overflow(socket, { responses: state.queued.size, bytes });
+  }
+
   /** Counts the request in; false when its connection is closed and the app need not see it. */
   function admit(request: IncomingMessage, response: ServerResponse): boolean {
     const socket = request.socket;
@@ -94,11 +138,14 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     state.queued.add(response);
     // A response that never finishes ends with its connection, and so does the state that holds it.
     response.on('finish', onResponseFinish);
-    if (state.queued.size <= options.maxQueuedResponses) return true;
-    options.onOverflow?.(socket, state.queued.size);
-    // Nothing to answer: the client does not read.
-    socket.destroy();
-    return false;
+    if (state.queued.size > options.maxQueuedResponses) {
+      overflow(socket, { responses: state.queued.size, bytes: queuedBytes(socket, state.queued) });
+      return false;
+    }
+    // Behind another answer, this one is written into its own buffer until that one is sent. A
+    // client that reads one answer before it asks for the next never comes here.
+    if (response.socket === null) afterEachWrite(response, checkQueuedBytes);
+    return true;
   }
 
   // The app's listeners run behind admit() rather than beside it: Node parses every request of a
@@ -110,6 +157,7 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     if (!admit(request, response)) return;
     for (let i = 0; i < appListeners.length; i++) appListeners[i]!.call(server, request, response);
   });
+  if (options.maxConnections !== undefined) limitConnections(server, options.maxConnections, options);
 
   /**
    * A connection whose queued answers are all written by the app, and whose client has taken none
@@ -139,4 +187,58 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       server.once('close', () => clearInterval(timer));
     },
   };
+}
+
+/**
+ * Bytes of a connection's answers still in the process: the socket's buffer (the answer being
+ * sent) and the buffers of the responses queued behind it, which have no socket yet.
+ */
+function queuedBytes(socket: Socket, queued: ReadonlySet<ServerResponse>): number {
+  let bytes = socket.writableLength;
+  for (const response of queued) if (response.socket === null) bytes += response.writableLength;
+  return bytes;
+}
+
+/** Calls check after every write() and end() on this response (whoever calls them: Fastify, an adapter). */
+function afterEachWrite(response: ServerResponse, check: (response: ServerResponse) => void): void {
+  const write = response.write.bind(response) as (...args: unknown[]) => boolean;
+  const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+  response.write = ((...args: unknown[]) => {
+    const accepted = write(...args);
+    check(response);
+    return accepted;
+  }) as ServerResponse['write'];
+  response.end = ((...args: unknown[]) => {
+    const returned = end(...args);
+    check(response);
+    return returned;
+  }) as ServerResponse['end'];
+}
+
+/**
+ * Node closes a connection over server.maxConnections as it arrives (and emits 'drop'). Reported at
+ * the first, then at most once per refusedReportMs with the count since, and once more after the
+ * last: a flood is a line every few seconds, not one per connection.
+ */
+function limitConnections(
+  server: Server,
+  maxConnections: number,
+  { onRefused, refusedReportMs = 10_000 }: Pick<ConnectionGuardOptions, 'onRefused' | 'refusedReportMs'>,
+): void {
+  server.maxConnections = maxConnections;
+  let refused = 0;
+  let quiet: NodeJS.Timeout | undefined;
+  const report = (): void => {
+    quiet = undefined;
+    if (refused === 0) return;
+    onRefused?.(refused);
+    refused = 0;
+    quiet = setTimeout(report, refusedReportMs);
+    quiet.unref();
+  };
+  server.on('drop', () => {
+    refused += 1;
+    if (quiet === undefined) report();
+  });
+  server.once('close', () => clearTimeout(quiet));
 }

@@ -138,6 +138,33 @@ describe('clients that pipeline requests and never read the answers', () => {
   });
 });
 
+describe('a client that pipelines fewer requests than the answer limit, for large answers, and never reads', () => {
+  it('is closed once its answers waiting in the service hold more than HTTP_MAX_QUEUED_BYTES (default 128 KiB)', async (t) => {
+    const service = await start({ ACCESS_LOG: 'off' });
+    const metrics = await fetch(`${service.url}/metrics`, { signal: AbortSignal.timeout(5000) });
+    const answerBytes = (await metrics.arrayBuffer()).byteLength;
+    // 31 answers: one under HTTP_MAX_QUEUED_RESPONSES (32), which alone would let them all wait.
+    assert.ok(31 * answerBytes > 3 * 128 * 1024, `31 answers of ${answerBytes} bytes are far more than 128 KiB`);
+    const client = connect(portOf(service), '127.0.0.1');
+    client.pause();
+    client.on('error', () => {});
+    await withDeadline(new Promise((resolve) => client.once('connect', resolve)), 5000, 'the connection');
+    client.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(31));
+    const closed = await waitFor(
+      () => service.logs.find((line) => line.msg === 'closed a connection that does not read its answers'),
+      { timeoutMs: 10_000, what: 'the service to close the connection holding 31 answers of /metrics' },
+    );
+    client.destroy();
+    const held = Number(closed.queuedBytes);
+    t.diagnostic(`closed holding ${held} bytes in ${String(closed.queued)} answers (/metrics: ${answerBytes} bytes)`);
+    assert.ok(
+      held > 128 * 1024 && held <= 128 * 1024 + 2 * answerBytes,
+      `closed holding ${held} bytes; expected just over 131072 (one answer more at most)`,
+    );
+    assert.equal((await timedGet(`${service.url}/health`)).status, 200, '/health after');
+  });
+});
+
 describe('a graceful shutdown with a client that never reads', () => {
   const DRAIN_MS = 500;
   const TIMEOUT_MS = 6000;
@@ -145,12 +172,13 @@ describe('a graceful shutdown with a client that never reads', () => {
   const EXIT_LIMIT_MS = DRAIN_MS + 2500;
 
   it(`exits 0 within drain + 2500 ms once every request it took is answered, not at the deadline`, async (t) => {
-    // The per-connection limit is raised so that this client keeps its connection: the test is
-    // about what shutdown waits for, not about the limit (the test above is).
+    // The per-connection limits are raised so that this client keeps its connection: the test is
+    // about what shutdown waits for, not about the limits (the tests above are).
     const service = await start({
       SHUTDOWN_DRAIN_DELAY_MS: String(DRAIN_MS),
       SHUTDOWN_TIMEOUT_MS: String(TIMEOUT_MS),
       HTTP_MAX_QUEUED_RESPONSES: '1000',
+      HTTP_MAX_QUEUED_BYTES: String(1024 ** 3),
     });
     // 450 answers of about 12 KB each, far more than the client's receive buffer and the service's
     // send buffer hold, so the last of them stay in the service, answered but unread; then the
