@@ -64,9 +64,10 @@ export interface ConnectionGuard {
   /** True once beginClosing() was called: the server no longer takes new work. */
   readonly closing: boolean;
   /**
-   * From now on, a connection whose every request has been answered (ended by the app) but whose
-   * client has taken no bytes for closingFlushMs is closed, so server.close() need not wait for a
-   * client that never reads. Requests still being computed are waited for as before.
+   * From now on, closingFlushMs later and after: a connection with no request to answer is closed,
+   * and so is one whose every request has been answered (ended by the app) but whose client has
+   * taken no bytes for closingFlushMs, so server.close() need not wait for a client that sends or
+   * reads too slowly. Requests still being computed are waited for as before.
    */
   beginClosing(): void;
 }
@@ -133,14 +134,14 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   /** Counts the request in; false when its connection is closed and the app need not see it. */
   function admit(request: IncomingMessage, response: ServerResponse): boolean {
     const socket = request.socket;
-    if (socket.destroyed) return false;
+    if (socket.destroyed) return drop(request);
     const state = stateOf(socket);
     state.queued.add(response);
     // A response that never finishes ends with its connection, and so does the state that holds it.
     response.on('finish', onResponseFinish);
     if (state.queued.size > options.maxQueuedResponses) {
       overflow(socket, { responses: state.queued.size, bytes: queuedBytes(socket, state.queued) });
-      return false;
+      return drop(request);
     }
     // Behind another answer, this one is written into its own buffer until that one is sent. A
     // client that reads one answer before it asks for the next never comes here.
@@ -158,18 +159,25 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     for (let i = 0; i < appListeners.length; i++) appListeners[i]!.call(server, request, response);
   });
   if (options.maxConnections !== undefined) limitConnections(server, options.maxConnections, options);
+  // Known from its first byte, not its first request: closing must find one still sending its headers.
+  server.on('connection', stateOf);
 
   /**
-   * A connection whose queued answers are all written by the app, and whose client has taken none
-   * of them for closingFlushMs, is not going to read them: closing the server need not wait for it.
-   * (A client that keeps sending meanwhile gets 503s, which are answers like any other.)
+   * Once closingFlushMs have passed since closing began: a connection with nothing to answer is
+   * idle or still sending a request (Node stops its header and request timeouts when the server
+   * closes, so a slowloris client would hold close() to the shutdown deadline); one whose queued
+   * answers are all written by the app, and whose client has taken none of them for closingFlushMs,
+   * is not going to read them. Neither need be waited for. (A client that keeps sending meanwhile
+   * gets 503s, which are answers like any other.)
    */
   function closeUnreadConnections(since: number): void {
     const now = Date.now();
     if (now - since < closingFlushMs) return;
     for (const [socket, state] of connections) {
-      if (state.queued.size === 0 || now - state.lastProgressAt < closingFlushMs) continue;
-      if ([...state.queued].every((response) => response.writableEnded)) socket.destroy();
+      const nothingToAnswer = state.queued.size === 0;
+      const answeredButUnread =
+        now - state.lastProgressAt >= closingFlushMs && [...state.queued].every((response) => response.writableEnded);
+      if (nothingToAnswer || answeredButUnread) socket.destroy();
     }
   }
 
@@ -187,6 +195,17 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       server.once('close', () => clearInterval(timer));
     },
   };
+}
+
+/**
+ * A request of a closed connection, destroyed at once, without an error: when the connection's
+ * close comes, Node aborts each request still open with an error whose stack it formats, a cost
+ * that adds up over the thousand or more requests one packet of pipelined requests holds. One
+ * already destroyed is passed over.
+ */
+function drop(request: IncomingMessage): false {
+  request.destroy();
+  return false;
 }
 
 /**

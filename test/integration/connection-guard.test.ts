@@ -1,8 +1,9 @@
 // The connection guard on a bare node:http server (it knows no framework): a connection with more
 // answers queued than the limit is closed and the requests parsed after that never reach the
-// app; a client that pipelines within the limit and reads is served in full; once closing, a
-// connection whose answers are all written but unread is closed, one with a request still being
-// computed is not.
+// app; so is one whose queued answers hold too many bytes, but never one that asks one at a time;
+// connections over the limit are refused; a client that pipelines within the limit and reads is
+// served in full; once closing, a connection whose answers are all written but unread is closed,
+// and so is one still sending its request, but not one with a request still being computed.
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -193,7 +194,7 @@ describe('guardConnections', () => {
     client.socket.destroy();
   });
 
-  it('once closing: closes a connection whose answers are written and unread, not one still answering', async () => {
+  it('once closing: closes a connection whose answers are written and unread, and one still sending its request, not one still answering', async () => {
     let held: ServerResponse | undefined;
     // 2000 answers of 100 KB each: far more than the socket buffers hold, so most stay unread.
     const big = 'x'.repeat(100 * 1024);
@@ -212,6 +213,9 @@ describe('guardConnections', () => {
     unread.socket.write(GET.repeat(2000));
     const busy = await open(port);
     busy.socket.write('GET /held HTTP/1.1\r\nHost: x\r\n\r\n');
+    // Still sending its headers: Node stops timing them once its server closes.
+    const partial = await open(port);
+    partial.socket.write('GET /slow HTTP/1.1\r\nHost: x\r\nX-Slow: a');
     await withDeadline(
       (async () => {
         while (held === undefined) await tick();
@@ -221,11 +225,16 @@ describe('guardConnections', () => {
     );
     const closedAt = Date.now();
     guard.beginClosing();
-    const [unreadOnServer, busyOnServer] = accepted;
+    const [unreadOnServer, busyOnServer, partialOnServer] = accepted;
     await withDeadline(
       new Promise((resolve) => (unreadOnServer!.destroyed ? resolve(null) : unreadOnServer!.once('close', resolve))),
       3000,
       'the unread connection to be closed',
+    );
+    await withDeadline(
+      new Promise((resolve) => (partialOnServer!.destroyed ? resolve(null) : partialOnServer!.once('close', resolve))),
+      3000,
+      'the connection still sending its headers to be closed',
     );
     assert.ok(Date.now() - closedAt >= 200, 'not before closingFlushMs');
     assert.equal(busyOnServer!.destroyed, false, 'the connection with an answer to come stays open');
@@ -239,5 +248,6 @@ describe('guardConnections', () => {
     );
     busy.socket.destroy();
     unread.socket.destroy();
+    partial.socket.destroy();
   });
 });
