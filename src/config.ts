@@ -31,6 +31,8 @@ export interface Config {
      * the service port, PRODUCTION_METRICS_PORT with NODE_ENV=production).
      */
     readonly port: number | undefined;
+    /** Where that port listens (METRICS_HOST; default loopback: scrapers from outside must be let in). */
+    readonly host: string;
   };
   readonly log: {
     /** One line per request: info, debug for /health probes and scrapes (ACCESS_LOG=on|off). */
@@ -108,6 +110,9 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /** Where /metrics is served by default with NODE_ENV=production: Prometheus' node-exporter habit. */
 export const PRODUCTION_METRICS_PORT = 9100;
 
+/** The metrics port's address unless METRICS_HOST says otherwise: reachable from this machine only. */
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
+
 /** Most connections open on PORT at once, by default (HTTP_MAX_CONNECTIONS). */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 
@@ -159,15 +164,7 @@ export function loadConfig(env: Env): Config {
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     logPretty: read.bool('LOG_PRETTY', false),
     production,
-    metrics: {
-      enabled: read.bool('METRICS', true, 'on or off'),
-      // In production a port of its own by default: /metrics lists every check with its status and
-      // timings, which the service port (often public) must not give away.
-      port:
-        read.string('METRICS_PORT', production ? String(PRODUCTION_METRICS_PORT) : 'service') === 'service'
-          ? undefined
-          : read.int('METRICS_PORT', PRODUCTION_METRICS_PORT, 0, 65535, 'or "service" (serve /metrics on PORT)'),
-    },
+    metrics: readMetrics(read, production),
     log: {
       access: read.bool('ACCESS_LOG', true, 'on or off'),
       bufferBytes: read.int('LOG_BUFFER_BYTES', DEFAULT_LOG_BUFFER_BYTES, 64 * 1024, 256 * 1024 * 1024),
@@ -203,11 +200,7 @@ export function loadConfig(env: Env): Config {
       heartbeatMs: read.int('HEALTH_WATCH_HEARTBEAT_MS', 15_000, 100, 60_000),
     },
   };
-  if (config.metrics.port !== undefined && config.metrics.port !== 0 && config.metrics.port === config.port) {
-    problems.push(
-      `METRICS_PORT must differ from PORT (both are ${config.port}); set METRICS_PORT=service to serve /metrics on PORT`,
-    );
-  }
+  checkListeners(config, env, problems);
   if (config.host === '') problems.push('HOST must not be empty (for example 0.0.0.0, 127.0.0.1 or ::)');
   if (config.dbPath === '') problems.push('DB_PATH must not be empty (a file path, for example data/accounts.mdb)');
 
@@ -217,6 +210,37 @@ export function loadConfig(env: Env): Config {
 
 function defaulted(value: string | undefined): boolean {
   return (value ?? '').trim() === '';
+}
+
+function readMetrics(read: EnvReader, production: boolean): Config['metrics'] {
+  return {
+    enabled: read.bool('METRICS', true, 'on or off'),
+    // In production a port of its own by default: /metrics lists every check with its status and
+    // timings, which the service port (often public) must not give away.
+    port:
+      read.string('METRICS_PORT', production ? String(PRODUCTION_METRICS_PORT) : 'service') === 'service'
+        ? undefined
+        : read.int('METRICS_PORT', PRODUCTION_METRICS_PORT, 0, 65535, 'or "service" (serve /metrics on PORT)'),
+    host: read.string('METRICS_HOST', DEFAULT_METRICS_HOST),
+  };
+}
+
+/** The two listeners: two ports apart, and no METRICS_HOST that would be ignored. */
+function checkListeners(config: Config, env: Env, problems: string[]): void {
+  const { metrics } = config;
+  if (metrics.port !== undefined && metrics.port !== 0 && metrics.port === config.port) {
+    problems.push(
+      `METRICS_PORT must differ from PORT (both are ${config.port}); set METRICS_PORT=service to serve /metrics on PORT`,
+    );
+  }
+  if (metrics.enabled && metrics.port === undefined && !defaulted(env.METRICS_HOST)) {
+    // Ignored, it would leave an operator believing the port is bound where they said.
+    problems.push(
+      'METRICS_HOST is set but /metrics is served on PORT (METRICS_PORT is service' +
+        `${defaulted(env.METRICS_PORT) ? ', its default here' : ''}), so it would be ignored: ` +
+        'set METRICS_PORT to give /metrics a port of its own, or unset METRICS_HOST',
+    );
+  }
 }
 
 /** What may go into the `servedBy` field as it is: no quoting or escaping is ever needed. */
