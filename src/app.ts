@@ -18,6 +18,7 @@ import { servedByAddress } from './accounts/served-by.js';
 import { answerClientError, errorBody, installErrorHandling } from './http-errors.js';
 import { DEFAULT_MAX_QUEUED_RESPONSES, guardConnections } from './http/connection-guard.js';
 import { guardLogging } from './http/guard-log.js';
+import { originForm } from './http/request-target.js';
 import { createTimedServer, SERVER_TIMEOUTS, type ServerTimeouts } from './http/server-timeouts.js';
 import { answerUnsupportedExpectation } from './http/unsupported-expectation.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -131,6 +132,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       connectionsCheckingInterval: timeouts.connectionsCheckingIntervalMs,
     },
     routerOptions: { maxParamLength: 1000 },
+    // Absolute-form targets are routed, logged and quoted in errors as their origin form.
+    rewriteUrl: (req) => originForm(req.url ?? '/'),
     schemaController: NO_SCHEMA_COMPILERS,
     bodyLimit: 16 * 1024,
     // Answered in the onRequest hook instead, with the headers and body shape of every other error.

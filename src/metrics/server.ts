@@ -5,6 +5,7 @@
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { guardConnections, type ConnectionGuard, type ConnectionGuardOptions } from '../http/connection-guard.js';
+import { originForm } from '../http/request-target.js';
 import { createTimedServer, type ServerTimeouts } from '../http/server-timeouts.js';
 import { METRICS_PATH, type Metrics } from './metrics.js';
 
@@ -55,7 +56,7 @@ function answerScrape(
   request: IncomingMessage,
   response: ServerResponse,
 ): void {
-  const path = (request.url ?? '').split('?', 1)[0];
+  const path = originForm(request.url ?? '').split('?', 1)[0];
   if (path !== METRICS_PATH) {
     response
       .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
