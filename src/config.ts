@@ -13,6 +13,9 @@ export type HealthDetailsMode = (typeof HEALTH_DETAILS_MODES)[number];
 export const DB_ON_DAMAGE_MODES = ['fail', 'rebuild'] as const;
 export type DbOnDamage = (typeof DB_ON_DAMAGE_MODES)[number];
 
+/** What NODE_ENV accepts (or unset); anything else is refused, not run as development. */
+export const NODE_ENVS = ['production', 'development', 'test'] as const;
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -124,7 +127,7 @@ export function loadConfig(env: Env): Config {
   const problems: string[] = [];
   const read = new EnvReader(env, problems);
 
-  const production = (env.NODE_ENV ?? '').trim() === 'production';
+  const production = readNodeEnv(read, problems) === 'production';
   const details = read.oneOf('HEALTH_DETAILS', HEALTH_DETAILS_MODES, production ? 'never' : 'always');
   const token = read.string('HEALTH_TOKEN', '');
   if (details === 'token' && token.length < 16) {
@@ -210,6 +213,20 @@ export function loadConfig(env: Env): Config {
 
 function defaulted(value: string | undefined): boolean {
   return (value ?? '').trim() === '';
+}
+
+/**
+ * Production or not decides what is shown and where, so a value that is almost production
+ * ("Production", "prod") is refused rather than run as development, and so is any other.
+ */
+function readNodeEnv(read: EnvReader, problems: string[]): string | undefined {
+  const value = read.string('NODE_ENV', '');
+  if (value === '' || (NODE_ENVS as readonly string[]).includes(value)) return value;
+  const hint = (NODE_ENVS as readonly string[]).includes(value.toLowerCase())
+    ? `; it is case-sensitive: did you mean ${value.toLowerCase()}?`
+    : '';
+  problems.push(`NODE_ENV must be production, development or test, or unset (got ${JSON.stringify(value)})${hint}`);
+  return undefined;
 }
 
 function readMetrics(read: EnvReader, production: boolean): Config['metrics'] {
