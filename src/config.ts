@@ -1,6 +1,7 @@
 // Reads and validates every setting once, from an environment object passed in.
 // The only module that knows the environment variable names; nothing else reads process.env.
 
+import { isIP } from 'node:net';
 import { DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_RESPONSES } from './http/connection-guard.js';
 import { DEFAULT_LOG_BUFFER_BYTES } from './log-destination.js';
 
@@ -154,7 +155,7 @@ export function loadConfig(env: Env): Config {
   if (servedBy !== '' && !SERVED_BY_PATTERN.test(servedBy)) {
     problems.push(
       `SERVED_BY must be 1 to 253 letters, digits, dots, colons, hyphens or underscores, such as 10.0.0.5 or ` +
-        `accountservice-1 (got ${JSON.stringify(servedBy)})`,
+        `accountservice-1 (got ${quote(servedBy)})`,
     );
   }
 
@@ -204,7 +205,6 @@ export function loadConfig(env: Env): Config {
     },
   };
   checkListeners(config, env, problems);
-  if (config.host === '') problems.push('HOST must not be empty (for example 0.0.0.0, 127.0.0.1 or ::)');
   if (config.dbPath === '') problems.push('DB_PATH must not be empty (a file path, for example data/accounts.mdb)');
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -225,7 +225,7 @@ function readNodeEnv(read: EnvReader, problems: string[]): string | undefined {
   const hint = (NODE_ENVS as readonly string[]).includes(value.toLowerCase())
     ? `; it is case-sensitive: did you mean ${value.toLowerCase()}?`
     : '';
-  problems.push(`NODE_ENV must be production, development or test, or unset (got ${JSON.stringify(value)})${hint}`);
+  problems.push(`NODE_ENV must be production, development or test, or unset (got ${quote(value)})${hint}`);
   return undefined;
 }
 
@@ -242,7 +242,7 @@ function readMetrics(read: EnvReader, production: boolean): Config['metrics'] {
   };
 }
 
-/** The two listeners: two ports apart, and no METRICS_HOST that would be ignored. */
+/** What the service listens on: addresses that can be one, two ports apart, no METRICS_HOST to ignore. */
 function checkListeners(config: Config, env: Env, problems: string[]): void {
   const { metrics } = config;
   if (metrics.port !== undefined && metrics.port !== 0 && metrics.port === config.port) {
@@ -250,6 +250,8 @@ function checkListeners(config: Config, env: Env, problems: string[]): void {
       `METRICS_PORT must differ from PORT (both are ${config.port}); set METRICS_PORT=service to serve /metrics on PORT`,
     );
   }
+  checkHost('HOST', config.host, problems);
+  if (metrics.port !== undefined) checkHost('METRICS_HOST', metrics.host, problems);
   if (metrics.enabled && metrics.port === undefined && !defaulted(env.METRICS_HOST)) {
     // Ignored, it would leave an operator believing the port is bound where they said.
     problems.push(
@@ -258,6 +260,38 @@ function checkListeners(config: Config, env: Env, problems: string[]): void {
         'set METRICS_PORT to give /metrics a port of its own, or unset METRICS_HOST',
     );
   }
+}
+
+/** A host name as RFC 1123 has it: dot-separated labels of letters, digits and inner hyphens. */
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/** Syntax only: whether the name resolves, and to an address of this machine, is listen-addresses.ts' job. */
+function checkHost(name: string, host: string, problems: string[]): void {
+  if (isIP(host) !== 0 || HOST_NAME.test(host)) return;
+  problems.push(
+    `${name} must be an IP address or a host name, without scheme or port (such as 0.0.0.0, 127.0.0.1 or ::) ` +
+      `(got ${quote(host)})`,
+  );
+}
+
+/** Characters that would end or garble a line of text: C0 and C1 controls, DEL, line and paragraph separators. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** text with every character that could split or garble its line escaped (\n, \u0085, ...). */
+export function oneLine(text: string): string {
+  return text.replace(
+    LINE_BREAKING,
+    (char) => SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** A value as a problem quotes it: in double quotes, escaped as JSON and kept to one line. */
+function quote(value: string): string {
+  return oneLine(JSON.stringify(value));
 }
 
 /** What may go into the `servedBy` field as it is: no quoting or escaping is ever needed. */
@@ -293,7 +327,7 @@ class EnvReader {
     const parsed = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
       const accepts = `a whole number from ${min} to ${max}${alternative === undefined ? '' : ` ${alternative}`}`;
-      this.problems.push(`${name} must be ${accepts} (got ${JSON.stringify(value)})`);
+      this.problems.push(`${name} must be ${accepts} (got ${quote(value)})`);
       return fallback;
     }
     return parsed;
@@ -305,7 +339,7 @@ class EnvReader {
     const lower = value.toLowerCase();
     if (TRUE_WORDS.has(lower)) return true;
     if (FALSE_WORDS.has(lower)) return false;
-    this.problems.push(`${name} must be ${words} (got ${JSON.stringify(value)})`);
+    this.problems.push(`${name} must be ${words} (got ${quote(value)})`);
     return fallback;
   }
 
@@ -313,7 +347,7 @@ class EnvReader {
     const value = this.raw(name);
     if (value === undefined) return fallback;
     if ((allowed as readonly string[]).includes(value)) return value as T;
-    this.problems.push(`${name} must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`);
+    this.problems.push(`${name} must be one of ${allowed.join(', ')} (got ${quote(value)})`);
     return fallback;
   }
 }

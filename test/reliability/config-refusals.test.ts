@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
+import { createServer, type Server } from 'node:net';
 import { startServiceRaw } from '../helpers/service-process.js';
 import { withDeadline } from '../helpers/deadline.js';
 
@@ -16,6 +17,25 @@ after(async () => {
 });
 
 const PREFIX = 'accountservice: invalid configuration: ';
+
+/** A port something else already listens on (127.0.0.1), for as long as the test runs. */
+async function portInUse(): Promise<number> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const address = server.address();
+  assert.ok(address !== null && typeof address === 'object');
+  return address.port;
+}
+
+/** Asserts the service was refused with exactly one stderr line, which matches line. */
+async function refusedWithOneLine(env: Record<string, string>, line: RegExp): Promise<string> {
+  const { lines } = await refused(env);
+  assert.equal(lines.length, 1, `one stderr line, got ${JSON.stringify(lines)}`);
+  assert.ok(lines[0]!.startsWith(PREFIX), lines[0]);
+  assert.match(lines[0]!.slice(PREFIX.length), line);
+  return lines[0]!;
+}
 
 /** Runs the service with env to its exit; resolves with its stderr lines once it has exited 1. */
 async function refused(env: Record<string, string>): Promise<{ lines: string[]; service: Raw }> {
@@ -47,4 +67,39 @@ describe('settings refused before anything opens (built service)', { concurrency
       );
     });
   }
+
+  it('HOST that does not resolve: named, before the database is opened and seeded', async () => {
+    // .invalid never resolves (RFC 6761); without a resolver the lookup fails as well, with another code.
+    await refusedWithOneLine({ HOST: 'abc.invalid' }, /^HOST abc\.invalid does not resolve to an address \([^)]+\): /);
+  });
+
+  it('HOST that is not an address of this machine: named', async () => {
+    // 192.0.2.0/24 is for documentation (RFC 5737): never this machine's.
+    await refusedWithOneLine(
+      { HOST: '192.0.2.1' },
+      /^HOST 192\.0\.2\.1 is not an address of this machine \(EADDRNOTAVAIL\)/,
+    );
+  });
+
+  it('PORT and METRICS_PORT in use: each named, in one line each', async () => {
+    const taken = await portInUse();
+    await refusedWithOneLine(
+      { PORT: String(taken) },
+      new RegExp(`^PORT ${taken} is already in use on 127\\.0\\.0\\.1 `),
+    );
+    const takenToo = await portInUse();
+    await refusedWithOneLine(
+      { METRICS_PORT: String(takenToo) },
+      new RegExp(`^METRICS_PORT ${takenToo} is already in use on 127\\.0\\.0\\.1 `),
+    );
+  });
+
+  it('a newline or another control character in a value never splits the line that quotes it', async () => {
+    const line = await refusedWithOneLine({ HOST: 'abc\ninvalid' }, /^HOST must be an IP address or a host name/);
+    assert.ok(line.includes('(got "abc\\ninvalid")'), line);
+    await refusedWithOneLine(
+      { LOG_LEVEL: 'info\u2028fatal' },
+      /^LOG_LEVEL must be one of .* \(got "info\\u2028fatal"\)$/,
+    );
+  });
 });
