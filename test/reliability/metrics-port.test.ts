@@ -7,11 +7,11 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { METRICS_MAX_CONNECTIONS } from '../../src/metrics/server.js';
 import { SERVER_TIMEOUTS } from '../../src/app.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
-import { openRawConnection, parseResponses, rssKb } from './support.js';
+import { openRawConnection, parseResponses, rssKb, timedGet, unreadingClient } from './support.js';
 import { waitFor } from '../helpers/wait.js';
 import { withDeadline } from '../helpers/deadline.js';
 
@@ -34,31 +34,8 @@ async function start(env: Record<string, string> = {}): Promise<{ service: Servi
 const SCRAPE = 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n';
 const MB = 1024;
 
-/** Writes requests as fast as the service reads them and never reads an answer; resolves when closed. */
-function unreadingClient(port: number, requests: Buffer): { socket: Socket; closed: Promise<void> } {
-  const socket = connect(port, '127.0.0.1');
-  sockets.push(socket);
-  socket.pause();
-  const pump = (): void => {
-    while (!socket.destroyed && socket.write(requests));
-  };
-  socket.on('connect', pump);
-  socket.on('drain', pump);
-  socket.on('error', () => {});
-  return { socket, closed: new Promise<void>((resolve) => socket.once('close', () => resolve())) };
-}
-
-/** GET with a 3 s bound (the probe timeout): the status, or the error's name. */
-async function probe(url: string): Promise<{ status: number | string; ms: number }> {
-  const startedAt = Date.now();
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    await response.arrayBuffer();
-    return { status: response.status, ms: Date.now() - startedAt };
-  } catch (error) {
-    return { status: (error as Error).name, ms: Date.now() - startedAt };
-  }
-}
+/** GET with the probe timeout, 3 s. */
+const probe = (url: string): ReturnType<typeof timedGet> => timedGet(url, 3000);
 
 describe('the metrics port', () => {
   it('closes clients that pipeline /metrics and never read; RSS stays bounded and /health/live answers within 3 s', async (t) => {
@@ -79,6 +56,7 @@ describe('the metrics port', () => {
     const attackers = Array.from({ length: ATTACKERS }, async () => {
       while (!overLimit()) {
         const client = unreadingClient(metricsPort, requests);
+        sockets.push(client.socket);
         connections += 1;
         const stop = setInterval(() => overLimit() && client.socket.destroy(), 50);
         await client.closed;

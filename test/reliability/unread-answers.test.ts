@@ -5,10 +5,10 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/wait.js';
-import { rssKb } from './support.js';
+import { rssKb, timedGet, unreadingClient } from './support.js';
 import { withDeadline } from '../helpers/deadline.js';
 
 const running: ServiceProcess[] = [];
@@ -24,41 +24,6 @@ async function start(env: Record<string, string>): Promise<ServiceProcess> {
 
 function portOf(service: ServiceProcess): number {
   return Number(new URL(service.url).port);
-}
-
-/**
- * A client that writes pipelined requests as fast as the service reads them and never reads a
- * byte of the answers (its receive buffer fills, then the service's send buffer). Resolves when
- * the connection is closed, by the service or by stop().
- */
-interface UnreadingClient {
-  readonly socket: Socket;
-  readonly closed: Promise<void>;
-}
-
-function unreadingClient(port: number, requests: Buffer): UnreadingClient {
-  const socket = connect(port, '127.0.0.1');
-  socket.pause();
-  const pump = (): void => {
-    while (!socket.destroyed && socket.write(requests));
-  };
-  socket.on('connect', pump);
-  socket.on('drain', pump);
-  socket.on('error', () => {});
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  return { closed, socket };
-}
-
-/** GET, bounded; returns the status and how long the answer took. */
-async function timedGet(url: string): Promise<{ status: number | string; ms: number }> {
-  const startedAt = Date.now();
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
-    await response.arrayBuffer();
-    return { status: response.status, ms: Date.now() - startedAt };
-  } catch (error) {
-    return { status: (error as Error).name, ms: Date.now() - startedAt };
-  }
 }
 
 const MB = 1024;
