@@ -82,12 +82,35 @@ interface ConnectionState {
   lastProgressAt: number;
 }
 
-// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function guardConnections(server: Server, options: ConnectionGuardOptions): ConnectionGuard {
-  const closingFlushMs = options.closingFlushMs ?? 1000;
-  const maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+  const table = trackConnections(server);
+  const admit = admission(table, options);
+  // The app's listeners run behind admit() rather than beside it: Node parses every request of a
+  // packet at once (a 64 KiB packet holds over a thousand small ones), and those that follow an
+  // overflow on the same connection are dropped here instead of costing the app a full answer each.
+  const appListeners = server.listeners('request') as ((request: IncomingMessage, response: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (!admit(request, response)) return;
+    for (let i = 0; i < appListeners.length; i++) appListeners[i]!.call(server, request, response);
+  });
+  if (options.maxConnections !== undefined) limitConnections(server, options.maxConnections, options);
+  return closingControl(server, table, options.closingFlushMs ?? 1000);
+}
+
+/** Every open connection and what it has queued; what the other parts of the guard share. */
+interface ConnectionTable {
+  readonly connections: ReadonlyMap<Socket, ConnectionState>;
+  /** True once the guard began closing. */
+  closing: boolean;
+  stateOf(socket: Socket): ConnectionState;
+  /** The 'finish' listener of every admitted response. */
+  readonly onResponseFinish: (this: ServerResponse) => void;
+}
+
+function trackConnections(server: Server): ConnectionTable {
   const connections = new Map<Socket, ConnectionState>();
-  let closing = false;
+  const table: ConnectionTable = { connections, closing: false, stateOf, onResponseFinish };
 
   function stateOf(socket: Socket): ConnectionState {
     let state = connections.get(socket);
@@ -113,8 +136,20 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     // Once closing, a keep-alive connection whose answers are all handed over is ended: the
     // server closed its idle connections when it began to close, and would otherwise wait for
     // this one, busy then, until the keep-alive timeout.
-    if (closing && state.queued.size === 0) socket.end();
+    if (table.closing && state.queued.size === 0) socket.end();
   }
+
+  // Known from its first byte, not its first request: closing must find one still sending its headers.
+  server.on('connection', stateOf);
+  return table;
+}
+
+/** admit(request, response): counts the request in; false when its connection is closed and the app need not see it. */
+function admission(
+  table: ConnectionTable,
+  options: ConnectionGuardOptions,
+): (request: IncomingMessage, response: ServerResponse) => boolean {
+  const maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
 
   function overflow(socket: Socket, queued: QueuedLoad): void {
     options.onOverflow?.(socket, queued);
@@ -125,20 +160,19 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   /** After the app wrote to a pipelined response: closes the connection if it now holds too many bytes. */
   function checkQueuedBytes(response: ServerResponse): void {
     const socket = response.req.socket;
-    const state = connections.get(socket);
+    const state = table.connections.get(socket);
     if (state === undefined || socket.destroyed) return;
     const bytes = queuedBytes(socket, state.queued);
     if (bytes > maxQueuedBytes) overflow(socket, { responses: state.queued.size, bytes });
   }
 
-  /** Counts the request in; false when its connection is closed and the app need not see it. */
-  function admit(request: IncomingMessage, response: ServerResponse): boolean {
+  return function admit(request, response) {
     const socket = request.socket;
     if (socket.destroyed) return drop(request);
-    const state = stateOf(socket);
+    const state = table.stateOf(socket);
     state.queued.add(response);
     // A response that never finishes ends with its connection, and so does the state that holds it.
-    response.on('finish', onResponseFinish);
+    response.on('finish', table.onResponseFinish);
     if (state.queued.size > options.maxQueuedResponses) {
       overflow(socket, { responses: state.queued.size, bytes: queuedBytes(socket, state.queued) });
       return drop(request);
@@ -147,21 +181,10 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     // client that reads one answer before it asks for the next never comes here.
     if (response.socket === null) afterEachWrite(response, checkQueuedBytes);
     return true;
-  }
+  };
+}
 
-  // The app's listeners run behind admit() rather than beside it: Node parses every request of a
-  // packet at once (a 64 KiB packet holds over a thousand small ones), and those that follow an
-  // overflow on the same connection are dropped here instead of costing the app a full answer each.
-  const appListeners = server.listeners('request') as ((request: IncomingMessage, response: ServerResponse) => void)[];
-  server.removeAllListeners('request');
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    if (!admit(request, response)) return;
-    for (let i = 0; i < appListeners.length; i++) appListeners[i]!.call(server, request, response);
-  });
-  if (options.maxConnections !== undefined) limitConnections(server, options.maxConnections, options);
-  // Known from its first byte, not its first request: closing must find one still sending its headers.
-  server.on('connection', stateOf);
-
+function closingControl(server: Server, table: ConnectionTable, closingFlushMs: number): ConnectionGuard {
   /**
    * Once closingFlushMs have passed since closing began: a connection with nothing to answer is
    * idle or still sending a request (Node stops its header and request timeouts when the server
@@ -173,7 +196,7 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   function closeUnreadConnections(since: number): void {
     const now = Date.now();
     if (now - since < closingFlushMs) return;
-    for (const [socket, state] of connections) {
+    for (const [socket, state] of table.connections) {
       const nothingToAnswer = state.queued.size === 0;
       const answeredButUnread =
         now - state.lastProgressAt >= closingFlushMs && [...state.queued].every((response) => response.writableEnded);
@@ -183,11 +206,11 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
 
   return {
     get closing() {
-      return closing;
+      return table.closing;
     },
     beginClosing() {
-      if (closing) return;
-      closing = true;
+      if (table.closing) return;
+      table.closing = true;
       const since = Date.now();
       const timer = setInterval(() => closeUnreadConnections(since), CLOSING_CHECK_MS);
       // Never the reason the process stays alive; stops with the server.
