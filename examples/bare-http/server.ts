@@ -12,22 +12,11 @@ import { access, constants } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { createHealth, createShutdown, withHealth } from 'health-views';
+import { setting } from '../settings.js';
 
-/** A whole number from the environment, or one clear line and exit 1. */
-function setting(name: string, fallback: number, min: number, max: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    console.error(`bare-http: ${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(text)})`);
-    process.exit(1);
-  }
-  return value;
-}
-
-const port = setting('PORT', 8080, 0, 65_535);
-const drainDelayMs = setting('DRAIN_DELAY_MS', 2000, 0, 600_000);
-const timeoutMs = setting('SHUTDOWN_TIMEOUT_MS', 5000, 1, 600_000);
+const port = setting('bare-http', 'PORT', 8080, 0, 65_535);
+const drainDelayMs = setting('bare-http', 'DRAIN_DELAY_MS', 2000, 0, 600_000);
+const timeoutMs = setting('bare-http', 'SHUTDOWN_TIMEOUT_MS', 5000, 1, 600_000);
 
 const health = createHealth({
   checks: [
