@@ -29,6 +29,8 @@ import { testabilityRoutes } from './testability/routes.js';
 
 export interface AppDeps {
   readonly logger: Logger;
+  /** Writes the access lines; default logger. */
+  readonly accessLogger?: Logger | undefined;
   readonly store: AccountStore;
   /** Answers every health route (views, one check, the watch stream), behind its disclosure gate. */
   readonly health: Health;
@@ -112,7 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const timeouts: ServerTimeouts = { ...SERVER_TIMEOUTS, ...deps.timeouts };
   const { metrics } = deps;
   const observer = new RequestObserver({
-    logger: deps.logger,
+    logger: deps.accessLogger ?? deps.logger,
     accessLog: deps.accessLog ?? true,
     onCompleted: metrics
       ? (method, route, statusCode, durationMs) => metrics.observeRequest(method, route, statusCode, durationMs)

@@ -41,13 +41,13 @@ async function main(): Promise<void> {
   );
 
   const config = readConfig();
-  const [{ createLogger }, { createStdoutDestination }] = await Promise.all([
+  const [{ createLoggers }, { createStdoutDestination }] = await Promise.all([
     import('./logger.js'),
     import('./log-destination.js'),
   ]);
   // LOG_PRETTY writes through pino-pretty in this thread; the bounded destination is for JSON lines.
   const logOutput = config.logPretty ? undefined : createStdoutDestination({ maxBufferBytes: config.log.bufferBytes });
-  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty }, logOutput);
+  const { logger, accessLogger } = createLoggers({ level: config.logLevel, pretty: config.logPretty }, logOutput);
   loggers.service = logger;
   logger.info('Starting accountservice');
   if (config.testability.enabled) {
@@ -65,7 +65,11 @@ async function main(): Promise<void> {
       import('./accounts/lmdb-lease.js'),
       import('./shutdown.js'),
     ]);
-  const service = createService(config, { logger, droppedLogLines: () => logOutput?.droppedLines() ?? 0 });
+  const service = createService(config, {
+    logger,
+    accessLogger,
+    droppedLogLines: () => logOutput?.droppedLines() ?? 0,
+  });
   try {
     await service.start({ signal: startAbort.signal });
   } catch (error) {
@@ -114,8 +118,9 @@ async function main(): Promise<void> {
 }
 
 /**
- * Exits once the log lines already written are on stdout: pino writes asynchronously, and an exit
- * with a write still in flight can put the last lines out of order. Bounded, so exit never waits long.
+ * Exits once the log lines held are on stdout (the access lines of this turn; what a stalled stdout
+ * has not taken yet, which the exit-time flush in log-destination.ts bounds). Bounded, so exit never
+ * waits long.
  */
 function exitAfterFlush(logger: Logger, code: number): void {
   const fallback = setTimeout(() => process.exit(code), 1000);
