@@ -81,8 +81,11 @@ class BufferedLineWriter {
   private lines: string[] = [];
   /** The bytes of a write stdout took only part of: they go out before lines. */
   private rest: Buffer | undefined;
-  /** Bytes held in rest and lines together. */
-  private bytes = 0;
+  /**
+   * What rest and lines hold, against the bound: bytes of rest, characters of lines (a byte each for
+   * the ASCII JSON lines nearly always are; counting characters spares measuring every line in UTF-8).
+   */
+  private held = 0;
   /** Drops not yet told to the resumed listeners. */
   private unreported = 0;
   private endOfTurnQueued = false;
@@ -107,7 +110,7 @@ class BufferedLineWriter {
 
   /** Writes everything held, unless stdout is stalled (then the retry timer will). */
   flush(): void {
-    if (this.retry !== undefined || this.bytes === 0) return;
+    if (this.retry !== undefined || this.held === 0) return;
     if (this.writeHeld() === 'stalled') {
       this.retry = setTimeout(this.retryNow, RETRY_MS);
       // Never the reason the process stays alive: the flush at exit has the last word.
@@ -121,7 +124,7 @@ class BufferedLineWriter {
     this.retry = undefined;
     const deadline = Date.now() + limitMs;
     const pause = new Int32Array(new SharedArrayBuffer(4));
-    while (this.bytes > 0 && this.writeHeld() === 'stalled' && Date.now() < deadline) Atomics.wait(pause, 0, 0, 1);
+    while (this.held > 0 && this.writeHeld() === 'stalled' && Date.now() < deadline) Atomics.wait(pause, 0, 0, 1);
   }
 
   private readonly endOfTurn = (): void => {
@@ -136,13 +139,12 @@ class BufferedLineWriter {
 
   /** Adds the line to those held, or drops and counts it when the buffer has no room. */
   private hold(line: string): boolean {
-    const size = Buffer.byteLength(line);
-    if (this.bytes + size > this.maxBytes) {
+    if (this.held + line.length > this.maxBytes) {
       this.countDropped(1);
       return false;
     }
     this.lines.push(line);
-    this.bytes += size;
+    this.held += line.length;
     return true;
   }
 
@@ -153,7 +155,7 @@ class BufferedLineWriter {
     this.lines = [];
     let data: string | Buffer = this.rest === undefined ? joined : Buffer.concat([this.rest, Buffer.from(joined)]);
     this.rest = undefined;
-    let remaining = this.bytes;
+    let remaining = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     while (remaining > 0) {
       let written: number;
       try {
@@ -161,20 +163,20 @@ class BufferedLineWriter {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return this.lose(lineCount);
         this.rest = typeof data === 'string' ? Buffer.from(data) : data;
-        this.bytes = remaining;
+        this.held = remaining;
         return 'stalled';
       }
       remaining -= written;
       if (remaining > 0) data = (typeof data === 'string' ? Buffer.from(data) : data).subarray(written);
     }
-    this.bytes = 0;
+    this.held = 0;
     this.tellResumed();
     return 'written';
   }
 
   /** stdout failed for good (closed, EPIPE): what was held is dropped and counted, never thrown. */
   private lose(lineCount: number): WriteOutcome {
-    this.bytes = 0;
+    this.held = 0;
     this.countDropped(Math.max(lineCount, 1));
     return 'written';
   }
