@@ -86,9 +86,21 @@ test(
       assertLoadFigure('service /accounts ACCESS_LOG=off', accounts.serviceNoAccessLog);
       assertLoadFigure('bare Fastify + LMDB read /accounts', accounts.fastifyLmdb);
       assertLoadFigure('service /accounts ACCESS_LOG=off METRICS=off', accounts.serviceMinimal);
+      assertLoadFigure('Fastify + request logging /accounts', accounts.fastifyLogging);
       assertLoadFigure('raw /health', health.raw);
       assertLoadFigure('bare Fastify /health', health.fastify);
       assertLoadFigure('service /health', health.service);
+      assertLoadFigure('node:http + health-views /health', health.healthViews);
+      assertLoadFigure('service /health METRICS=off', health.serviceMinimal);
+      assert.equal(
+        typeof results.storeRead,
+        'object',
+        `the store read was not measured: ${JSON.stringify(results.storeRead)}`,
+      );
+      if (typeof results.storeRead === 'object') {
+        for (const [name, ns] of Object.entries(results.storeRead))
+          assert.ok(Number.isFinite(ns) && ns > 0, `${name}: ${ns}`);
+      }
       assert.match(results.settings.serviceEnv, /LOG_LEVEL=info/, 'the service runs with the production log level');
 
       for (const [name, underLoad] of [
@@ -122,6 +134,8 @@ test(
         );
       }
       assert.ok(results.memory.idle.rssMb > 0 && results.memory.afterLoad.peakRssMb >= results.memory.afterLoad.rssMb);
+      const bare = results.memory.bareNodeIdle;
+      assert.ok(typeof bare === 'object' && bare.rssMb > 0, `bare node:http idle RSS: ${JSON.stringify(bare)}`);
       for (const fact of ['date', 'nproc', 'node', 'loadTool'] as const)
         assert.ok(results.meta[fact], `machine fact ${fact} missing`);
 
@@ -130,6 +144,7 @@ test(
         (results.targets ?? []).map((t) => t.id),
         [
           'accounts-vs-fastify',
+          'accounts-vs-fastify-logging',
           'health-vs-raw',
           'health-p99-under-load',
           'health-failures-under-load',
@@ -151,13 +166,24 @@ test(
       assert.match(report, /\| GET \/accounts\/\{id\} \| service \| [\d,]+ \|/);
       assert.match(report, /\| GET \/health \| raw node:http \| [\d,]+ \|/);
       assert.ok(run.stdout.includes('GET /accounts/{id}'), 'the table is printed too');
-      // The ladder from bare Fastify to the service, each rung a measured figure.
+      // The ladders from bare Fastify (/accounts) and raw node:http (/health) to the service, each
+      // rung a measured figure, and each one's verdict: it fits, or the floor and what it would take.
       assert.match(report, /leaves -?\d+\.\d µs per request for all of it/);
+      assert.match(report, /leaves -?\d+\.\d µs per probe for all of it/);
       assert.match(report, /\| the access log line \(the service as shipped\) \| -?\d+\.\d \|/);
+      assert.match(report, /\| metrics: the request counted in the histogram \| -?\d+\.\d \|/);
+      const verdicts = report.match(/^(The floor: the rungs add -?\d+\.\d µs|The rungs fit in the budget)/gm) ?? [];
+      assert.equal(verdicts.length, 3, 'a verdict for each of the three budgets (two /accounts targets, one /health)');
+      assert.match(report, /The store's read measured alone \(bench\/programs\/store-read\.ts, CPU per read\): \d+ ns/);
       assert.match(
         report,
-        /^(The floor: the LMDB read alone takes -?\d+% of that budget|The rungs fit in the budget\.)/m,
+        /The floor under the idle RSS: a bare node:http server run by plain node idles at \d+\.\d MB/,
       );
+      assert.match(
+        report,
+        /\| GET \/accounts\/\{id\} \| Fastify \+ request logging \(logger: true, to a file\) \| [\d,]+ \|/,
+      );
+      assert.match(report, /\| GET \/health \| node:http \+ health-views \| [\d,]+ \|/);
 
       // The profile of each endpoint: its busiest functions, named, with shares that add up to at most 100%.
       for (const endpoint of ['accounts', 'health'] as const) {
