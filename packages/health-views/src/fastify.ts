@@ -47,7 +47,7 @@ export const healthPlugin: FastifyPluginCallback<HealthPluginOptions> = (app, { 
         statusCode: answer.statusCode,
         durationMs: performance.now() - startedAt,
       };
-      safely(() => hooks.onAnswered!(answered, request));
+      safely(() => hooks.onAnswered!(answered, request, extra));
     }
     return reply;
   };

@@ -47,7 +47,7 @@ export function withHealth(
         durationMs: performance.now() - startedAt,
       };
       try {
-        onAnswered(answered, request);
+        onAnswered(answered, request, extra);
       } catch {
         // as above
       }

@@ -259,6 +259,13 @@ export interface AnsweredRequest {
 export interface AdapterHooks<Request = unknown> {
   /** Headers added to every health answer (nosniff, a request id...). */
   readonly headers?: (request: Request) => Readonly<Record<string, string>> | undefined;
-  /** Called once per answered health request. Must not throw (what it throws is ignored). */
-  readonly onAnswered?: (answered: AnsweredRequest, request: Request) => void;
+  /**
+   * Called once per answered health request, with the headers `headers` gave its answer (so a
+   * request id need not be kept aside). Must not throw (what it throws is ignored).
+   */
+  readonly onAnswered?: (
+    answered: AnsweredRequest,
+    request: Request,
+    headers: Readonly<Record<string, string>> | undefined,
+  ) => void;
 }
