@@ -18,6 +18,22 @@ export interface Rung {
 
 const us = (value: number): string => value.toFixed(1);
 
+/** A server of a ladder: each rung is what its server costs over the one before it. */
+interface Step {
+  readonly name: string;
+  readonly short: string;
+  readonly figure: LoadFigure;
+}
+
+/** The rungs from the anchor up the steps, each the difference of CPU µs per request to the step below. */
+export function rungsOf(anchor: LoadFigure, steps: readonly Step[]): Rung[] {
+  return steps.map((step, i) => ({
+    name: step.name,
+    short: step.short,
+    us: step.figure.cpuUsPerRequest - (i === 0 ? anchor : steps[i - 1]!.figure).cpuUsPerRequest,
+  }));
+}
+
 /** The CPU µs per request a server may spend to stay at `target` of an anchor's req/s. */
 export function allowedUs(anchor: LoadFigure, target: number): number {
   return anchor.cpuUsPerRequest / target;
@@ -69,19 +85,19 @@ function storeReadNote(store: StoreReadFigure | string, rungUs: number): string 
 /** GET /accounts/{id}: from bare Fastify to the service as shipped, against both /accounts targets. */
 export function accountsLadder(results: Results, table: (header: readonly string[], rows: readonly Row[]) => string): string {
   const { fastify, fastifyLmdb, serviceMinimal, serviceNoAccessLog, service, fastifyLogging } = results.throughput.accounts;
-  const lmdb = fastifyLmdb.cpuUsPerRequest - fastify.cpuUsPerRequest;
-  const rungs: Rung[] = [
-    { name: 'the LMDB read (bare Fastify + LMDB read)', short: 'the LMDB read', us: lmdb },
+  const rungs = rungsOf(fastify, [
+    { name: 'the LMDB read (bare Fastify + LMDB read)', short: 'the LMDB read', figure: fastifyLmdb },
     {
       name:
         'the rest of the service with ACCESS_LOG=off METRICS=off: request ids and their header, nosniff, the ' +
         'onRequest hook, the health interceptor passing the request on, the connection guard and socket timeouts, the id check, servedBy',
       short: 'request ids, hooks, guard and timeouts',
-      us: serviceMinimal.cpuUsPerRequest - fastifyLmdb.cpuUsPerRequest,
+      figure: serviceMinimal,
     },
-    { name: 'metrics (ACCESS_LOG=off)', short: 'metrics', us: serviceNoAccessLog.cpuUsPerRequest - serviceMinimal.cpuUsPerRequest },
-    { name: 'the access log line (the service as shipped)', short: 'the access line', us: service.cpuUsPerRequest - serviceNoAccessLog.cpuUsPerRequest },
-  ];
+    { name: 'metrics (ACCESS_LOG=off)', short: 'metrics', figure: serviceNoAccessLog },
+    { name: 'the access log line (the service as shipped)', short: 'the access line', figure: service },
+  ]);
+  const lmdb = rungs[0]!.us;
   const total = { name: 'all of it: the service over bare Fastify', us: service.cpuUsPerRequest - fastify.cpuUsPerRequest };
   const budget = allowedUs(fastify, TARGETS.accountsVsFastify) - fastify.cpuUsPerRequest;
   const loggingAllowed = allowedUs(fastifyLogging, TARGETS.accountsVsFastifyLogging);
@@ -114,17 +130,17 @@ function nodeShare(profile: ProfileSummary | undefined): string {
 /** GET /health: from raw node:http to the service, against the /health target. */
 export function healthLadder(results: Results, table: (header: readonly string[], rows: readonly Row[]) => string): string {
   const { raw, healthViews, serviceMinimal, service } = results.throughput.health;
-  const rungs: Rung[] = [
-    { name: "health-views' interceptor and its pre-rendered answer (node:http + health-views)", short: 'health-views', us: healthViews.cpuUsPerRequest - raw.cpuUsPerRequest },
+  const rungs = rungsOf(raw, [
+    { name: "health-views' interceptor and its pre-rendered answer (node:http + health-views)", short: 'health-views', figure: healthViews },
     {
       name:
         'the service with METRICS=off: the request id and nosniff headers (the hook and the header merge), the ' +
         'connection guard, socket timeouts, the answered-request call (probes are logged at debug: no line at info)',
       short: 'request ids, headers, guard and timeouts',
-      us: serviceMinimal.cpuUsPerRequest - healthViews.cpuUsPerRequest,
+      figure: serviceMinimal,
     },
-    { name: 'metrics: the request counted in the histogram', short: 'metrics', us: service.cpuUsPerRequest - serviceMinimal.cpuUsPerRequest },
-  ];
+    { name: 'metrics: the request counted in the histogram', short: 'metrics', figure: service },
+  ]);
   const total = { name: 'all of it: the service over raw node:http', us: service.cpuUsPerRequest - raw.cpuUsPerRequest };
   const budget = allowedUs(raw, TARGETS.healthVsRaw) - raw.cpuUsPerRequest;
   return `What the service adds to raw node:http on GET /health, rung by rung (as above). The target (>= ${TARGETS.healthVsRaw.toFixed(2)}

@@ -63,6 +63,11 @@ function startTarget(id: string, start: StartFigure | Missing, which: string): T
   };
 }
 
+/** A req/s ratio against its goal (at least). */
+function ratioTarget(id: string, name: string, ratio: RoundRatio, goal: number): TargetVerdict {
+  return { id, name, value: ratio.median, shown: shownRatio(ratio), target: `>= ${goal.toFixed(2)}`, result: verdict(ratio.median >= goal) };
+}
+
 /** Each target with its figure and PASS/MISS; a figure that could not be measured is MISSING, with why. */
 export function evaluateTargets(results: Results): TargetVerdict[] {
   const { accounts, health } = results.throughput;
@@ -74,30 +79,9 @@ export function evaluateTargets(results: Results): TargetVerdict[] {
   const healthchecker = isMeasured(probes.healthchecker) ? probes.healthchecker : undefined;
   const checkerRatio = healthchecker === undefined ? undefined : healthchecker.medianMs / probes.node.medianMs;
   return [
-    {
-      id: 'accounts-vs-fastify',
-      name: 'GET /accounts/{id} req/s, service (access log, metrics, request ids on) vs bare Fastify',
-      value: accountsRatio.median,
-      shown: shownRatio(accountsRatio),
-      target: `>= ${TARGETS.accountsVsFastify.toFixed(2)}`,
-      result: verdict(accountsRatio.median >= TARGETS.accountsVsFastify),
-    },
-    {
-      id: 'accounts-vs-fastify-logging',
-      name: 'GET /accounts/{id} req/s, service vs Fastify with its own request logging',
-      value: loggingRatio.median,
-      shown: shownRatio(loggingRatio),
-      target: `>= ${TARGETS.accountsVsFastifyLogging.toFixed(2)}`,
-      result: verdict(loggingRatio.median >= TARGETS.accountsVsFastifyLogging),
-    },
-    {
-      id: 'health-vs-raw',
-      name: 'GET /health req/s, service vs raw node:http',
-      value: healthRatio.median,
-      shown: shownRatio(healthRatio),
-      target: `>= ${TARGETS.healthVsRaw.toFixed(2)}`,
-      result: verdict(healthRatio.median >= TARGETS.healthVsRaw),
-    },
+    ratioTarget('accounts-vs-fastify', 'GET /accounts/{id} req/s, service (access log, metrics, request ids on) vs bare Fastify', accountsRatio, TARGETS.accountsVsFastify),
+    ratioTarget('accounts-vs-fastify-logging', 'GET /accounts/{id} req/s, service vs Fastify with its own request logging', loggingRatio, TARGETS.accountsVsFastifyLogging),
+    ratioTarget('health-vs-raw', 'GET /health req/s, service vs raw node:http', healthRatio, TARGETS.healthVsRaw),
     {
       id: 'health-p99-under-load',
       name: '/health p99 while /accounts is saturated',

@@ -97,8 +97,23 @@ export function createAccessLineWriter(logger: Logger, requestIdLabel: string): 
   return (level, line) => {
     const p = level === 'info' ? info : debug;
     stream.write(
-      p[0] + time() + p[1] + quote(line.requestId) + p[2] + quote(line.method) + p[3] + quote(line.route) + p[4] +
-        quote(line.url) + p[5] + line.statusCode + p[6] + line.durationMs + p[7] + quote(line.msg) + p[8],
+      p[0] +
+        time() +
+        p[1] +
+        quote(line.requestId) +
+        p[2] +
+        quote(line.method) +
+        p[3] +
+        quote(line.route) +
+        p[4] +
+        quote(line.url) +
+        p[5] +
+        line.statusCode +
+        p[6] +
+        line.durationMs +
+        p[7] +
+        quote(line.msg) +
+        p[8],
     );
   };
 }

@@ -4,13 +4,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, assertBuilt } from '../helpers/service-process.js';
 import { findSecondNode } from '../../bench/processes.js';
+import { runTsToEnd, type Ended } from '../helpers/run-to-end.js';
 
 import type { LoadFigure } from '../../bench/measure.js';
 import type { Results } from '../../bench/results.js';
@@ -26,22 +26,8 @@ function fileDigest(path: string): string | undefined {
 }
 
 /** Runs the bench to its end (or kills it by PID at the deadline); resolves with its exit and output. */
-function runBench(args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BENCH, ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGTERM'), RUN_DEADLINE_MS);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? signal ?? 'unknown', stdout, stderr });
-    });
-  });
+function runBench(args: string[]): Promise<Ended> {
+  return runTsToEnd(BENCH, args, RUN_DEADLINE_MS);
 }
 
 function assertLoadFigure(name: string, figure: LoadFigure | undefined): void {

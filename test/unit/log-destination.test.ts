@@ -5,7 +5,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createLoggers } from '../../src/logger.js';
 import { createStdoutDestination } from '../../src/log-destination.js';
 import { ROOT } from '../helpers/service-process.js';
-import { withDeadline } from '../helpers/deadline.js';
+import { runTsToEnd } from '../helpers/run-to-end.js';
 
 interface Line {
   readonly level: number;
@@ -117,30 +116,14 @@ test('the buffer is bounded: access lines beyond it in one turn are dropped and 
   }
 });
 
-/** Runs test/helpers/log-exit-child.ts; resolves with its exit code and what it wrote to stdout. */
-function runChild(count: number, how: string): Promise<{ code: number | null; lines: Line[]; stderr: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'test/helpers/log-exit-child.ts'), `${count}`, how],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const closed = new Promise<{ code: number | null; lines: Line[]; stderr: string }>((resolve) => {
-    child.on('close', (code) => {
-      const lines = stdout
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as Line);
-      resolve({ code, lines, stderr });
-    });
-  });
-  return withDeadline(closed, 20_000, `log-exit-child ${how} to exit`);
+/** Runs test/helpers/log-exit-child.ts; resolves with its exit code and the lines it wrote to stdout. */
+async function runChild(count: number, how: string): Promise<{ code: number | string; lines: Line[]; stderr: string }> {
+  const run = await runTsToEnd(join(ROOT, 'test/helpers/log-exit-child.ts'), [`${count}`, how], 20_000);
+  const lines = run.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Line);
+  return { code: run.code, lines, stderr: run.stderr };
 }
 
 for (const [how, code] of [
