@@ -170,3 +170,25 @@ export function memoryFloor(results: Results): string {
     `(< ${TARGETS.idleRssMb} MB) leaves it ${mb(left)} MB. ${verdict}`
   );
 }
+
+/**
+ * /health's p99 under saturation against the raw server's: a probe waits behind the requests of the
+ * busy connections, so its wait grows with what one /accounts request costs. The raw server's p99
+ * and CPU per request give the expected figure for the service's, and the cost that would meet it.
+ */
+export function probeFloor(results: Results): string {
+  const raw = results.healthUnderLoadRaw;
+  const service = results.healthUnderLoad;
+  const rawUs = results.throughput.accounts.raw.cpuUsPerRequest;
+  const serviceUs = results.throughput.accounts.service.cpuUsPerRequest;
+  if (!(raw.p99Ms > 0 && rawUs > 0)) return '';
+  const expected = (raw.p99Ms * serviceUs) / rawUs;
+  const allowedUs = (TARGETS.healthP99UnderLoadMs * rawUs) / raw.p99Ms;
+  return (
+    `The floor under /health's p99 while /accounts is saturated: a probe waits behind the requests of the busy ` +
+    `connections, and raw node:http's p99 is ${raw.p99Ms.toFixed(1)} ms at ${us(rawUs)} µs per /accounts request. ` +
+    `At the service's ${us(serviceUs)} µs the same queue gives about ${expected.toFixed(1)} ms (measured: ` +
+    `${service.p99Ms.toFixed(1)} ms). Under ${TARGETS.healthP99UnderLoadMs} ms would take an /accounts request of at ` +
+    `most about ${us(allowedUs)} µs, or probes answered ahead of the queue.`
+  );
+}

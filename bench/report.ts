@@ -9,7 +9,7 @@ import type { LoadFigure, StartFigure } from './measure.js';
 import { isMeasured, type Results } from './results.js';
 import type { TimingSummary } from './stats.js';
 import { TARGETS, cpuRatio, evaluateTargets, formatRatio, shownRatio, startRatio, throughputRatio } from './targets.js';
-import { accountsLadder, healthLadder, memoryFloor } from './ladders.js';
+import { accountsLadder, healthLadder, memoryFloor, probeFloor } from './ladders.js';
 
 export function formatRps(value: number): string {
   return Math.round(value).toLocaleString('en-US');
@@ -226,6 +226,8 @@ ${healthLadder(results, table)}
 ${table(OTHER_HEADER, otherRows(results))}
 
 ${memoryFloor(results)}
+
+${probeFloor(results)}
 
 How these are measured:
 - /health under load: the load tool saturates GET /accounts/{id} for ${settings.saturationS} s while

@@ -167,6 +167,10 @@ test(
       );
       assert.match(
         report,
+        /The floor under \/health's p99 while \/accounts is saturated: .* about \d+\.\d ms \(measured: /,
+      );
+      assert.match(
+        report,
         /\| GET \/accounts\/\{id\} \| Fastify \+ request logging \(logger: true, to a file\) \| [\d,]+ \|/,
       );
       assert.match(report, /\| GET \/health \| node:http \+ health-views \| [\d,]+ \|/);
