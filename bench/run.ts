@@ -115,6 +115,7 @@ function machineFacts(tool: LoadTool, pinning: Pinning, mode: string, cores: num
   };
 }
 
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 async function main(): Promise<void> {
   const options = parseCliOptions(
     process.argv.slice(2),

@@ -5,8 +5,9 @@
 // It runs every few seconds in every container, so its start-up is its cost: it speaks the little
 // HTTP/1.1 it needs over node:net (loading node:http's client, or fetch, costs a probe more CPU than
 // the whole probe does), decides as soon as it can and exits at once. It is CommonJS (.cts, built to
-// .cjs) because Node's ESM loader adds to every start; bench/REPORT.md has the probe's wall time. One file, no dependencies, so the image can copy it
-// alone.
+// .cjs) because Node's ESM loader adds to every start; bench/REPORT.md has the probe's wall time.
+// One file, no dependencies, so the image copies it alone and a probe reads one file; inside, it
+// goes by job: arguments, text for the health log, reading a response, the probe, main.
 
 // The CommonJS spelling: under verbatimModuleSyntax a .cts file may not use ESM import syntax.
 import net = require('node:net');
@@ -278,167 +279,233 @@ function createChunkedDecoder(
 
 type Finish = (code: ExitCode, stderrLine?: string) => void;
 
+/** Where the scan of a header block stands after a chunk: its end in the chunk, more to come, or why it is not one. */
+type HeadScan = { readonly end: number } | 'more' | { readonly problem: string };
+
 /**
- * GET over a plain TCP socket: HTTP/1.1 with Connection: close. Healthy once a complete header
- * block says 200. Not on the status line alone: a response cut or garbled inside its headers stays
- * a failure (as it was with node:http), and waiting costs nothing, since the headers arrive in the
- * same packet as the status line. A 200's body is never awaited; for anything else its first bytes
- * say why (the failing check).
+ * Collects one header block (up to its blank line) from chunks as they arrive, refusing at once
+ * bytes that are not HTTP and blocks past node:http's size limit.
  */
-function probe(options: ProbeOptions, finish: Finish): void {
-  const { host, port, path, timeoutMs } = options;
-  const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const url = `http://${authority}${path}`;
-  let decided = false;
-  const healthy = (): void => {
-    decided = true;
-    finish(0);
-  };
-  // Writing the line is asynchronous: the bytes that still arrive meanwhile must change nothing.
-  const fail = (reason: string): void => {
-    decided = true;
-    finish(1, `healthchecker: GET ${url}: ${reason}\n`);
-  };
-
-  // One deadline for connect, headers and body; once the status is known it reports that instead.
-  let onDeadline = (): void => fail(`timed out after ${timeoutMs} ms`);
-  setTimeout(() => onDeadline(), timeoutMs);
-
-  // The header block being read: its bytes so far, and where the scan of them stands.
-  let headParts: Buffer[] = [];
-  let headSize = 0;
+function createHeadScanner() {
+  let parts: Buffer[] = [];
+  let size = 0;
   let lineBytes = 0;
   let inStatusLine = true;
-  let received = 0;
-  // Set once a non-200 head is known: where the body's bytes and the connection's end go.
-  let onBody: ((bytes: Buffer) => void) | undefined;
-  let onBodyEnd: (() => void) | undefined;
-  let onBodyLost: (() => void) | undefined;
 
-  /**
-   * Scans header bytes of `chunk` from `start`; returns where the header block ends in it, or -1
-   * if it goes on past this chunk or the bytes are not a response (then it has failed).
-   */
-  const scanHead = (chunk: Buffer, start: number): number => {
-    for (let i = start; i < chunk.length; i++) {
-      const byte = chunk[i];
-      if (headSize < HTTP_PREFIX.length && byte !== HTTP_PREFIX.charCodeAt(headSize)) {
-        const first = Buffer.concat([...headParts, chunk.subarray(start)]).subarray(0, GARBAGE_EXCERPT_BYTES);
-        fail(`not an HTTP response (it began ${quote(new TextDecoder().decode(first))})`);
-        return -1;
-      }
-      headSize++;
-      if (byte === LF) {
-        if (lineBytes === 0 && !inStatusLine) return i + 1;
-        inStatusLine = false;
-        lineBytes = 0;
-      } else if (byte !== CR) {
-        lineBytes++;
-      }
-      if (inStatusLine && headSize > MAX_STATUS_LINE_BYTES) {
-        fail(`not an HTTP response (no end of the status line in its first ${MAX_STATUS_LINE_BYTES} bytes)`);
-        return -1;
-      }
-      if (headSize > MAX_HEADER_BYTES) {
-        fail(`not a valid HTTP response (the header block is longer than ${MAX_HEADER_BYTES} bytes)`);
-        return -1;
-      }
+  function notHttp(byte: number | undefined, chunk: Buffer, start: number): string | undefined {
+    if (size >= HTTP_PREFIX.length || byte === HTTP_PREFIX.charCodeAt(size)) return undefined;
+    const first = Buffer.concat([...parts, chunk.subarray(start)]).subarray(0, GARBAGE_EXCERPT_BYTES);
+    return `not an HTTP response (it began ${quote(new TextDecoder().decode(first))})`;
+  }
+
+  function tooLong(): string | undefined {
+    if (inStatusLine && size > MAX_STATUS_LINE_BYTES) {
+      return `not an HTTP response (no end of the status line in its first ${MAX_STATUS_LINE_BYTES} bytes)`;
     }
-    headParts.push(start === 0 ? chunk : chunk.subarray(start));
-    return -1;
+    if (size > MAX_HEADER_BYTES) {
+      return `not a valid HTTP response (the header block is longer than ${MAX_HEADER_BYTES} bytes)`;
+    }
+    return undefined;
+  }
+
+  return {
+    get size() {
+      return size;
+    },
+    /** Scans `chunk` from `start`. */
+    scan(chunk: Buffer, start: number): HeadScan {
+      for (let i = start; i < chunk.length; i++) {
+        const byte = chunk[i];
+        const garbage = notHttp(byte, chunk, start);
+        if (garbage !== undefined) return { problem: garbage };
+        size++;
+        if (byte === LF) {
+          if (lineBytes === 0 && !inStatusLine) return { end: i + 1 };
+          inStatusLine = false;
+          lineBytes = 0;
+        } else if (byte !== CR) {
+          lineBytes++;
+        }
+        const long = tooLong();
+        if (long !== undefined) return { problem: long };
+      }
+      parts.push(start === 0 ? chunk : chunk.subarray(start));
+      return 'more';
+    },
+    /** The complete block whose end `scan` found in `chunk`, parsed; the scanner starts afresh. */
+    take(chunk: Buffer, start: number, end: number): ResponseHead | string {
+      const head = parseHead(Buffer.concat([...parts, chunk.subarray(start, end)]).toString('latin1'));
+      parts = [];
+      size = 0;
+      lineBytes = 0;
+      inStatusLine = true;
+      return head;
+    },
   };
+}
 
-  /** Unhealthy already; the start of the body usually says why (the failing check). */
-  const readBody = (status: number, headers: ReadonlyMap<string, string>): void => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    const report = (note = ''): void => {
-      const body = excerpt(Buffer.concat(parts, size));
-      fail(`HTTP ${status}${body === '' ? '' : `: ${body}`}${note}`);
-    };
-    onDeadline = () => report(` (body still arriving after ${timeoutMs} ms)`);
-    onBodyLost = () => report(' (connection lost while reading the body)');
-    const keep = (bytes: Buffer): void => {
-      if (decided || bytes.length === 0) return;
-      parts.push(bytes);
-      size += bytes.length;
-      if (size > EXCERPT_BYTES) report();
-    };
+/** What happens to the bytes after a non-200 head, and to the connection's end. */
+interface BodyReader {
+  readonly data: (bytes: Buffer) => void;
+  readonly end: () => void;
+  readonly lost: () => void;
+  readonly deadline: () => void;
+}
 
-    const length = headers.get('content-length');
-    if (status === 204 || status === 304) {
-      report();
-    } else if (/(?:^|,)[ \t]*chunked$/i.test(headers.get('transfer-encoding') ?? '')) {
-      onBody = createChunkedDecoder(
-        keep,
-        () => report(),
-        () => report(' (malformed chunked body)'),
-      );
-      onBodyEnd = onBodyLost;
-    } else if (length !== undefined && /^\d+$/.test(length)) {
-      // The server may keep the connection open after the body: stop at its length.
-      let left = Number(length);
-      onBody = (bytes) => {
-        const used = bytes.subarray(0, left);
-        left -= used.length;
-        keep(used);
-        if (left === 0) report();
-      };
-      onBodyEnd = onBodyLost;
+/**
+ * Unhealthy already: reads the start of the body, which usually says why (the failing check), as
+ * far as the framing allows, then reports the status with that excerpt.
+ */
+function createBodyReader(
+  status: number,
+  headers: ReadonlyMap<string, string>,
+  timeoutMs: number,
+  fail: (reason: string) => void,
+): BodyReader {
+  const parts: Buffer[] = [];
+  let size = 0;
+  let reported = false;
+  const report = (note = ''): void => {
+    if (reported) return;
+    reported = true;
+    const body = excerpt(Buffer.concat(parts, size));
+    fail(`HTTP ${status}${body === '' ? '' : `: ${body}`}${note}`);
+  };
+  const keep = (bytes: Buffer): void => {
+    if (reported || bytes.length === 0) return;
+    parts.push(bytes);
+    size += bytes.length;
+    if (size > EXCERPT_BYTES) report();
+  };
+  const lost = (): void => report(' (connection lost while reading the body)');
+  const deadline = (): void => report(` (body still arriving after ${timeoutMs} ms)`);
+  const length = headers.get('content-length');
+  if (status === 204 || status === 304) {
+    report();
+    return { data: () => {}, end: lost, lost, deadline };
+  }
+  if (/(?:^|,)[ \t]*chunked$/i.test(headers.get('transfer-encoding') ?? '')) {
+    const data = createChunkedDecoder(
+      keep,
+      () => report(),
+      () => report(' (malformed chunked body)'),
+    );
+    return { data, end: lost, lost, deadline };
+  }
+  if (length !== undefined && /^\d+$/.test(length)) {
+    // The server may keep the connection open after the body: stop at its length.
+    let left = Number(length);
+    if (left === 0) report();
+    const data = (bytes: Buffer): void => {
+      const used = bytes.subarray(0, left);
+      left -= used.length;
+      keep(used);
       if (left === 0) report();
-    } else {
-      // No length: the body ends with the connection.
-      onBody = keep;
-      onBodyEnd = () => report();
-    }
+    };
+    return { data, end: lost, lost, deadline };
+  }
+  // No length: the body ends with the connection.
+  return { data: keep, end: () => report(), lost, deadline };
+}
+
+/** How a response is read: its head, then, when that is not 200, its body. */
+interface ResponseReading {
+  readonly data: (chunk: Buffer) => void;
+  readonly end: () => void;
+  readonly error: (error: unknown) => void;
+  readonly deadline: () => void;
+}
+
+/**
+ * Reads one response from the bytes as they arrive. Healthy once a complete header block says 200;
+ * not on the status line alone: a response cut or garbled inside its headers stays a failure (as it
+ * was with node:http), and waiting costs nothing, since the headers come in the status line's packet.
+ */
+function readResponse(timeoutMs: number, healthy: () => void, fail: (reason: string) => void): ResponseReading {
+  const head = createHeadScanner();
+  let received = 0;
+  let decided = false;
+  let body: BodyReader | undefined;
+  const decideHealthy = (): void => {
+    decided = true;
+    healthy();
+  };
+  // Writing the line is asynchronous: the bytes that still arrive meanwhile must change nothing.
+  const decideFailed = (reason: string): void => {
+    decided = true;
+    fail(reason);
   };
 
   /** Acts on a complete header block; false when the answer is still to come (1xx). */
   const onHead = ({ status, headers }: ResponseHead): boolean => {
     // 100 Continue, 103 Early Hints: the real answer follows on the same connection.
     if (status >= 100 && status < 200 && status !== 101) return false;
-    if (status === 200) healthy();
+    if (status === 200) decideHealthy();
     else if (status >= 300 && status < 400) {
       const location = headers.get('location');
       const target = location === undefined ? '' : `, Location: ${excerpt(Buffer.from(location, 'latin1'))}`;
-      fail(`HTTP ${status} (redirects are not followed)${target}`);
-    } else readBody(status, headers);
+      decideFailed(`HTTP ${status} (redirects are not followed)${target}`);
+    } else body = createBodyReader(status, headers, timeoutMs, decideFailed);
     return true;
   };
 
-  const onData = (chunk: Buffer): void => {
+  const data = (chunk: Buffer): void => {
     received += chunk.length;
     let offset = 0;
     while (!decided && offset < chunk.length) {
-      if (onBody !== undefined) return onBody(offset === 0 ? chunk : chunk.subarray(offset));
-      const headEnd = scanHead(chunk, offset);
-      if (headEnd === -1) return;
-      const head = parseHead(Buffer.concat([...headParts, chunk.subarray(offset, headEnd)]).toString('latin1'));
-      if (typeof head === 'string') return fail(head);
-      offset = headEnd;
-      if (!onHead(head)) {
-        headParts = [];
-        headSize = 0;
-        lineBytes = 0;
-        inStatusLine = true;
-      }
+      if (body !== undefined) return body.data(offset === 0 ? chunk : chunk.subarray(offset));
+      const scan = head.scan(chunk, offset);
+      if (scan === 'more') return;
+      if ('problem' in scan) return decideFailed(scan.problem);
+      const parsed = head.take(chunk, offset, scan.end);
+      if (typeof parsed === 'string') return decideFailed(parsed);
+      offset = scan.end;
+      onHead(parsed);
     }
   };
 
+  return {
+    data,
+    end() {
+      if (decided) return;
+      if (body !== undefined) return body.end();
+      if (received === 0) return decideFailed('the server closed the connection without answering');
+      decideFailed(
+        `not a valid HTTP response (the connection closed inside the header block, after ${head.size} bytes)`,
+      );
+    },
+    error(error) {
+      if (decided) return;
+      // The status is known: report it with what arrived.
+      if (body !== undefined) return body.lost();
+      decideFailed(describeError(error));
+    },
+    deadline() {
+      if (decided) return;
+      if (body !== undefined) return body.deadline();
+      decideFailed(`timed out after ${timeoutMs} ms`);
+    },
+  };
+}
+
+/**
+ * GET over a plain TCP socket: HTTP/1.1 with Connection: close, one deadline for connect, headers
+ * and body. A 200's body is never awaited; for anything else its first bytes say why.
+ */
+function probe(options: ProbeOptions, finish: Finish): void {
+  const { host, port, path, timeoutMs } = options;
+  const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `http://${authority}${path}`;
+  const reading = readResponse(
+    timeoutMs,
+    () => finish(0),
+    (reason) => finish(1, `healthchecker: GET ${url}: ${reason}\n`),
+  );
+  setTimeout(reading.deadline, timeoutMs);
   const socket = net.connect({ host, port });
-  socket.on('data', onData);
-  socket.on('end', () => {
-    if (decided) return;
-    if (onBodyEnd !== undefined) return onBodyEnd();
-    if (received === 0) return fail('the server closed the connection without answering');
-    fail(`not a valid HTTP response (the connection closed inside the header block, after ${headSize} bytes)`);
-  });
-  socket.on('error', (error) => {
-    if (decided) return;
-    // The status is known: report it with what arrived.
-    if (onBodyLost !== undefined) return onBodyLost();
-    fail(describeError(error));
-  });
+  socket.on('data', reading.data);
+  socket.on('end', reading.end);
+  socket.on('error', reading.error);
   // Latin-1, as node:http writes a request line: -path admits only \u0021-\u00ff.
   socket.write(
     `GET ${path} HTTP/1.1\r\nHost: ${authority}\r\nUser-Agent: healthchecker\r\nAccept: */*\r\nConnection: close\r\n\r\n`,

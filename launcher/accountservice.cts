@@ -4,10 +4,12 @@
 // V8 neither parses the 1.2 MB bundle nor compiles those functions again (Node 22's own compile
 // cache keeps only the top level of each file, and Node 20 has none).
 //
-// A cache written by another node, with other V8 flags or for another bundle is ignored: the file
-// starts with the SHA-256 of the bundle it was made from, and V8 refuses data from another version
-// or flag set. A missing, unreadable or refused cache only costs the time it would have saved.
-// Node modules only: this file runs before the service installs its signal handlers, so it stays small.
+// The bundle ends with the digest the build wrote: one that does not match (empty, cut short,
+// altered) is one fatal line, exit 1. A cache is used only when it is a regular file of bounded
+// size that starts with that digest and that V8 accepts (its own version and flags); anything else
+// costs only the time it would have saved. Each start says in one line whether it was used, and if
+// not why. Node modules only: this file runs before the service installs its signal handlers, so it
+// stays small.
 
 import crypto = require('node:crypto');
 import fs = require('node:fs');
@@ -20,52 +22,147 @@ import vm = require('node:vm');
 const BUNDLE = path.join(__dirname, 'accountservice-bundle.cjs');
 const CACHE_DIR = path.join(__dirname, 'code-cache');
 const DIGEST_BYTES = 32;
+/**
+ * The bundle's last line, written by scripts/bundle.mjs: the SHA-256 of every byte before it. An
+ * empty, truncated or altered bundle fails this check instead of running (an empty one ran as
+ * nothing and exited 0; a truncated one died with V8's stack trace of the syntax error).
+ */
+const INTEGRITY_PREFIX = '\n//# accountservice-bundle-sha256=';
+const INTEGRITY_LINE_BYTES = INTEGRITY_PREFIX.length + 2 * DIGEST_BYTES + 1;
+/** No V8 code cache of the bundle comes near this many times its size: a larger file is not one. */
+const MAX_CACHE_TO_BUNDLE_RATIO = 4;
+
+/** The bundle cannot run: the message names it and says how to get a good one. */
+class BundleError extends Error {
+  override readonly name = 'BundleError';
+}
 
 /** Where the cache of this node binary lives: V8 accepts only data made by its own version. */
 function codeCacheFile(dir = CACHE_DIR): string {
   return path.join(dir, `${process.version}-${process.arch}.bin`);
 }
 
-function digestOf(source: Buffer): Buffer {
-  return crypto.createHash('sha256').update(source).digest();
-}
-
-/** The V8 data in a cache file, or undefined when the file was made from another bundle (or is too short). */
-function codeCacheFor(source: Buffer, file: Buffer | undefined): Buffer | undefined {
-  if (file === undefined || file.length <= DIGEST_BYTES) return undefined;
-  return digestOf(source).equals(file.subarray(0, DIGEST_BYTES)) ? file.subarray(DIGEST_BYTES) : undefined;
-}
-
-function readIfPresent(file: string): Buffer | undefined {
+/** The bundle's source, checked against its integrity line; its digest keys the code cache. */
+function readBundle(bundle: string): { source: string; digest: Buffer; size: number } {
+  let bytes: Buffer;
   try {
-    return fs.readFileSync(file);
-  } catch {
-    return undefined;
+    bytes = fs.readFileSync(bundle);
+  } catch (error) {
+    throw new BundleError(`the bundle ${bundle} cannot be read (${errorText(error)}): rebuild with npm run build`);
   }
+  const body = bytes.subarray(0, Math.max(0, bytes.length - INTEGRITY_LINE_BYTES));
+  const line = bytes.subarray(body.length).toString('latin1');
+  const digest = crypto.createHash('sha256').update(body).digest();
+  if (line !== `${INTEGRITY_PREFIX}${digest.toString('hex')}\n`) {
+    const what = bytes.length === 0 ? 'empty' : line.startsWith(INTEGRITY_PREFIX) ? 'altered' : 'cut short';
+    throw new BundleError(
+      `the bundle ${bundle} is damaged (${what}: its ${bytes.length} bytes do not end with the digest the build ` +
+        'wrote): rebuild with npm run build',
+    );
+  }
+  return { source: body.toString('utf8'), digest, size: bytes.length };
+}
+
+/** Whether a start uses the code cache, and if not why: one log line either way. */
+interface CacheUse {
+  readonly used: boolean;
+  readonly level: 'info' | 'warn';
+  readonly why: string;
+}
+
+/** The V8 data in the cache file for the bundle with this digest, or why there is none to use. */
+function codeCacheFor(file: string, digest: Buffer, maxBytes: number): Buffer | CacheUse {
+  const read = readCodeCache(file, maxBytes);
+  if (!Buffer.isBuffer(read)) return read;
+  if (read.length <= DIGEST_BYTES) return { used: false, level: 'warn', why: `${file} is too short to be a cache` };
+  if (!digest.equals(read.subarray(0, DIGEST_BYTES))) {
+    return { used: false, level: 'warn', why: `${file} was made from another bundle` };
+  }
+  return read.subarray(DIGEST_BYTES);
+}
+
+/**
+ * The cache file's bytes if it is a regular file of at most maxBytes. Opened without blocking (a
+ * named pipe would hold open() until a writer came) and judged by fstat of what was opened (a link
+ * to /dev/zero would be read forever); read no further than the size fstat gave.
+ */
+function readCodeCache(file: string, maxBytes: number): Buffer | CacheUse {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { used: false, level: 'info', why: `there is none for this node (${file})` };
+    }
+    return { used: false, level: 'warn', why: `${file} cannot be opened (${errorText(error)})` };
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) return { used: false, level: 'warn', why: `${file} is ${kindOf(stat)}, not a regular file` };
+    if (stat.size > maxBytes) {
+      return { used: false, level: 'warn', why: `${file} has ${stat.size} bytes, more than a cache can (${maxBytes})` };
+    }
+    const bytes = Buffer.allocUnsafe(stat.size);
+    let length = 0;
+    while (length < bytes.length) {
+      const n = fs.readSync(fd, bytes, length, bytes.length - length, length);
+      if (n === 0) break; // shorter now than fstat said: what was read is judged as it is
+      length += n;
+    }
+    return bytes.subarray(0, length);
+  } catch (error) {
+    return { used: false, level: 'warn', why: `${file} cannot be read (${errorText(error)})` };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function kindOf(stat: fs.Stats): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a named pipe';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  return 'a socket';
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 interface LoadedBundle {
   /** The compiled bundle: createCachedData() on it after a start is what writeCodeCache stores. */
   readonly script: vm.Script;
+  /** The SHA-256 of the bundle, which a code cache made from it starts with. */
+  readonly digest: Buffer;
   /** Whether V8 took the cache (false also when there was none). */
   readonly fromCache: boolean;
+  /** Whether the cache was used, and if not why. */
+  readonly cache: CacheUse;
   /** Runs the bundle as a CommonJS module: the service starts. */
   run(): void;
 }
 
-/** Compiles the bundle, from the cache in cacheDir when it fits. */
+/** Compiles the bundle, from the cache in cacheDir when it fits. Throws BundleError for a damaged bundle. */
 function loadBundle(bundle = BUNDLE, cacheDir = CACHE_DIR): LoadedBundle {
-  const source = fs.readFileSync(bundle);
-  const cachedData = codeCacheFor(source, readIfPresent(codeCacheFile(cacheDir)));
+  const { source, digest, size } = readBundle(bundle);
+  const file = codeCacheFile(cacheDir);
+  const cached = codeCacheFor(file, digest, MAX_CACHE_TO_BUNDLE_RATIO * size);
+  const cachedData = Buffer.isBuffer(cached) ? cached : undefined;
   // The wrapper Node gives every CommonJS module, so the bundle sees the same five names.
-  const script = new vm.Script(
-    `(function (exports, require, module, __filename, __dirname) {${source.toString('utf8')}\n})`,
-    { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) },
-  );
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: bundle,
+    ...(cachedData === undefined ? {} : { cachedData }),
+  });
   const fromCache = cachedData !== undefined && !script.cachedDataRejected;
+  let cache: CacheUse;
+  if (!Buffer.isBuffer(cached)) cache = cached;
+  else if (fromCache) cache = { used: true, level: 'info', why: file };
+  else cache = { used: false, level: 'warn', why: `V8 refused ${file} (made by another node or with other flags)` };
   return {
     script,
+    digest,
     fromCache,
+    cache,
     run() {
       const bundleModule = new Module(bundle, module);
       bundleModule.filename = bundle;
@@ -82,6 +179,21 @@ function loadBundle(bundle = BUNDLE, cacheDir = CACHE_DIR): LoadedBundle {
     },
   };
 }
+
+/**
+ * One line in the service's log format (pino's JSON: level, time, service, msg), written before
+ * the service and its logger exist. Best effort: a start does not fail for want of a log line.
+ */
+function logLine(level: 'info' | 'warn' | 'fatal', msg: string, fields: Record<string, unknown> = {}): void {
+  const line = { level: PINO_LEVELS[level], time: Date.now(), service: 'accountservice', ...fields, msg };
+  try {
+    fs.writeSync(1, `${JSON.stringify(line)}\n`);
+  } catch {
+    // stdout closed or full: the start goes on without the line
+  }
+}
+
+const PINO_LEVELS = { info: 30, warn: 40, fatal: 60 } as const;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -134,7 +246,7 @@ async function writeCodeCache(cacheDir = CACHE_DIR, bundle = BUNDLE): Promise<vo
   for (const route of ['/health', '/health/ready', '/accounts/10000', '/accounts/1']) await get(`${base}${route}`);
   const file = codeCacheFile(cacheDir);
   fs.mkdirSync(cacheDir, { recursive: true });
-  fs.writeFileSync(`${file}.tmp`, Buffer.concat([digestOf(fs.readFileSync(bundle)), loaded.script.createCachedData()]));
+  fs.writeFileSync(`${file}.tmp`, Buffer.concat([loaded.digest, loaded.script.createCachedData()]));
   fs.renameSync(`${file}.tmp`, file);
   process.kill(process.pid, 'SIGTERM');
 }
@@ -142,35 +254,43 @@ async function writeCodeCache(cacheDir = CACHE_DIR, bundle = BUNDLE): Promise<vo
 /** The signals the service stops on (src/main.ts installs its handlers for the same four). */
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const;
 
-/**
- * Tests only, as the service's own STARTUP_PHASE_PAUSE_MS (refused in production): a pause here,
- * announced like the service's phases, so a test can send a signal while the launcher runs.
- */
-function pauseForTests(): void {
-  const ms = Number(process.env.STARTUP_PHASE_PAUSE_MS ?? 0);
-  if (!(ms > 0) || process.env.NODE_ENV === 'production') return;
-  const line = {
-    level: 30,
-    time: Date.now(),
-    service: 'accountservice',
-    phase: 'launching',
-    msg: 'start-up: launching',
-  };
-  fs.writeSync(1, `${JSON.stringify(line)}\n`);
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(ms, 60_000));
+interface LaunchOptions {
+  readonly bundle?: string;
+  readonly cacheDir?: string;
+  /** Runs once the stop signals are held, before the bundle loads (the test build pauses here). */
+  readonly beforeLoad?: () => void;
 }
 
-if (require.main === module) {
+/**
+ * Starts the service: loads the bundle (from its code cache when it fits), says in one line
+ * whether the cache was used, and runs it. A damaged bundle is one fatal line and exit 1.
+ */
+function launch({ bundle = BUNDLE, cacheDir = CACHE_DIR, beforeLoad }: LaunchOptions = {}): void {
   // A stop signal is held from the launcher's first line: as PID 1 (the image) a signal with no
   // listener is dropped, and otherwise it kills the process with no log line. Everything up to the
   // service's own handlers runs synchronously, so a signal that comes meanwhile waits in libuv and
   // reaches those handlers once the event loop runs: the start then stops cleanly, as in any phase.
   const hold = (): void => {};
   for (const signal of STOP_SIGNALS) process.on(signal, hold);
-  pauseForTests();
-  loadBundle().run();
+  beforeLoad?.();
+  let loaded: LoadedBundle;
+  try {
+    loaded = loadBundle(bundle, cacheDir);
+  } catch (error) {
+    if (!(error instanceof BundleError)) throw error;
+    logLine('fatal', error.message);
+    process.exit(1);
+  }
+  const { cache } = loaded;
+  const msg = cache.used
+    ? `code cache used: ${cache.why}`
+    : `code cache not used: ${cache.why}; the bundle is compiled instead`;
+  logLine(cache.level, msg, { codeCache: cache.used ? 'used' : 'not used' });
+  loaded.run();
   for (const signal of STOP_SIGNALS) process.off(signal, hold);
 }
 
-// For the image build and npm run build (writeCodeCache), the bench and the tests.
-export = { codeCacheFile, codeCacheFor, loadBundle, writeCodeCache };
+if (require.main === module) launch();
+
+// For the image build and npm run build (writeCodeCache), the test build (launch), the bench and the tests.
+export = { codeCacheFile, launch, loadBundle, writeCodeCache };

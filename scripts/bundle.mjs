@@ -7,18 +7,27 @@
 // noMsgpackrExtract). Not minified, so stack traces keep readable names and every module's code
 // sits under a comment naming its file.
 //
+// The bundle ends with a line holding the SHA-256 of everything before it, which the launcher
+// checks: an empty, cut or altered bundle is one clear line instead of a silent exit or V8's stack.
+//
 // Then the entry point, dist/accountservice.cjs (launcher/accountservice.cts: what `npm start` and
 // the image run), and the V8 code cache of the bundle for the node running this script, written by
 // one start of the service (the image build writes its own with the image's node).
+//
+// Last, the test build in dist/test-support/: the same service and launcher from the entries in
+// test/support/, which pause in the start-up phase named on their command line, so a test can send
+// a signal there. Production code has no such switch; the test build is the one seam
+// (CONTRIBUTING.md). Never in the image.
 //
 //   node scripts/bundle.mjs        (npm run build runs it after tsc)
 
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -47,7 +56,9 @@ const lmdbFromItsPackage = {
   name: 'lmdb-from-its-package',
   setup(build) {
     // The CommonJS build, the one Node's require() loads (esbuild would take the ESM sources).
-    build.onResolve({ filter: /^lmdb$/ }, () => ({ path: createRequire(join(root, 'package.json')).resolve('lmdb') }));
+    build.onResolve({ filter: /^lmdb$/ }, () => ({
+      path: createRequire(join(root, 'package.json')).resolve('lmdb'),
+    }));
     build.onLoad({ filter: /[\\/]node_modules[\\/]lmdb[\\/]dist[\\/]index\.cjs$/ }, async ({ path }) => {
       const source = await readFile(path, 'utf8');
       if (!source.includes('__filename')) throw new Error(`${path} no longer names __filename: review this plugin`);
@@ -115,7 +126,10 @@ const noMsgpackrExtract = {
 const promClientParts = {
   name: 'prom-client-parts',
   setup(build) {
-    build.onResolve({ filter: /^prom-client$/ }, () => ({ path: 'prom-client', namespace: 'prom-client-parts' }));
+    build.onResolve({ filter: /^prom-client$/ }, () => ({
+      path: 'prom-client',
+      namespace: 'prom-client-parts',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'prom-client-parts' }, () => ({
       contents: [
         "export { default as Registry } from 'prom-client/lib/registry';",
@@ -129,10 +143,9 @@ const promClientParts = {
   },
 };
 
-await build({
+/** @type {import('esbuild').BuildOptions} */
+const serviceBundle = {
   absWorkingDir: root,
-  entryPoints: ['dist/src/main.js'],
-  outfile: 'dist/accountservice-bundle.cjs',
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -145,25 +158,61 @@ await build({
   external: ['pino-pretty', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'],
   // import.meta does not exist in CommonJS: logger.ts's createRequire(import.meta.url) gets this file's URL.
   define: { 'import.meta.url': '__bundleUrl' },
-  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: {
+    js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;",
+  },
   plugins: [lmdbFromItsPackage, noMsgpackrExtract, promClientParts, fastifyLazyBuiltins],
   legalComments: 'none',
   logLevel: 'warning',
-});
+};
 
-await build({
-  absWorkingDir: root,
-  entryPoints: ['launcher/accountservice.cts'],
-  outfile: 'dist/accountservice.cjs',
-  bundle: false,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20.19',
-  logLevel: 'warning',
-});
+/**
+ * Bundles the service from entry into outfile, ending it with its integrity line (see the launcher).
+ * @param {string} entry
+ * @param {string} outfile
+ */
+async function bundleService(entry, outfile) {
+  const { outputFiles } = await build({
+    ...serviceBundle,
+    entryPoints: [entry],
+    outfile,
+    write: false,
+  });
+  const [output] = outputFiles ?? [];
+  if (output === undefined || outputFiles.length !== 1) throw new Error(`bundle: expected one output for ${entry}`);
+  const body = Buffer.from(output.contents).subarray(0, output.contents.at(-1) === 0x0a ? -1 : undefined);
+  const digest = createHash('sha256').update(body).digest('hex');
+  mkdirSync(dirname(output.path), { recursive: true });
+  writeFileSync(output.path, Buffer.concat([body, Buffer.from(`\n//# accountservice-bundle-sha256=${digest}\n`)]));
+}
+
+/**
+ * Builds a launcher: dist/accountservice.cjs as it is; the test build's with the launcher bundled in.
+ * @param {string} entry
+ * @param {string} outfile
+ * @param {boolean} bundle
+ */
+function buildLauncher(entry, outfile, bundle) {
+  return build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile,
+    bundle,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20.19',
+    logLevel: 'warning',
+  });
+}
+
+await bundleService('dist/src/entry.js', 'dist/accountservice-bundle.cjs');
+await buildLauncher('launcher/accountservice.cts', 'dist/accountservice.cjs', false);
 
 // A cache from the previous bundle would be ignored anyway (it names the bundle it was made from).
-rmSync(new URL('../dist/code-cache', import.meta.url), { recursive: true, force: true });
+rmSync(new URL('../dist/code-cache', import.meta.url), {
+  recursive: true,
+  force: true,
+});
 const training = spawnSync(
   process.execPath,
   ['-e', "require('./dist/accountservice.cjs').writeCodeCache().catch((e) => { console.error(e); process.exit(1); })"],
@@ -178,4 +227,12 @@ const training = spawnSync(
 if (training.status !== 0) {
   process.stderr.write(`bundle: writing the code cache failed (exit ${training.status ?? training.signal})\n`);
   process.exit(1);
+}
+
+// The test build (see the opening comment); it has no code cache, so it also shows a start without
+// one. Not where the tests are absent: the image's build context holds no test/ (.dockerignore).
+rmSync(new URL('../dist/test-support', import.meta.url), { recursive: true, force: true });
+if (existsSync(join(root, 'test/support'))) {
+  await bundleService('test/support/paused-service.ts', 'dist/test-support/accountservice-bundle.cjs');
+  await buildLauncher('test/support/paused-launcher.cts', 'dist/test-support/accountservice.cjs', true);
 }

@@ -1,14 +1,34 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts and packages/*/test/**/*.test.ts (the workspaces' own tests) with
-// Node's built-in test runner (TypeScript through tsx).
-// Node 20's --test takes no globs, so the files are listed here. Arguments narrow the set:
+// Node's built-in test runner (TypeScript through tsx), two files at a time. Node 20's --test takes
+// no globs, so the files are listed here. Arguments narrow the set:
 //   npm test -- test/unit            only the unit tests
 //   npm test -- test/e2e/swarm       files whose path contains that text
+//   node scripts/run-tests.mjs --limit-s=5 /tmp/x.test.ts     any file by its path, a 5 s hang limit
+//
+// Each file runs in a process group of its own, watched from here: a test that has had no result
+// (nor any of its subtests) for the limit is named on stderr at once and its file is killed with
+// everything it started. Node's own --test-timeout cannot do this: under --test it bounds a whole
+// file, not a test, and names no test; and a test blocked in a synchronous call (a spawnSync with
+// no timeout) stops the timers that would end it. --test-force-exit ends a file whose tests are
+// done though a child or socket still holds its process. A file's output is printed when it ends.
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { MARK } from './test-events.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
+const CONCURRENCY = 2;
+/** How long a test may go without a result, unless LONG_RUNNING says otherwise for its file. */
+const DEFAULT_LIMIT_MS = 120_000;
+/**
+ * Files whose tests run longer by design (each bounds itself with its own deadline, below these).
+ * @type {[string, number][]}
+ */
+const LONG_RUNNING = [
+  ['test/e2e/', 20 * 60_000],
+  ['test/process/bench.test.ts', 10 * 60_000],
+];
 
 /**
  * @param {string} dir
@@ -22,25 +42,196 @@ function walk(dir) {
   });
 }
 
-const filters = process.argv.slice(2);
-const packageTests = readdirSync(join(root, 'packages'), { withFileTypes: true })
-  .filter((entry) => entry.isDirectory() && existsSync(join(root, 'packages', entry.name, 'test')))
-  .map((entry) => join(root, 'packages', entry.name, 'test'));
-const files = [join(root, 'test'), ...packageTests]
-  .flatMap(walk)
-  .map((file) => relative(root, file))
-  .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
-  .sort();
+/**
+ * The files the arguments name: paths containing any filter, or a file given by its path.
+ * @param {string[]} filters
+ * @returns {string[]}
+ */
+function selectFiles(filters) {
+  const packageTests = readdirSync(join(root, 'packages'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(root, 'packages', entry.name, 'test')))
+    .map((entry) => join(root, 'packages', entry.name, 'test'));
+  const given = filters
+    .filter((filter) => filter.endsWith('.ts') && existsSync(resolve(root, filter)))
+    .map((filter) => (isAbsolute(filter) ? filter : join(root, filter)))
+    .map((file) => relative(root, file));
+  const found = [join(root, 'test'), ...packageTests]
+    .flatMap(walk)
+    .map((file) => relative(root, file))
+    .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)));
+  return [...new Set([...found, ...given])].sort();
+}
 
+/**
+ * What is in flight in one file, from its test events: each test with the last time it, or a test
+ * inside it, made progress. A test whose progress is older than the limit is hung. A test that
+ * blocks its process at once is never reported as begun (events are written asynchronously), so
+ * the last result says where the file was.
+ */
+function createTracker() {
+  /** @type {{ name: string; nesting: number; progressAt: number }[]} */
+  const running = [];
+  let lastEventAt = Date.now();
+  /** @type {string | undefined} */
+  let lastResult;
+  const pathTo = (/** @type {number} */ nesting, /** @type {string} */ name) =>
+    [...running.filter((test) => test.nesting < nesting).map((test) => test.name), name].join(' > ');
+  return {
+    /** @param {{ type: string; name: string; nesting: number }} event */
+    record(event) {
+      const now = Date.now();
+      lastEventAt = now;
+      // Any event inside a test is progress of that test (and of the suites around it).
+      for (const test of running) if (test.nesting < event.nesting) test.progressAt = now;
+      if (event.type === 'test:dequeue') running.push({ name: event.name, nesting: event.nesting, progressAt: now });
+      else {
+        const index = running.findLastIndex((test) => test.name === event.name && test.nesting === event.nesting);
+        if (index >= 0) running.splice(index, 1);
+        lastResult = pathTo(event.nesting, event.name);
+      }
+    },
+    /**
+     * Where the file is stuck when nothing has progressed for limitMs, or undefined.
+     * @param {number} limitMs
+     * @returns {string | undefined}
+     */
+    hung(limitMs) {
+      const now = Date.now();
+      const stale = running.filter((test) => now - test.progressAt > limitMs);
+      const last = lastResult === undefined ? 'no result yet' : `last result: "${lastResult}"`;
+      if (stale.length > 0) {
+        const innermost = stale.reduce((a, b) => (b.nesting > a.nesting ? b : a));
+        return `"${pathTo(innermost.nesting, innermost.name)}" (${last})`;
+      }
+      if (running.length > 0 || now - lastEventAt <= limitMs) return undefined;
+      return `outside any test it reported (${last})`;
+    },
+  };
+}
+
+/**
+ * Runs one file in a process group of its own; resolves with whether it passed.
+ * @param {string} file
+ * @param {number} limitMs
+ * @param {Set<import('node:child_process').ChildProcess>} running
+ * @returns {Promise<boolean>}
+ */
+function runFile(file, limitMs, running) {
+  const started = Date.now();
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test-force-exit',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${join(root, 'scripts/test-events.mjs')}`,
+      '--test-reporter-destination=stderr',
+      file,
+    ],
+    { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  running.add(child);
+  const tracker = createTracker();
+  /** @type {string[]} */
+  const output = [];
+  /** @type {string | undefined} */
+  let hungMessage;
+  child.stdout.setEncoding('utf8').on('data', (/** @type {string} */ chunk) => output.push(chunk));
+  let partial = '';
+  child.stderr.setEncoding('utf8').on('data', (/** @type {string} */ chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.startsWith(MARK)) tracker.record(parseEvent(line.slice(MARK.length)));
+      else output.push(`${line}\n`);
+    }
+  });
+  const watch = setInterval(() => {
+    const where = tracker.hung(limitMs);
+    if (where === undefined || hungMessage !== undefined) return;
+    hungMessage =
+      `test-watchdog: ${file}: no progress for ${limitMs / 1000} s ${where.startsWith('"') ? 'in ' : ''}${where}: ` +
+      'stopping the file and everything it started';
+    process.stderr.write(`${hungMessage}\n`);
+    killGroup(child);
+  }, 1000);
+  return new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      clearInterval(watch);
+      killGroup(child); // whatever the file left running (services, children of a killed test)
+      running.delete(child);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      const passed = code === 0 && hungMessage === undefined;
+      const verdict = passed ? 'passed' : hungMessage !== undefined ? 'HUNG' : `FAILED (${code ?? signal})`;
+      process.stdout.write(`\n── ${file}: ${verdict} in ${seconds} s ──\n${output.join('')}${partial}`);
+      if (hungMessage !== undefined) process.stdout.write(`${hungMessage}\n`);
+      resolve(passed);
+    });
+  });
+}
+
+/**
+ * One line of scripts/test-events.mjs.
+ * @param {string} text
+ * @returns {{ type: string; name: string; nesting: number }}
+ */
+function parseEvent(text) {
+  /** @type {unknown} */
+  const parsed = JSON.parse(text);
+  const { type, name, nesting } = /** @type {Record<string, unknown>} */ (parsed);
+  return { type: String(type), name: String(name), nesting: Number(nesting) };
+}
+
+/** @param {import('node:child_process').ChildProcess} child */
+function killGroup(child) {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // the group is gone already
+  }
+}
+
+/**
+ * @param {string} file
+ * @param {number | undefined} limitArg
+ * @returns {number}
+ */
+function limitFor(file, limitArg) {
+  if (limitArg !== undefined) return limitArg;
+  return LONG_RUNNING.find(([fragment]) => file.includes(fragment))?.[1] ?? DEFAULT_LIMIT_MS;
+}
+
+const args = process.argv.slice(2);
+const limitArg = args.find((arg) => arg.startsWith('--limit-s='));
+const limitMs = limitArg === undefined ? undefined : Number(limitArg.slice('--limit-s='.length)) * 1000;
+const files = selectFiles(args.filter((arg) => !arg.startsWith('--')));
 if (files.length === 0) {
-  console.error(`no test files match ${filters.join(' ')}`);
+  console.error(`no test files match ${args.join(' ')}`);
   process.exit(1);
 }
 
-const result = spawnSync(
-  process.execPath,
-  // A test that hangs fails after 10 minutes instead of holding the run until CI's own limit.
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=600000', ...files],
-  { cwd: root, stdio: 'inherit' },
+/** @type {Set<import('node:child_process').ChildProcess>} */
+const running = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of running) killGroup(child);
+    process.exit(1);
+  });
+}
+/** @type {string[]} */
+const failed = [];
+const queue = [...files];
+await Promise.all(
+  Array.from({ length: Math.min(CONCURRENCY, files.length) }, async () => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      if (!(await runFile(file, limitFor(file, limitMs), running))) failed.push(file);
+    }
+  }),
 );
-process.exit(result.status ?? 1);
+process.stdout.write(
+  `\n${files.length} test files: ${files.length - failed.length} passed, ${failed.length} failed` +
+    `${failed.length > 0 ? `:\n  ${failed.sort().join('\n  ')}` : ''}\n`,
+);
+process.exit(failed.length === 0 ? 0 : 1);

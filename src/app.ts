@@ -110,6 +110,7 @@ const NO_SCHEMA_COMPILERS: FastifyServerOptions['schemaController'] = {
   },
 };
 
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const timeouts: ServerTimeouts = { ...SERVER_TIMEOUTS, ...deps.timeouts };
   const { metrics } = deps;

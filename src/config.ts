@@ -73,11 +73,6 @@ export interface Config {
    * from the network interfaces, as the original does.
    */
   readonly servedBy: string | undefined;
-  /**
-   * Tests only (STARTUP_PHASE_PAUSE_MS, refused in production): a wait at the start of each
-   * start-up phase, so a test can land a signal in a phase that is otherwise over in a millisecond.
-   */
-  readonly startupPhasePauseMs: number;
   readonly shutdown: {
     /** Time between "not ready" and closing the listener, so load balancers stop sending. */
     readonly drainDelayMs: number;
@@ -112,6 +107,7 @@ export const PRODUCTION_METRICS_PORT = 9100;
 export const TESTABILITY_PRODUCTION_OVERRIDE = 'I_UNDERSTAND_TESTABILITY_IS_UNSAFE_IN_PRODUCTION';
 
 /** Parses the environment into a Config, or throws ConfigError listing every invalid variable. */
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function loadConfig(env: Env): Config {
   const problems: string[] = [];
   const read = new EnvReader(env, problems);
@@ -145,10 +141,6 @@ export function loadConfig(env: Env): Config {
       `SERVED_BY must be 1 to 253 letters, digits, dots, colons, hyphens or underscores, such as 10.0.0.5 or ` +
         `accountservice-1 (got ${JSON.stringify(servedBy)})`,
     );
-  }
-  const startupPhasePauseMs = read.int('STARTUP_PHASE_PAUSE_MS', 0, 0, 60_000);
-  if (startupPhasePauseMs > 0 && production) {
-    problems.push('STARTUP_PHASE_PAUSE_MS is for tests and is refused with NODE_ENV=production; leave it unset');
   }
 
   const config: Config = {
@@ -189,7 +181,6 @@ export function loadConfig(env: Env): Config {
     },
     testability: { enabled: testabilityEnabled },
     servedBy: servedBy === '' ? undefined : servedBy,
-    startupPhasePauseMs,
     shutdown: {
       drainDelayMs: read.int('SHUTDOWN_DRAIN_DELAY_MS', 3000, 0, 600_000),
       timeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 5000, 1, 600_000),

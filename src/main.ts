@@ -1,5 +1,6 @@
-// The service's entry point: the only place that reads process.env, handles signals and calls
-// process.exit. The service itself is composed in service.ts, which the tests run too.
+// The service's process: reads the environment, handles signals and calls process.exit. The
+// service itself is composed in service.ts, which the tests run too. entry.ts runs it in
+// production; the test build (test/support/paused-service.ts) runs it with its seams.
 //
 // Signals are handled from the first moment: as PID 1 (how the image runs it) a signal with no
 // handler is simply dropped, so a SIGTERM that arrived while modules loaded or accounts were
@@ -7,20 +8,26 @@
 // then the rest of the service is loaded (import() below) and started in phases that a stop
 // signal can end between.
 
-import { ConfigError, loadConfig, shutdownBudgetWarning, type Config } from './config.js';
+import type { ShutdownEvent, ShutdownOptions } from 'health-views';
 import type { Logger } from 'pino';
+import { ConfigError, loadConfig, shutdownBudgetWarning, type Config } from './config.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Service, ServiceDeps } from './service.js';
+
+/** What only the test build passes (test/support/): production runs with none. */
+export type MainSeams = Pick<ServiceDeps, 'onPhase'>;
 
 /**
  * Each of these starts the graceful shutdown (a stop during start-up ends the start instead).
  * SIGHUP and SIGQUIT too: their default would kill the process with no drain and no closed
  * database, and a service has no terminal to hang up or configuration to reload.
  */
-const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const;
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const satisfies readonly NodeJS.Signals[];
 type StopSignal = (typeof STOP_SIGNALS)[number];
 
-function readConfig(): Config {
+function readConfig(env: NodeJS.ProcessEnv): Config {
   try {
-    return loadConfig(process.env);
+    return loadConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) process.stderr.write(`accountservice: invalid configuration: ${problem}\n`);
@@ -28,11 +35,12 @@ function readConfig(): Config {
   }
 }
 
-async function main(): Promise<void> {
-  // Before anything else: a stop signal from here on aborts the start; once serving, it drains.
+async function main(env: NodeJS.ProcessEnv, seams: MainSeams): Promise<void> {
+  // Before anything else: a stop signal from here on aborts the start; once serving, the
+  // package's shutdown takes the signals over.
   const startAbort = new AbortController();
-  let onStop: (signal: StopSignal) => void = (signal) => startAbort.abort(signal);
-  for (const signal of STOP_SIGNALS) process.on(signal, () => onStop(signal));
+  const abortStart = (signal: StopSignal): void => startAbort.abort(signal);
+  for (const signal of STOP_SIGNALS) process.on(signal, abortStart);
   // A listener replaces Node's default for SIGUSR1, which opens the inspector on 127.0.0.1:9229:
   // a debugger anyone on the host could attach to. Debug with node --inspect instead.
   const loggers: { service?: Logger } = {};
@@ -40,7 +48,7 @@ async function main(): Promise<void> {
     loggers.service?.warn('SIGUSR1 ignored: the inspector does not open on a signal (run node --inspect to debug)'),
   );
 
-  const config = readConfig();
+  const config = readConfig(env);
   const [{ createLoggers }, { createStdoutDestination }] = await Promise.all([
     import('./logger.js'),
     import('./log-destination.js'),
@@ -63,12 +71,13 @@ async function main(): Promise<void> {
       import('./service.js'),
       import('./accounts/lmdb-account-store.js'),
       import('./accounts/lmdb-lease.js'),
-      import('./shutdown.js'),
+      import('health-views'),
     ]);
   const service = createService(config, {
     logger,
     accessLogger,
     droppedLogLines: () => logOutput?.droppedLines() ?? 0,
+    ...seams,
   });
   try {
     await service.start({ signal: startAbort.signal });
@@ -92,29 +101,77 @@ async function main(): Promise<void> {
     return exitAfterFlush(logger, failure.exitCode);
   }
 
-  let shutdown: ReturnType<typeof createShutdown> | undefined;
-  onStop = (signal) => {
-    if (shutdown === undefined) {
-      // Unhealthy, this instance is already out of the routing mesh (Swarm routes only to healthy
-      // tasks) and is being stopped to be replaced: draining would only delay the replacement.
-      const skipDrain = service.health.view('health')?.status === 'DOWN' && config.shutdown.drainDelayMs > 0;
-      if (skipDrain)
-        logger.info('/health is DOWN: no drain delay, this instance gets no new work and is being replaced');
-      shutdown = createShutdown({
-        logger,
-        lifecycle: service.lifecycle,
-        drainDelayMs: skipDrain ? 0 : config.shutdown.drainDelayMs,
-        timeoutMs: config.shutdown.timeoutMs,
-        closeServer: () => service.closeServer(),
-        closeResources: () => service.close(),
-        exit: (code) => exitAfterFlush(logger, code),
-      });
-    }
-    shutdown.begin(signal);
-  };
   await service.listen();
+  // In one turn: the start-up handlers out, the shutdown's in, so no signal falls between them.
+  for (const signal of STOP_SIGNALS) process.removeListener(signal, abortStart);
+  const shutdown = createShutdown(shutdownOptions(service, logger));
   // A signal that came while the listener opened: the service is up, so it drains as usual.
-  if (startAbort.signal.aborted) onStop(startAbort.signal.reason as StopSignal);
+  if (startAbort.signal.aborted) shutdown.begin(String(startAbort.signal.reason));
+}
+
+/**
+ * The graceful shutdown of the serving service, on health-views' createShutdown: readiness DOWN
+ * at the first signal, the drain delay (none when /health is already DOWN: Swarm routes only to
+ * healthy tasks, so this instance is out of the mesh and being replaced), Fastify's close (its
+ * onClose hooks run), then what the service opened; past drain + timeout, exit 1.
+ */
+function shutdownOptions(service: Service, logger: Logger): ShutdownOptions {
+  const { drainDelayMs, timeoutMs } = service.config.shutdown;
+  return {
+    health: service.health,
+    flag: 'shutdown',
+    servers: [{ close: () => service.closeServer() }],
+    // service.close() knows the order (metrics, health, event loop, store, lease); the deadline bounds it.
+    cleanup: [{ name: 'service resources', run: () => service.close(), timeoutMs }],
+    signals: STOP_SIGNALS,
+    drainDelayMs,
+    skipDrainWhenDown: 'health',
+    timeoutMs,
+    onEvent: (event) => logShutdown(event, logger, service.lifecycle),
+    exit: (code) => exitAfterFlush(logger, code),
+  };
+}
+
+/** The service's log lines for the shutdown's steps; the first signal also moves its phase. */
+function logShutdown(event: ShutdownEvent, logger: Logger, lifecycle: Lifecycle): void {
+  switch (event.type) {
+    case 'signal':
+      if (event.repeated) {
+        logger.warn({ reason: event.reason }, `${event.reason} received again during shutdown; exiting at once`);
+      } else {
+        // The app's answers say connection: close from now on (keep-alive clients reconnect elsewhere).
+        lifecycle.markShuttingDown();
+      }
+      return;
+    case 'draining':
+      if (event.skippedFor !== undefined) {
+        logger.info('/health is DOWN: no drain delay, this instance gets no new work and is being replaced');
+      }
+      logger.info(
+        { reason: event.reason, drainDelayMs: event.drainDelayMs },
+        `shutting down (${event.reason}): readiness is now DOWN; draining for ${event.drainDelayMs} ms`,
+      );
+      return;
+    case 'servers-closed':
+      for (const error of event.errors) logger.error({ err: error }, 'closing the HTTP server failed');
+      return;
+    case 'cleanup':
+      if (event.outcome !== 'done') {
+        logger.error({ err: event.error, outcome: event.outcome }, `shutdown: ${event.name} ${event.outcome}`);
+      }
+      return;
+    case 'exit':
+      if (event.reason === 'done') logger.info('shutdown complete');
+      else if (event.reason === 'deadline') {
+        logger.error(
+          { deadlineMs: event.deadlineMs },
+          `shutdown did not finish within ${event.deadlineMs} ms; exiting now`,
+        );
+      } else if (event.reason === 'failed') logger.error('shutdown failed');
+      return;
+    default:
+      logger.debug({ shutdown: event }, `shutdown: ${event.type}`);
+  }
 }
 
 /**
@@ -130,7 +187,12 @@ function exitAfterFlush(logger: Logger, code: number): void {
   });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`accountservice: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+/** Runs the service in this process until it exits; a failure to start is one line on stderr. */
+export function runMain(env: NodeJS.ProcessEnv, seams: MainSeams = {}): void {
+  main(env, seams).catch((error: unknown) => {
+    process.stderr.write(
+      `accountservice: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}

@@ -3,7 +3,6 @@
 // inject (a store, a clock, a logger). A bug in this wiring therefore fails a test.
 
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -16,7 +15,7 @@ import { buildApp, type ServerTimeouts } from './app.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { createTestabilitySwitch, type TestabilitySwitch } from './testability/testability-switch.js';
 import type { Health } from 'health-views';
-import { createEventLoopMonitor, createServiceHealth, type EventLoopMonitor } from './health/service-health.js';
+import { createServiceHealth } from './health/service-health.js';
 import { logHealthEvents } from './health/transition-log.js';
 import type { Clock } from './health/clock.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -42,6 +41,11 @@ export interface ServiceDeps {
   readonly healthAdapter?: 'interceptor' | 'plugin';
   /** Log lines dropped because stdout did not take them (counted in the metrics). */
   readonly droppedLogLines?: () => number;
+  /**
+   * Called as each start-up phase begins, after its log line; start() waits for it and stops if the
+   * signal aborted meanwhile. The test build pauses here so a signal can land in a phase.
+   */
+  readonly onPhase?: (phase: StartPhase, signal: AbortSignal | undefined) => Promise<void> | void;
 }
 
 /** The start-up phases, in order; each is logged as it begins ("start-up: seeding"). */
@@ -83,12 +87,12 @@ export interface Service {
   readonly metricsServer: Server | undefined;
 }
 
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function createService(config: Config, deps: ServiceDeps): Service {
   const { logger } = deps;
   const lifecycle = createLifecycle();
   const testability = config.testability.enabled ? createTestabilitySwitch() : undefined;
   let store: AccountStore | undefined;
-  let eventLoop: EventLoopMonitor | undefined;
   let health: Health | undefined;
   let metrics: Metrics | undefined;
   let app: FastifyInstance | undefined;
@@ -103,18 +107,17 @@ export function createService(config: Config, deps: ServiceDeps): Service {
   }
 
   /**
-   * Logs the phase as it begins and, for tests only (STARTUP_PHASE_PAUSE_MS), pauses in it so a
-   * signal can land there. A signal handler runs from the event loop: the turn before each phase
-   * lets a signal that came during synchronous work be seen before the next phase starts.
+   * Logs the phase as it begins and tells deps.onPhase. A signal handler runs from the event loop:
+   * the turn before each phase lets a signal that came during synchronous work be seen before the
+   * next phase starts.
    */
   async function enter(next: StartPhase, signal: AbortSignal | undefined): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
     if (signal?.aborted) throw new StartAborted();
     phase = next;
     logger.info({ phase }, `start-up: ${phase}`);
-    if (config.startupPhasePauseMs > 0) {
-      // Ends early, and leaves no listener behind, when the signal aborts.
-      await sleep(config.startupPhasePauseMs, undefined, signal ? { signal } : {}).catch(() => {});
+    if (deps.onPhase !== undefined) {
+      await deps.onPhase(phase, signal);
       if (signal?.aborted) throw new StartAborted();
     }
   }
@@ -136,12 +139,10 @@ export function createService(config: Config, deps: ServiceDeps): Service {
       });
     store = theStore;
 
-    eventLoop = createEventLoopMonitor();
     const theHealth = createServiceHealth({
       store: theStore,
       lifecycle,
       testability,
-      eventLoop,
       health: config.health,
       watch: config.watch,
       clock: deps.clock,
@@ -221,8 +222,8 @@ export function createService(config: Config, deps: ServiceDeps): Service {
     await closeServer();
     if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
     metrics?.close();
+    // Also stops the event-loop check's sampler.
     health?.close('shutting down');
-    eventLoop?.stop();
     await store?.close();
     await releaseLease?.();
   }

@@ -1,15 +1,33 @@
 // A service on bare node:http (no framework) using health-views: two polled checks, two flags, the
-// three Kubernetes views, and a graceful shutdown on SIGTERM (ready goes DOWN at once, then the
-// server drains and closes). Run: npm run build && node --import tsx examples/bare-http/server.ts
-// PORT (default 0: any free port, printed on start) and DRAIN_MS (default 1000) are its settings.
+// three Kubernetes views, and the graceful shutdown: at SIGTERM or SIGINT readiness answers 503 at
+// once while liveness stays 200; after the drain delay the server stops accepting, finishes what
+// is in flight, and the process exits 0 (1 if that took longer than the timeout).
+//
+// Run: npm run build -w health-views && node --import tsx examples/bare-http/server.ts
+// Settings (environment): PORT (default 8080; 0 takes a free port), HOST (default: every
+// interface), DRAIN_DELAY_MS (default 2000), SHUTDOWN_TIMEOUT_MS (default 5000).
 
 import { createServer } from 'node:http';
 import { access, constants } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { createHealth, withHealth } from 'health-views';
+import { createHealth, createShutdown, withHealth } from 'health-views';
 
-const drainMs = Number(process.env.DRAIN_MS ?? 1000);
+/** A whole number from the environment, or one clear line and exit 1. */
+function setting(name: string, fallback: number, min: number, max: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    console.error(`bare-http: ${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(text)})`);
+    process.exit(1);
+  }
+  return value;
+}
+
+const port = setting('PORT', 8080, 0, 65_535);
+const drainDelayMs = setting('DRAIN_DELAY_MS', 2000, 0, 600_000);
+const timeoutMs = setting('SHUTDOWN_TIMEOUT_MS', 5000, 1, 600_000);
 
 const health = createHealth({
   checks: [
@@ -30,11 +48,12 @@ const health = createHealth({
       run: () => process.memoryUsage().heapUsed < 512 * 1024 * 1024,
     },
     { name: 'started', kind: 'flag', publicCause: 'still starting' },
-    { name: 'shutdown', kind: 'flag', initial: true, publicCause: 'shutting down' },
+    // Named after the bad state: UP while false; the shutdown sets it to true at the first signal.
+    { name: 'draining', kind: 'flag', healthyWhen: false, publicCause: 'shutting down' },
   ],
   views: [
     { name: 'live', path: '/health/live', checks: ['memory'] },
-    { name: 'ready', path: '/health/ready', checks: ['disk', 'started', 'shutdown'] },
+    { name: 'ready', path: '/health/ready', checks: ['disk', 'started', 'draining'] },
     { name: 'started', path: '/health/started', checks: ['started'] },
   ],
 });
@@ -48,18 +67,19 @@ const server = createServer(
   }),
 );
 
-await health.start();
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  console.log(JSON.stringify({ listening: (server.address() as AddressInfo).port }));
-  health.flag('started').set(true);
+// Before anything can take long: from here a SIGTERM is acted on (as PID 1, one with no handler is lost).
+createShutdown({
+  health,
+  flag: 'draining',
+  servers: [server],
+  drainDelayMs,
+  timeoutMs,
+  // cleanup: [() => db.close()], here a service closes what it opened, each step bounded.
+  onEvent: (event) => console.log(JSON.stringify({ shutdown: event })),
 });
 
-process.once('SIGTERM', () => {
-  // Out of the load balancer first, while requests still get answers; then close and exit.
-  health.flag('shutdown').set(false, 'SIGTERM received');
-  setTimeout(() => {
-    health.close('shutting down');
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
-  }, drainMs);
+await health.start();
+server.listen(port, process.env.HOST || undefined, () => {
+  console.log(JSON.stringify({ listening: (server.address() as AddressInfo).port }));
+  health.flag('started').set(true);
 });

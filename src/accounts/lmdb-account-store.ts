@@ -1,7 +1,7 @@
 // The LMDB-backed AccountStore: the only module that imports lmdb.
 // Accounts are kept as their ready JSON bytes, so a lookup is one memory-mapped read and a copy.
 
-import { existsSync, renameSync, statSync, statfsSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, renameSync, statSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import {
@@ -15,7 +15,7 @@ import {
   type SeedResult,
 } from './account-store.js';
 import type { AccountSeed } from './seed.js';
-import { inspectLmdbFiles, type LmdbDamage } from './lmdb-preflight.js';
+import { inspectLmdbFiles, lockFileOf, type LmdbDamage } from './lmdb-preflight.js';
 
 /** Why the database could not be opened: a damaged file, a full disk, or anything else. */
 export type StoreOpenFailure = 'damaged' | 'disk-full' | 'other';
@@ -90,6 +90,7 @@ export class LmdbAccountStore implements AccountStore {
     }
     checkFiles(file, options);
     checkFreeSpace(file, dir);
+    checkWritable(file, dir);
     try {
       const root = open({ path: file, compression: false, maxDbs: 4 });
       const accounts = root.openDB<Buffer, string>({ name: 'accounts', encoding: 'binary' });
@@ -220,6 +221,42 @@ function freeBytes(dir: string): number | undefined {
 
 /** Room for the lock file lmdb creates (a few pages), two new meta pages, and a margin. */
 const MIN_FREE_BYTES_TO_OPEN = 64 * 1024;
+
+/**
+ * Opens the lock file and the data file for writing, creating them as LMDB would, before lmdb
+ * does: when LMDB cannot open one of them (a directory the user cannot write, so no lock file; a
+ * file owned by another user; a read-only file system), lmdb-js frees its environment twice on
+ * the way out and the process dies of SIGSEGV with no word.
+ */
+function checkWritable(file: string, dir: string): void {
+  const uid = process.getuid?.();
+  const user = uid === undefined ? 'this user' : `this user (uid ${uid})`;
+  for (const [path, what] of [
+    [lockFileOf(file), 'its lock file'],
+    [file, 'the data file'],
+  ] as const) {
+    const existed = existsSync(path);
+    try {
+      closeSync(openSync(path, constants.O_RDWR | constants.O_CREAT, LMDB_FILE_MODE));
+    } catch (error) {
+      const fix = existed ? `make ${path} writable for ${user}` : `make ${dir} writable for ${user}`;
+      throw new StoreOpenError(
+        `cannot open the database at ${file}: ${user} cannot ${existed ? 'open' : 'create'} ${what} ${path} ` +
+          `for writing (${errorCode(error)}), and LMDB needs both files writable: ${fix}`,
+        'other',
+        { cause: error },
+      );
+    }
+  }
+}
+
+/** The mode lmdb-js creates its files with (rw-rw-r--, before the umask). */
+const LMDB_FILE_MODE = 0o664;
+
+/** "EACCES: permission denied" from Node's "EACCES: permission denied, open '<path>'" (the path is said already). */
+function errorCode(error: unknown): string {
+  return describe(error).replace(/, open '.*'$/, '');
+}
 
 /** Runs the preflight; with 'rebuild', moves each damaged file aside until none is left. */
 function checkFiles(file: string, options: LmdbOpenOptions): void {

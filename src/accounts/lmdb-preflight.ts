@@ -254,8 +254,10 @@ function statIfExists(path: string): Stats | undefined {
   }
 }
 
-function kindOf(stat: Stats): string {
+/** What a file that is not a regular one is, for a message ("it is a named pipe"). */
+export function kindOf(stat: Stats): string {
   if (stat.isDirectory()) return 'a directory';
+  if (stat.isSymbolicLink()) return 'a symbolic link';
   if (stat.isFIFO()) return 'a named pipe';
   if (stat.isSocket()) return 'a socket';
   return 'a device';

@@ -3,13 +3,13 @@
 //   database     polled: a real LMDB read of seed data     x (1)          x
 //   startup      flag: seeding has finished                x             x       x
 //   event-loop   polled: the loop is not stalled           x        x
-//   shutdown     flag: not shutting down                                 x
+//   shutdown     flag: shutting down (healthy when false)                x
 //   testability  flag: the demo switch (when enabled)      x        x    x
 // (1) with HEALTH_REPLACE_AFTER_MS, /health turns DOWN for the database only after it has failed
 // that long (Swarm replaces the container on /health); /health/ready reacts at once.
 
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createHealth, type CheckDefinition, type Health, type ViewCheck, type ViewDefinition } from 'health-views';
+import { eventLoopCheck } from 'health-views/checks';
 import type { AccountStore } from '../accounts/account-store.js';
 import type { Config } from '../config.js';
 import type { Lifecycle } from '../lifecycle.js';
@@ -29,14 +29,13 @@ export interface ServiceHealthOptions {
   readonly store: Pick<AccountStore, 'check'>;
   readonly lifecycle: Lifecycle;
   readonly testability: TestabilitySwitch | undefined;
-  readonly eventLoop: EventLoopMonitor;
   readonly health: Config['health'];
   readonly watch: Config['watch'];
   readonly clock?: Clock | undefined;
 }
 
 export function createServiceHealth(options: ServiceHealthOptions): Health {
-  const { store, lifecycle, testability, eventLoop, health: settings } = options;
+  const { store, lifecycle, testability, health: settings } = options;
   const checks: CheckDefinition[] = [
     {
       name: 'database',
@@ -49,22 +48,20 @@ export function createServiceHealth(options: ServiceHealthOptions): Health {
       ...(settings.database.failureGraceMs === undefined ? {} : { failureGraceMs: settings.database.failureGraceMs }),
     },
     { name: 'startup', kind: 'flag', initial: lifecycle.phase !== 'starting', publicCause: PUBLIC_CAUSES.startup },
-    {
-      name: 'event-loop',
-      run: () => {
-        const delayMs = eventLoop.takeMaxDelayMs();
-        if (delayMs > settings.eventLoopDelayLimitMs) {
-          throw new Error(`event loop delay ${delayMs} ms exceeds ${settings.eventLoopDelayLimitMs} ms`);
-        }
-      },
+    // The largest delay since the last run (a single stall counts), sampled from the first run
+    // until health.close().
+    eventLoopCheck({
+      limitMs: settings.eventLoopDelayLimitMs,
+      percentile: 'max',
       intervalMs: 1000,
       timeoutMs: 1000,
       publicCause: PUBLIC_CAUSES['event-loop'],
-    },
+    }),
     {
       name: 'shutdown',
       kind: 'flag',
-      initial: lifecycle.phase !== 'shutting-down',
+      healthyWhen: false,
+      initial: lifecycle.phase === 'shutting-down',
       publicCause: PUBLIC_CAUSES.shutdown,
     },
   ];
@@ -106,31 +103,11 @@ export function createServiceHealth(options: ServiceHealthOptions): Health {
   const shutdown = health.flag('shutdown');
   lifecycle.onChange((phase) => {
     startup.set(phase !== 'starting', 'the lifecycle is still in its starting phase');
-    shutdown.set(phase !== 'shutting-down', 'a stop signal began the shutdown sequence');
+    shutdown.set(phase === 'shutting-down', 'a stop signal began the shutdown sequence');
   });
   if (testability) {
     const flag = health.flag('testability');
     testability.onChange((healthy) => flag.set(healthy, 'the testability switch was set to false'));
   }
   return health;
-}
-
-export interface EventLoopMonitor {
-  /** The largest event loop delay seen since the last call, in whole ms. */
-  takeMaxDelayMs(): number;
-  stop(): void;
-}
-
-export function createEventLoopMonitor(resolutionMs = 20): EventLoopMonitor {
-  const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
-  histogram.enable();
-  return {
-    takeMaxDelayMs() {
-      // The histogram counts the sampling interval itself; subtract it to report the stall.
-      const maxMs = Math.max(0, histogram.max / 1e6 - resolutionMs);
-      histogram.reset();
-      return Math.round(maxMs);
-    },
-    stop: () => histogram.disable(),
-  };
 }

@@ -1,11 +1,12 @@
 // Logs each health status change once, at the change, with how long the previous status lasted:
-// a check's (its own policy) and a view's overall status.
+// a check's (its own policy) and a view's overall status; and each watch stream the package cut off.
 
 import type { Logger } from 'pino';
-import type { Health } from 'health-views';
+import type { Health, WatcherDropped } from 'health-views';
 
-export function logHealthEvents(health: Pick<Health, 'on'>, logger: Logger): () => void {
-  return health.on((event) => {
+export function logHealthEvents(health: Pick<Health, 'on' | 'onWatcherDropped'>, logger: Logger): () => void {
+  const stopDrops = health.onWatcherDropped((dropped) => logWatcherDropped(dropped, logger));
+  const stopEvents = health.on((event) => {
     const level = event.to === 'UP' ? 'info' : 'warn';
     if (event.type === 'view') {
       logger[level](
@@ -23,4 +24,20 @@ export function logHealthEvents(health: Pick<Health, 'on'>, logger: Logger): () 
       `health check ${event.check} changed from ${event.from} to ${event.to}${reason}`,
     );
   });
+  return () => {
+    stopEvents();
+    stopDrops();
+  };
+}
+
+function logWatcherDropped(dropped: WatcherDropped, logger: Logger): void {
+  const { reason, queuedBytes, maxQueuedBytes, watchers } = dropped;
+  const why =
+    reason === 'behind'
+      ? `it had ${queuedBytes} bytes waiting and the next event would pass ${maxQueuedBytes}`
+      : 'writing to it failed';
+  logger.warn(
+    { reason, queuedBytes, maxQueuedBytes, watchers },
+    `closed a health watch stream: ${why}; watchers left: ${watchers}`,
+  );
 }

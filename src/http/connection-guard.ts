@@ -53,6 +53,7 @@ interface ConnectionState {
   lastProgressAt: number;
 }
 
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function guardConnections(server: Server, options: ConnectionGuardOptions): ConnectionGuard {
   const closingFlushMs = options.closingFlushMs ?? 1000;
   const connections = new Map<Socket, ConnectionState>();

@@ -4,7 +4,7 @@
 // No HTTP framework here: routes.ts and server.ts serve render()'s text.
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CheckReport, CheckStatus, Health, ViewStatus } from 'health-views';
+import type { CheckReport, CheckStatus, Health, ViewStatus, WatcherDropped } from 'health-views';
 import { createRequestHistogram } from './request-histogram.js';
 
 /** The path Prometheus scrapes, on the service's port or on a metrics port of its own. */
@@ -17,6 +17,7 @@ export const REQUEST_DURATION_BUCKETS: readonly number[] = [0.001, 0.005, 0.025,
 
 const CHECK_STATUSES: readonly CheckStatus[] = ['UP', 'DOWN', 'UNKNOWN'];
 const VIEW_STATUSES: readonly ViewStatus[] = ['UP', 'WARN', 'DOWN'];
+const DROP_REASONS: readonly WatcherDropped['reason'][] = ['behind', 'failed'];
 
 export interface Metrics {
   /** The Content-Type of render()'s text. */
@@ -33,7 +34,7 @@ export interface Metrics {
    * answer does not wait for them. The first render() starts them too, should it come first.
    */
   startProcessMetrics(): void;
-  /** Stops counting health status changes. */
+  /** Stops counting health status changes and dropped watchers. */
   close(): void;
 }
 
@@ -44,8 +45,9 @@ export interface MetricsOptions {
   readonly droppedLogLines?: () => number;
 }
 
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function createMetrics(
-  health: Pick<Health, 'checkNames' | 'viewNames' | 'check' | 'view' | 'on'>,
+  health: Pick<Health, 'checkNames' | 'viewNames' | 'check' | 'view' | 'on' | 'onWatcherDropped'>,
   options: MetricsOptions = {},
 ): Metrics {
   const registry = new Registry();
@@ -153,6 +155,7 @@ export function createMetrics(
     if (event.type === 'check') transitions.inc({ check: event.check, from: event.from, to: event.to });
     else viewTransitions.inc({ view: event.view, from: event.from, to: event.to });
   });
+  const stopDrops = countDroppedWatchers(health, registers);
 
   const { droppedLogLines } = options;
   if (droppedLogLines !== undefined) {
@@ -180,6 +183,21 @@ export function createMetrics(
       return `${await registry.metrics()}\n${requestDuration.render()}`;
     },
     startProcessMetrics,
-    close: unsubscribe,
+    close: () => {
+      unsubscribe();
+      stopDrops();
+    },
   };
+}
+
+/** Counts the watch streams health-views cut off, by reason; returns the function that stops it. */
+function countDroppedWatchers(health: Pick<Health, 'onWatcherDropped'>, registers: Registry[]): () => void {
+  const dropped = new Counter({
+    name: `${METRIC_PREFIX}health_watchers_dropped_total`,
+    help: "Health watch streams the service closed: 'behind' had more waiting than the bound (a client that stopped reading), 'failed' could not be written.",
+    labelNames: ['reason'],
+    registers,
+  });
+  for (const reason of DROP_REASONS) dropped.inc({ reason }, 0);
+  return health.onWatcherDropped(({ reason }) => dropped.inc({ reason }));
 }

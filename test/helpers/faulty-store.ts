@@ -32,6 +32,8 @@ export class FaultyStore implements AccountStore {
   private readonly hung = new Set<() => void>();
   /** Read calls that met a fault (failed, delayed or held). */
   faultsInjected = 0;
+  /** Account lookups begun (getAccountJson calls), whatever the mode: a test waits for one to arrive. */
+  lookupsBegun = 0;
 
   constructor(readonly inner: AccountStore) {}
 
@@ -52,6 +54,7 @@ export class FaultyStore implements AccountStore {
   }
 
   getAccountJson(id: string): Promise<Uint8Array | undefined> {
+    this.lookupsBegun++;
     return this.read(() => this.inner.getAccountJson(id));
   }
 

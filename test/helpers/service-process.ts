@@ -11,6 +11,11 @@ import { waitFor } from './wait.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MAIN = join(ROOT, 'dist/accountservice.cjs');
+/**
+ * The test build (test/support/, built by npm run build): the same service and launcher, pausing
+ * in the start-up phase its arguments name: args: ['--pause-in=seeding', '--pause-ms=3000'].
+ */
+export const TEST_MAIN = join(ROOT, 'dist/test-support/accountservice.cjs');
 
 export interface ServiceProcess {
   readonly child: ChildProcess;
@@ -49,8 +54,10 @@ export interface StartOptions {
   /** The node binary (default: the one running this process), e.g. the image's Node 24. */
   readonly node?: string;
   readonly nodeArgs?: readonly string[];
-  /** The built entry point (default MAIN), e.g. another build to compare with. */
+  /** The built entry point (default MAIN), e.g. another build to compare with, or TEST_MAIN. */
   readonly main?: string;
+  /** Arguments after the entry point (TEST_MAIN's pause). */
+  readonly args?: readonly string[];
   /** Rewrites the command line before it runs, e.g. to pin the process to a core with taskset (which execs it). */
   readonly wrap?: (command: string, args: string[]) => [string, string[]];
   /**
@@ -62,14 +69,14 @@ export interface StartOptions {
   readonly prefix?: readonly string[];
 }
 
-export function assertBuilt(): void {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first (npm test does)`);
+export function assertBuilt(main = MAIN): void {
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first (npm test does)`);
 }
 
 export function startServiceRaw(
   options: StartOptions = {},
 ): Omit<ServiceProcess, 'url'> & { url: () => string | undefined } {
-  assertBuilt();
+  assertBuilt(options.main);
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'accountservice-test-'));
   const env: Record<string, string> = {
@@ -84,6 +91,7 @@ export function startServiceRaw(
   const [command, args] = (options.wrap ?? ((c: string, a: string[]) => [c, a]))(options.node ?? process.execPath, [
     ...(options.nodeArgs ?? []),
     options.main ?? MAIN,
+    ...(options.args ?? []),
   ]);
   const stdoutFd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'w');
   const [file, ...rest] = [...(options.prefix ?? []), command, ...args];

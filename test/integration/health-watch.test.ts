@@ -3,6 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
+import { setImmediate as turn } from 'node:timers/promises';
+import { pino } from 'pino';
 import { startTestApp } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -127,5 +130,53 @@ describe('/health/watch', () => {
     assert.equal(closed.length, 1);
     assert.equal(closed[0]!.reason, 'shutting down');
     await closing;
+  });
+
+  it('closes a stream whose client stopped reading, logs it and counts it; the reader keeps its stream', async () => {
+    // Only the lines about dropped watchers are kept: every flip below logs four transitions too.
+    const drops: Array<{ msg: string; reason: string }> = [];
+    let warnings = 0;
+    const keep = (line: string): void => {
+      warnings += 1;
+      if (line.includes('"reason"')) drops.push(JSON.parse(line) as { msg: string; reason: string });
+    };
+    const logger = pino({ level: 'warn' }, { write: keep });
+    const service = await startTestApp({
+      testability: true,
+      metrics: true,
+      logger,
+      watch: { maxSubscribers: 4, heartbeatMs: 10_000 },
+    });
+    const { port } = new URL(service.url);
+    const stalled = connect(Number(port), '127.0.0.1').pause();
+    stalled.write('GET /health/watch HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    const reader = await watch(service.url);
+    const scrape = async (): Promise<string> => service.metrics!.render();
+    try {
+      await waitFor(async () => /route="\/health\/watch",status_code="200"\} 2$/m.test(await scrape()), {
+        what: 'both watch streams to open',
+      });
+      // Each flip is four events (the check, three views); the kernel's buffers fill first (about
+      // 4 MB), then 64 KiB in the process, then the stream is closed. Bounded: 40000 flips.
+      for (let flip = 1; flip <= 40_000 && drops.length === 0; flip += 1) {
+        service.testability!.set(flip % 2 === 0);
+        if (flip % 20 === 0) await turn();
+      }
+      const [warning] = drops;
+      assert.ok(warning, `expected a warning for the stalled stream, got none among ${warnings} warning lines`);
+      assert.equal(warning.reason, 'behind');
+      assert.match(
+        warning.msg,
+        /^closed a health watch stream: it had \d+ bytes waiting and the next event would pass 65536; watchers left: 1$/,
+      );
+      assert.match(await scrape(), /^accountservice_health_watchers_dropped_total\{reason="behind"\} 1$/m);
+      const seen = reader.text().length;
+      service.testability!.set(!service.testability!.healthy);
+      await waitFor(() => reader.text().length > seen, { what: 'the reader to get the next event' });
+    } finally {
+      stalled.destroy();
+      reader.close();
+      await service.close();
+    }
   });
 });

@@ -1,16 +1,18 @@
-// createService, the composition main.ts runs: each phase can be stopped, and close() is safe in any phase.
+// createService, the composition main.ts runs: each phase can be stopped (deps.onPhase sees each one
+// begin), and close() is safe in any phase and closes what the start opened.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { StoreOpenError } from '../../src/accounts/lmdb-account-store.js';
-import { StartAborted, createService } from '../../src/service.js';
+import { StartAborted, createService, type StartPhase } from '../../src/service.js';
 import { seededAccountJson } from '../helpers/account-json.js';
 import { withDeadline } from '../helpers/deadline.js';
+import { waitFor } from '../helpers/wait.js';
 import { FaultyStore } from '../helpers/faulty-store.js';
 import { InMemoryAccountStore } from '../../src/accounts/account-store.js';
 
@@ -45,6 +47,29 @@ describe('createService', () => {
     }
   });
 
+  for (const stopIn of ['seeding', 'first checks', 'building the app', 'listening'] as const) {
+    it(`a stop in the phase "${stopIn}" (onPhase): start() ends, and close() closes the store and releases its lease`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'accountservice-service-'));
+      try {
+        const abort = new AbortController();
+        const phases: StartPhase[] = [];
+        const onPhase = (phase: StartPhase): void => {
+          phases.push(phase);
+          if (phase === stopIn) abort.abort('SIGTERM');
+        };
+        const service = createService(configIn(dir), { logger, onPhase });
+        await assert.rejects(service.start({ signal: abort.signal }), StartAborted);
+        assert.equal(phases.at(-1), stopIn, `phases entered: ${phases.join(', ')}`);
+        assert.equal(existsSync(join(dir, 'accounts.mdb.lease')), true, 'the lease is held while the store is open');
+        await withDeadline(service.close(), 5000, 'close after the stopped start');
+        await assert.rejects(service.store.count(), /closed/, 'the store is closed');
+        assert.equal(existsSync(join(dir, 'accounts.mdb.lease')), false, 'the lease is released');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
   it('starts on a real LMDB file, listens, answers, and closes everything it opened (twice is fine)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'accountservice-service-'));
     try {
@@ -77,7 +102,7 @@ describe('createService', () => {
         status: response.status,
         body: await response.text(),
       }));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await waitFor(() => store.lookupsBegun > 0, { timeoutMs: 5000, what: 'the lookup to reach the store' });
       // As the shutdown sequence does first: not ready, so answers from now on say Connection: close.
       service.lifecycle.markShuttingDown();
       const closing = service.close();

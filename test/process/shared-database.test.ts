@@ -1,15 +1,27 @@
 // Two instances on one LMDB file: the second refuses to start with a clear error, and the first
 // keeps serving. As in two containers, each service runs as PID 1 in a PID namespace of its own
 // (unshare), where LMDB cannot tell them apart; a holder that is gone (killed) is waited out, not
-// taken for a live one, so a restart on the same file is no crash loop.
+// taken for a live one, so a restart on the same file is no crash loop. The lease beside the file
+// is judged by its heartbeat, so a stale one never blocks, whoever has its pid now.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startService, startServiceRaw, type ServiceProcess } from '../helpers/service-process.js';
 import { seededAccountJson } from '../helpers/account-json.js';
+import { withDeadline } from '../helpers/deadline.js';
 import { waitFor } from '../helpers/wait.js';
 import { pid1Skip, PID1, innerPid } from '../helpers/pid1.js';
 
@@ -27,10 +39,7 @@ function tempDir(): string {
 async function refusedSecond(dataDir: string, prefix: readonly string[] | undefined): Promise<string> {
   const second = startServiceRaw({ dataDir, ...(prefix ? { prefix } : {}) });
   cleanups.push(() => second.cleanup());
-  const code = await Promise.race([
-    second.exited,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the second did not exit')), 20_000).unref()),
-  ]);
+  const code = await withDeadline(second.exited, 20_000, 'the second instance to exit');
   assert.equal(code, 1, `the second instance exits 1: ${JSON.stringify(second.logs)}`);
   const fatal = second.logs.find((line) => line.level === 60);
   assert.ok(fatal, `one fatal line: ${JSON.stringify(second.logs)}`);
@@ -63,8 +72,12 @@ describe('one database file, two instances', () => {
       );
       assert.match(message, /give each instance its own DB_PATH/);
       await stillServes(first);
-      // Watched for a few heartbeats more: the refused start did the first no harm.
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      // Two heartbeats more of the first: the refused start did it no harm.
+      const lease = `${join(dataDir, 'accounts.mdb')}.lease`;
+      for (let beat = 0; beat < 2; beat++) {
+        const touched = statSync(lease).mtimeMs;
+        await waitFor(() => statSync(lease).mtimeMs > touched, { timeoutMs: 10_000, what: 'the next heartbeat' });
+      }
       await stillServes(first);
     },
   );
@@ -93,4 +106,57 @@ describe('one database file, two instances', () => {
       await stillServes(next);
     },
   );
+});
+
+describe('the lease beside the database file', () => {
+  const leaseOf = (dataDir: string): string => `${join(dataDir, 'accounts.mdb')}.lease`;
+
+  it('is removed by a graceful stop', async () => {
+    const dataDir = tempDir();
+    const service = await startService({ dataDir });
+    cleanups.push(() => service.cleanup());
+    const held = JSON.parse(readFileSync(leaseOf(dataDir), 'utf8')) as { pid: number };
+    assert.equal(held.pid, service.pid, 'the serving instance holds the lease');
+    assert.equal(await service.stop('SIGTERM'), 0);
+    assert.equal(existsSync(leaseOf(dataDir)), false, 'no lease is left behind after the stop');
+  });
+
+  it('naming a live pid of this machine but untouched for two hours is stale: the start serves at once', async (t) => {
+    const dataDir = tempDir();
+    // This test's own process: alive, in this PID namespace, and not the service (as a reused pid is).
+    const stale = {
+      instance: 'an instance long gone',
+      pidNamespace: readlinkSync('/proc/self/ns/pid'),
+      pid: process.pid,
+      hostname: hostname(),
+    };
+    writeFileSync(leaseOf(dataDir), JSON.stringify(stale));
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(leaseOf(dataDir), twoHoursAgo, twoHoursAgo);
+    const started = Date.now();
+    const service = await startService({ dataDir });
+    cleanups.push(() => service.cleanup());
+    t.diagnostic(`listening ${Date.now() - started} ms after the start (a fresh lease: ~1 s more to watch it)`);
+    await stillServes(service);
+    const held = JSON.parse(readFileSync(leaseOf(dataDir), 'utf8')) as { pid: number };
+    assert.equal(held.pid, service.pid, 'the new instance holds the lease');
+  });
+
+  it('that is a directory: one fatal line naming it, exit 1, nothing served', async (t) => {
+    const dataDir = tempDir();
+    mkdirSync(leaseOf(dataDir));
+    const service = startServiceRaw({ dataDir });
+    cleanups.push(() => service.cleanup());
+    const code = await withDeadline(
+      service.exited,
+      15_000,
+      'the service to refuse the directory and exit (it runs on)',
+    );
+    const fatal = service.logs.filter((line) => line.level === 60);
+    assert.equal(code, 1, `exit code; log: ${JSON.stringify(service.logs)}`);
+    assert.equal(fatal.length, 1, `one fatal line: ${JSON.stringify(service.logs)}`);
+    assert.match(String(fatal[0]!.msg), /lease file .*accounts\.mdb\.lease is a directory, not a regular file/);
+    t.diagnostic(`exit 1: ${String(fatal[0]!.msg)}`);
+    assert.equal(service.url(), undefined, 'it never listened');
+  });
 });

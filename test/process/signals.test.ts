@@ -4,13 +4,17 @@
 //
 // Each phase is recognised by the log line the service writes as it begins it ("start-up: seeding",
 // ...). Seeding is long enough with many accounts; the other phases last a millisecond, so those
-// tests set STARTUP_PHASE_PAUSE_MS (a pause at the start of each phase, refused in production).
+// tests run the test build (TEST_MAIN: the same service and launcher, pausing in each phase; see
+// test/support/). A stop during start-up must close what the start opened: the lease beside the
+// database is gone once the process has exited.
 
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PID1, assertPid1Possible, innerPid, pid1Skip } from '../helpers/pid1.js';
-import { startService, startServiceRaw, type ServiceProcess } from '../helpers/service-process.js';
+import { TEST_MAIN, startService, startServiceRaw, type ServiceProcess } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 type Raw = ReturnType<typeof startServiceRaw>;
@@ -39,13 +43,16 @@ async function exitWithin(service: Raw | ServiceProcess, timeoutMs: number): Pro
   }
 }
 
+/** The test build, pausing 3 s in the phase (the launcher's, "launching", included). */
+const pausedIn = (phase: string) => ({ main: TEST_MAIN, args: [`--pause-in=${phase}`, '--pause-ms=3000'] });
+
 /** Starts the service as PID 1, waits for the log line of a phase, sends the signal there. */
 async function signalInPhase(
   signal: NodeJS.Signals,
   phase: string,
-  env: Record<string, string>,
+  options: { env?: Record<string, string>; main?: string; args?: readonly string[] },
 ): Promise<{ service: Raw; code: number | string; ms: number }> {
-  const service = startServiceRaw({ prefix: PID1, env });
+  const service = startServiceRaw({ prefix: PID1, ...options });
   running.push(service);
   const pid = await innerPid(service.pid);
   const entered = new RegExp(`^start-up: ${phase}$`);
@@ -65,6 +72,8 @@ function assertStoppedDuringStart(service: Raw, code: number | string, signal: N
   assert.match(String(stopped.msg), /the database is closed/);
   assert.equal(logged(service, /^Starting HTTP service/), undefined, 'no listener was opened');
   assert.equal(service.logs.filter((line) => /^stopped during start-up/.test(String(line.msg))).length, 1);
+  const lease = join(service.dataDir, 'accounts.mdb.lease');
+  assert.equal(existsSync(lease), false, `the store was closed and its lease released, but ${lease} is still there`);
 }
 
 describe('a stop signal during start-up, as PID 1', { skip: pid1Skip }, () => {
@@ -73,14 +82,14 @@ describe('a stop signal during start-up, as PID 1', { skip: pid1Skip }, () => {
   });
 
   it('SIGTERM while seeding stops the start: no listener, database closed, exit 0', async (t) => {
-    const { service, code, ms } = await signalInPhase('SIGTERM', 'seeding', { SEED_ACCOUNTS: '300000' });
+    const { service, code, ms } = await signalInPhase('SIGTERM', 'seeding', { env: { SEED_ACCOUNTS: '300000' } });
     t.diagnostic(`exit ${code} ${ms} ms after SIGTERM (300000 accounts; seeding stops at its next phase boundary)`);
     assertStoppedDuringStart(service, code, 'SIGTERM');
     assert.equal(logged(service, /^start-up: listening$/), undefined, 'no later phase was entered');
   });
 
   it('SIGTERM while the launcher loads the bundle (before any code of the service runs) stops the start', async (t) => {
-    const { service, code, ms } = await signalInPhase('SIGTERM', 'launching', { STARTUP_PHASE_PAUSE_MS: '3000' });
+    const { service, code, ms } = await signalInPhase('SIGTERM', 'launching', pausedIn('launching'));
     t.diagnostic(`exit ${code} ${ms} ms after SIGTERM`);
     assertStoppedDuringStart(service, code, 'SIGTERM');
     assert.equal(logged(service, /^start-up: seeding$/), undefined, 'no later phase was entered');
@@ -95,12 +104,31 @@ describe('a stop signal during start-up, as PID 1', { skip: pid1Skip }, () => {
     ['SIGQUIT', 'listening'],
   ] as const) {
     it(`${signal} in the phase "${phase}" stops the start there`, async (t) => {
-      const { service, code, ms } = await signalInPhase(signal, phase, { STARTUP_PHASE_PAUSE_MS: '3000' });
+      const { service, code, ms } = await signalInPhase(signal, phase, pausedIn(phase));
       t.diagnostic(`exit ${code} ${ms} ms after ${signal}`);
       assertStoppedDuringStart(service, code, signal);
       assert.equal(logged(service, /^stopped during start-up/)?.phase, phase);
     });
   }
+});
+
+describe('a stop signal while serving, as PID 1', { skip: pid1Skip }, () => {
+  it('SIGTERM is acted on: readiness 503 through the drain, then exit 0', async (t) => {
+    const service = await startService({ prefix: PID1, env: { SHUTDOWN_DRAIN_DELAY_MS: '1000' } });
+    running.push(service);
+    const pid = await innerPid(service.pid);
+    const sent = performance.now();
+    process.kill(pid, 'SIGTERM');
+    await waitFor(() => logged(service, /^shutting down \(SIGTERM\)/), {
+      timeoutMs: 5000,
+      what: `the shutdown to begin (as PID 1 a signal with no handler is dropped):\n${messages(service)}`,
+    });
+    const ready = await fetch(`${service.url}/health/ready`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(ready.status, 503, 'readiness DOWN while draining');
+    assert.equal(await exitWithin(service, 10_000), 0, messages(service));
+    t.diagnostic(`exit 0 ${Math.round(performance.now() - sent)} ms after SIGTERM (drain delay 1000 ms)`);
+    assert.ok(logged(service, /^shutdown complete$/), messages(service));
+  });
 });
 
 describe('signals while serving', () => {

@@ -5,7 +5,7 @@
 import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
@@ -17,6 +17,7 @@ import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startServiceRaw } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/wait.js';
 import { withDeadline } from '../helpers/deadline.js';
+import { asNonRoot, giveToServiceUser, serviceUid } from '../helpers/non-root.js';
 
 const CHECK_INTERVAL_MS = 100;
 const CHECK_TIMEOUT_MS = 200;
@@ -193,11 +194,15 @@ describe('the data directory missing or unusable at start (child process)', () =
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
   /** Runs the service expecting it to refuse to start; returns its fatal message. */
-  async function refusesToStart(dbPath: string): Promise<string> {
-    const service = startServiceRaw({ env: { DB_PATH: dbPath }, dataDir: scratch });
+  async function refusesToStart(dbPath: string, prefix: readonly string[] = []): Promise<string> {
+    const service = startServiceRaw({ env: { DB_PATH: dbPath }, dataDir: scratch, prefix });
     try {
       const code = await withDeadline(service.exited, 15_000, 'the service to exit');
-      assert.equal(code, 1, 'exit code 1');
+      assert.equal(
+        code,
+        1,
+        `exit code 1 (never a signal); stdout: ${JSON.stringify(service.logs)} stderr: ${service.stderr()}`,
+      );
       assert.equal(service.url(), undefined, 'it never listened');
       assert.ok(
         !service.logs.some((line) => /Starting HTTP service|Seeded/.test(line.msg ?? '')),
@@ -205,6 +210,8 @@ describe('the data directory missing or unusable at start (child process)', () =
       );
       const fatal = service.logs.find((line) => line.level === 60);
       assert.ok(fatal, `a fatal log line; stdout: ${JSON.stringify(service.logs)} stderr: ${service.stderr()}`);
+      assert.equal(service.logs.filter((line) => line.level === 60).length, 1, 'one fatal line');
+      assert.equal(service.stderr(), '', 'nothing on stderr');
       return String(fatal.msg);
     } finally {
       await service.cleanup();
@@ -247,5 +254,61 @@ describe('the data directory missing or unusable at start (child process)', () =
     } finally {
       spawnSync('chattr', ['-i', dir]);
     }
+  });
+
+  /**
+   * A directory of the service's user (as the image's /data) holding a seeded database, with no
+   * lock file; mode is then set on the directory.
+   */
+  async function seededDirOfServiceUser(name: string): Promise<{ dir: string; file: string }> {
+    chmodSync(scratch, 0o755); // mkdtemp's 0700 would keep the service's user out
+    const dir = join(scratch, name);
+    mkdirSync(dir);
+    const file = join(dir, 'accounts.mdb');
+    const store = LmdbAccountStore.open(file);
+    await store.seed(seedAccounts(100));
+    await store.close();
+    rmSync(`${file}-lock`);
+    for (const path of [dir, file]) giveToServiceUser(path);
+    return { dir, file };
+  }
+
+  const asUser = `this user \\(uid ${serviceUid}\\)`;
+
+  it('as a non-root user, the data file writable but its directory read-only (no lock file possible): exit 1, one line, no SIGSEGV', async (t) => {
+    const { dir } = await seededDirOfServiceUser('read-only-dir');
+    chmodSync(dir, 0o555);
+    const message = await refusesToStart(join(dir, 'accounts.mdb'), asNonRoot());
+    assert.match(
+      message,
+      new RegExp(
+        `^cannot open the database at .*read-only-dir/accounts\\.mdb: ${asUser} cannot create its lock file .*read-only-dir/accounts\\.mdb-lock for writing \\(EACCES: permission denied\\)`,
+      ),
+    );
+    assert.match(message, new RegExp(`make .*read-only-dir writable for ${asUser}$`));
+    t.diagnostic(message);
+  });
+
+  it('as a non-root user, a lock file of another user that it cannot write: exit 1, one line, no SIGSEGV', async (t) => {
+    const { dir, file } = await seededDirOfServiceUser('foreign-lock');
+    writeFileSync(`${file}-lock`, '');
+    chmodSync(`${file}-lock`, 0o444); // owned by root, as the test runs; read-only as any other user
+    const message = await refusesToStart(join(dir, 'accounts.mdb'), asNonRoot());
+    assert.match(
+      message,
+      new RegExp(`${asUser} cannot open its lock file .*foreign-lock/accounts\\.mdb-lock for writing`),
+    );
+    t.diagnostic(message);
+  });
+
+  it('as a non-root user, a data file it cannot write: exit 1, one line naming it', async (t) => {
+    const { dir, file } = await seededDirOfServiceUser('read-only-file');
+    chmodSync(file, 0o444);
+    const message = await refusesToStart(join(dir, 'accounts.mdb'), asNonRoot());
+    assert.match(
+      message,
+      new RegExp(`${asUser} cannot open the data file .*read-only-file/accounts\\.mdb for writing`),
+    );
+    t.diagnostic(message);
   });
 });

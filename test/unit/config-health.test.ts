@@ -3,11 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config.js';
-import { createServiceHealth, type EventLoopMonitor } from '../../src/health/service-health.js';
+import { createServiceHealth } from '../../src/health/service-health.js';
 import { createLifecycle } from '../../src/lifecycle.js';
 import { FakeClock } from '../../packages/health-views/test/helpers/fake-clock.js';
-
-const idleLoop: EventLoopMonitor = { takeMaxDelayMs: () => 0, stop: () => {} };
 
 describe('health damping and watch settings', () => {
   it('defaults to reacting at once, as the article does', () => {
@@ -36,7 +34,6 @@ describe('health damping and watch settings', () => {
       },
       lifecycle,
       testability: undefined,
-      eventLoop: idleLoop,
       health: config.health,
       watch: config.watch,
       clock,

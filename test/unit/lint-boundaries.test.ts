@@ -41,10 +41,23 @@ const refused: ReadonlyArray<readonly [string, string, string]> = [
   ['packages/health-views/src/render.ts', "import { STATUS_CODES } from 'node:http';", 'the package core knows HTTP'],
   ['packages/health-views/src/fastify.ts', "import Fastify from 'fastify';", 'an adapter imports Fastify as a value'],
   [
+    'packages/health-views/src/checks/tcp.ts',
+    "import { request } from 'node:http';",
+    'a built-in check other than http imports node:http',
+  ],
+  [
+    'packages/health-views/src/checks/http.ts',
+    "import type { FastifyInstance } from 'fastify';",
+    'the http check names a framework',
+  ],
+  [
     'packages/health-views/src/fastify.ts',
     "import { relative } from '../../../src/app.js';",
     'an adapter imports the service',
   ],
+  ['packages/health-views/src/express.ts', "import express from 'express';", 'an adapter imports Express as a value'],
+  ['packages/health-views/src/koa.ts', "import Koa from 'koa';", 'an adapter imports Koa as a value'],
+  ['packages/health-views/src/render.ts', "import type { Context } from 'koa';", 'the package core names Koa'],
 ];
 
 for (const [filePath, code, what] of refused) {
@@ -67,6 +80,17 @@ const allowed: ReadonlyArray<readonly [string, string, string]> = [
     "import type { FastifyInstance } from 'fastify';",
     'an adapter names Fastify by type',
   ],
+  [
+    'packages/health-views/src/checks/http.ts',
+    "import { request } from 'node:https';",
+    'the http check requests a dependency over node:https',
+  ],
+  [
+    'packages/health-views/src/express.ts',
+    "import type { Request } from 'express';",
+    'an adapter names Express by type',
+  ],
+  ['packages/health-views/src/koa.ts', "import type { Context } from 'koa';", 'an adapter names Koa by type'],
   [
     'test/unit/anything.test.ts',
     "import Fastify from 'fastify';\nimport { open } from 'lmdb';",

@@ -1,5 +1,5 @@
 // servedBy: which address an instance names, how it is spliced into the stored account JSON, and
-// its setting (SERVED_BY) and the start-up pause for tests (STARTUP_PHASE_PAUSE_MS).
+// its setting (SERVED_BY).
 
 import assert from 'node:assert/strict';
 import type { NetworkInterfaceInfo } from 'node:os';
@@ -54,19 +54,5 @@ describe('settings', () => {
       assert.equal(found.length, 1, value);
       assert.match(found[0]!, /^SERVED_BY must be 1 to 253 letters, digits/);
     }
-  });
-
-  test('STARTUP_PHASE_PAUSE_MS is a bounded number of ms and refused in production', () => {
-    assert.equal(loadConfig({}).startupPhasePauseMs, 0);
-    assert.equal(loadConfig({ STARTUP_PHASE_PAUSE_MS: '3000' }).startupPhasePauseMs, 3000);
-    assert.match(
-      configProblems({ STARTUP_PHASE_PAUSE_MS: '60001' })[0]!,
-      /^STARTUP_PHASE_PAUSE_MS must be a whole number/,
-    );
-    const refused = configProblems({ STARTUP_PHASE_PAUSE_MS: '10', NODE_ENV: 'production' });
-    assert.deepEqual(refused, [
-      'STARTUP_PHASE_PAUSE_MS is for tests and is refused with NODE_ENV=production; leave it unset',
-    ]);
-    assert.equal(loadConfig({ STARTUP_PHASE_PAUSE_MS: '0', NODE_ENV: 'production' }).startupPhasePauseMs, 0);
   });
 });

@@ -1,10 +1,12 @@
 // The node:http adapter, in terminus' manner: it wraps a request listener and answers the health
 // routes before the wrapped one (Fastify through serverFactory, Express, Koa, a bare handler) sees
-// the request. The only file besides fastify.ts that knows an HTTP API.
+// the request. Express's middleware (express.ts) answers through it too.
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { answerOf, hostHeaders, reportAnswered } from './adapter.js';
 import { mergeHeaders } from './headers.js';
-import type { AdapterHooks, AnsweredRequest, Health, HealthAnswer, HealthStream } from './types.js';
+import { writableSink } from './watch.js';
+import type { AdapterHooks, Health, HealthAnswer, HealthStream } from './types.js';
 
 export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -14,45 +16,30 @@ export function withHealth(
   listener: RequestListener,
   hooks: AdapterHooks<IncomingMessage> = {},
 ): RequestListener {
-  const { headers: extraHeaders, onAnswered } = hooks;
   return function healthListener(this: unknown, request, response) {
-    const startedAt = onAnswered ? performance.now() : 0;
-    const method = request.method ?? 'GET';
-    let answer: HealthAnswer | HealthStream | undefined;
-    try {
-      answer = health.answer({ method, url: request.url ?? '/', headers: request.headers });
-    } catch {
-      // Nothing in answer() is meant to throw; if it ever does, the prober gets a plain 503, not a
-      // process brought down by an exception thrown from a request listener.
-      answer = UNAVAILABLE;
-    }
-    if (answer === undefined) {
-      listener.call(this, request, response);
-      return;
-    }
-    // The hooks are called in place, not through a closure: this runs for every probe.
-    let extra: Readonly<Record<string, string>> | undefined;
-    try {
-      extra = extraHeaders?.(request);
-    } catch {
-      // a host hook's failure must not break the health answer
-    }
-    if (answer.kind === 'answer') writeAnswer(response, method, answer, extra);
-    else writeStream(request, response, answer, extra);
-    if (onAnswered) {
-      const answered: AnsweredRequest = {
-        method,
-        route: answer.route,
-        statusCode: answer.statusCode,
-        durationMs: performance.now() - startedAt,
-      };
-      try {
-        onAnswered(answered, request, extra);
-      } catch {
-        // as above
-      }
-    }
+    if (!serveHealth(health, request, response, hooks)) listener.call(this, request, response);
   };
+}
+
+/**
+ * Answers a health request on node:http's own objects; false, with nothing written, for any other
+ * request. The Express middleware is this too: Express's req and res are these objects.
+ */
+export function serveHealth<Request extends IncomingMessage>(
+  health: Health,
+  request: Request,
+  response: ServerResponse,
+  hooks: AdapterHooks<Request>,
+): boolean {
+  const startedAt = hooks.onAnswered ? performance.now() : 0;
+  const method = request.method ?? 'GET';
+  const answer = answerOf(health, { method, url: request.url ?? '/', headers: request.headers });
+  if (answer === undefined) return false;
+  const extra = hostHeaders(hooks, request);
+  if (answer.kind === 'answer') writeAnswer(response, method, answer, extra);
+  else writeStream(request, response, answer, extra);
+  reportAnswered(hooks, request, method, answer, startedAt, extra);
+  return true;
 }
 
 /**
@@ -85,29 +72,15 @@ function writeAnswer(
   response.end(method === 'HEAD' ? undefined : answer.body);
 }
 
-function writeStream(
+/** Writes the head of a watch stream and subscribes the response (the Koa adapter's stream too). */
+export function writeStream(
   request: IncomingMessage,
   response: ServerResponse,
   stream: HealthStream,
   extra: Readonly<Record<string, string>> | undefined,
 ): void {
   response.writeHead(stream.statusCode, extra ? mergeHeaders(extra, stream.headers) : stream.headers);
-  const unsubscribe = stream.attach({ write: (chunk) => response.write(chunk), end: () => response.end() });
+  const unsubscribe = stream.attach(writableSink(response));
   response.once('close', unsubscribe);
   request.socket.once('close', unsubscribe);
 }
-
-const UNAVAILABLE_BODY = Buffer.from(
-  JSON.stringify({ statusCode: 503, error: 'Service Unavailable', message: 'the health answer could not be made' }),
-);
-const UNAVAILABLE: HealthAnswer = {
-  kind: 'answer',
-  route: '(health)',
-  statusCode: 503,
-  headers: {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-length': String(UNAVAILABLE_BODY.length),
-  },
-  body: UNAVAILABLE_BODY,
-};

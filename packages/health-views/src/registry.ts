@@ -5,7 +5,7 @@
 import { iso, systemClock } from './clock.js';
 import { createDisclosureGate } from './disclosure.js';
 import { createEventLog } from './events.js';
-import { createPolling, type Polling } from './scheduler.js';
+import { MAX_TIMER_MS, createPolling, holdProcessOpen, type Polling } from './scheduler.js';
 import { createRunner, type Runner } from './runner.js';
 import { JSON_TYPE, renderJson, statusCodeOf } from './render.js';
 import { createRoutes, type PlainAnswer } from './routes.js';
@@ -20,7 +20,20 @@ import {
 } from './state.js';
 import { validateOptions } from './validate.js';
 import { createWatchHub } from './watch.js';
-import type { CheckReport, Flag, Health, HealthOptions, ViewReport, ViewStatus } from './types.js';
+import type {
+  CheckDefinition,
+  CheckNameOf,
+  CheckReport,
+  Flag,
+  FlagCheck,
+  FlagNameOf,
+  Health,
+  HealthOptions,
+  ViewDefinition,
+  ViewNameOf,
+  ViewReport,
+  ViewStatus,
+} from './types.js';
 
 /** A check's state under one policy: its own, or a view's overrides. */
 interface Tracker {
@@ -55,7 +68,16 @@ export interface ViewEntry {
   plain: PlainAnswer;
 }
 
-export function createHealth(options: HealthOptions): Health {
+/**
+ * Builds a registry from its options. The `const` type parameters keep inline names as literals, so
+ * `flag('drainig')`, `view('nope')` or a view naming an undefined check are type errors; options
+ * built as `CheckDefinition[]`/`ViewDefinition[]` give a registry whose names are plain strings.
+ */
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
+export function createHealth<
+  const Checks extends readonly CheckDefinition[],
+  const Views extends readonly ViewDefinition<CheckNameOf<Checks>>[],
+>(options: HealthOptions<Checks, Views>): Health<CheckNameOf<Checks>, FlagNameOf<Checks>, ViewNameOf<Views>> {
   validateOptions(options);
   const gate = createDisclosureGate(options.disclosure);
   const clock = options.clock ?? systemClock;
@@ -67,6 +89,7 @@ export function createHealth(options: HealthOptions): Health {
         clock,
         maxSubscribers: watchOptions.maxSubscribers ?? 10,
         heartbeatMs: watchOptions.heartbeatMs ?? 15_000,
+        maxQueuedBytes: watchOptions.maxQueuedBytes ?? 65_536,
       })
     : undefined;
   const events = createEventLog(historySize, hub);
@@ -74,10 +97,10 @@ export function createHealth(options: HealthOptions): Health {
   let closed = false;
 
   const checks = new Map<string, CheckEntry>();
-  for (const def of options.checks) {
+  for (const def of options.checks as readonly CheckDefinition[]) {
     const isFlag = def.kind === 'flag';
     const initial = isFlag
-      ? initialState(clock.now(), def.initial === true ? 'UP' : 'DOWN', 'not set yet')
+      ? initialState(clock.now(), flagValueIsUp(def, def.initial ?? false) ? 'UP' : 'DOWN', 'not set yet')
       : initialState(clock.now());
     const own: Tracker = { policy: resolvePolicy(def), state: initial };
     const entry: CheckEntry = {
@@ -89,15 +112,7 @@ export function createHealth(options: HealthOptions): Health {
       views: [],
     };
     if (isFlag) {
-      entry.flag = {
-        name: def.name,
-        set(up, cause) {
-          observe(entry, { kind: 'result', ok: up === true, ...(up === true ? {} : { cause: cause ?? 'set down' }) });
-        },
-        get up() {
-          return own.state.status === 'UP';
-        },
-      };
+      entry.flag = createFlag(def, own, (observation) => observe(entry, observation));
     } else {
       entry.runner = createRunner({
         check: def.run,
@@ -108,7 +123,8 @@ export function createHealth(options: HealthOptions): Health {
           observe(entry, { kind: 'result', ...result });
         },
       });
-      const maxAgeMs = def.maxAgeMs ?? 3 * def.intervalMs + def.timeoutMs;
+      // The default may pass a Node timer's limit when the interval is long; a longer timer would fire at once.
+      const maxAgeMs = def.maxAgeMs ?? Math.min(3 * def.intervalMs + def.timeoutMs, MAX_TIMER_MS);
       entry.polling = createPolling({
         clock,
         intervalMs: def.intervalMs,
@@ -121,7 +137,7 @@ export function createHealth(options: HealthOptions): Health {
     checks.set(def.name, entry);
   }
 
-  const views: ViewEntry[] = options.views.map((def) => {
+  const views: ViewEntry[] = (options.views as readonly ViewDefinition[]).map((def) => {
     const members = def.checks.map((member): Member => {
       const entry = checks.get(typeof member === 'string' ? member : member.check)!;
       const overrides = typeof member === 'string' ? undefined : member;
@@ -132,7 +148,7 @@ export function createHealth(options: HealthOptions): Health {
           overrides.successThreshold !== undefined);
       let tracker = entry.own;
       if (hasOverride) {
-        const source = options.checks.find((check) => check.name === entry.name)!;
+        const source = (options.checks as readonly CheckDefinition[]).find((check) => check.name === entry.name)!;
         tracker = { policy: resolvePolicy(source, overrides), state: entry.own.state };
         entry.trackers.push(tracker);
       }
@@ -238,17 +254,39 @@ export function createHealth(options: HealthOptions): Health {
     return entry === undefined ? undefined : reportOf(entry);
   }
 
+  let starting: Promise<void> | undefined;
+
+  /** Each polled check once, the process held open meanwhile; then their timers, unless closed. */
+  async function firstRuns(): Promise<void> {
+    if (closed) return;
+    const polled = [...checks.values()].filter((entry) => entry.runner !== undefined);
+    const runs = polled.map((entry) => entry.runner!.run()).filter((run) => run !== undefined);
+    if (runs.length > 0) {
+      // Each run settles by its timeout (or at close()), so the hold never has to outlast the longest.
+      const release = holdProcessOpen(longestTimeoutMs(options.checks) + HOLD_SLACK_MS);
+      try {
+        await Promise.all(runs);
+      } finally {
+        release();
+      }
+    }
+    if (closed) return; // close() while the first runs were under way: no timer may start after it
+    for (const entry of polled) entry.polling!.start();
+  }
+
   const health: Health = {
-    async start() {
-      const polled = [...checks.values()].filter((entry) => entry.runner !== undefined);
-      await Promise.all(polled.map((entry) => entry.runner!.run() ?? Promise.resolve()));
-      if (closed) return;
-      for (const entry of polled) entry.polling!.start();
+    start() {
+      starting ??= firstRuns();
+      return starting;
     },
     close(reason = 'closing') {
       if (closed) return;
       closed = true;
-      for (const entry of checks.values()) entry.polling?.stop();
+      for (const entry of checks.values()) {
+        entry.polling?.stop();
+        entry.runner?.stop(`health-views closed: ${reason}`);
+      }
+      for (const def of options.checks) if (def.kind !== 'flag') closeQuietly(def.close);
       hub?.close({ reason, at: iso(clock.now()) });
     },
     flag(name) {
@@ -267,6 +305,7 @@ export function createHealth(options: HealthOptions): Health {
     checkNames: [...checks.keys()],
     viewNames: views.map((view) => view.name),
     on: (listener) => events.on(listener),
+    onWatcherDropped: (listener) => hub?.onDropped(listener) ?? (() => {}),
     history: () => events.history(),
     answer: () => undefined,
     routes: [],
@@ -291,4 +330,49 @@ export function createHealth(options: HealthOptions): Health {
   return { ...health, answer: routes.answer, routes: routes.templates };
 }
 
+/** Slack on the process hold, for a clock whose timers run a little late; start() never waits for it. */
+const HOLD_SLACK_MS = 1000;
+
+function longestTimeoutMs(checks: readonly CheckDefinition[]): number {
+  return Math.max(0, ...checks.map((check) => (check.kind === 'flag' ? 0 : check.timeoutMs)));
+}
+
+function flagValueIsUp(def: FlagCheck, value: boolean): boolean {
+  return value === (def.healthyWhen ?? true);
+}
+
+/**
+ * A flag's handle. It is UP while its value equals `healthyWhen`, so a flag named after a bad state
+ * (`draining`, healthyWhen false) reads right: `set(true)` turns it DOWN.
+ */
+function createFlag(def: FlagCheck, own: Tracker, record: (observation: Observation) => void): Flag {
+  let value = def.initial ?? false;
+  return {
+    name: def.name,
+    set(next, cause) {
+      if (typeof next !== 'boolean') {
+        throw new TypeError(`health-views: flag "${def.name}": set() takes true or false (got a ${typeof next})`);
+      }
+      value = next;
+      const up = flagValueIsUp(def, next);
+      record({ kind: 'result', ok: up, ...(up ? {} : { cause: cause ?? `set to ${String(next)}` }) });
+    },
+    get value() {
+      return value;
+    },
+    get up() {
+      return own.state.status === 'UP';
+    },
+  };
+}
+
 const EMPTY: PlainAnswer = { kind: 'answer', route: '', statusCode: 503, headers: {}, body: Buffer.alloc(0) };
+
+/** A check's own close hook: a throw there must not stop the others or the watch streams closing. */
+function closeQuietly(close: (() => void) | undefined): void {
+  try {
+    close?.();
+  } catch {
+    // Nothing to report it to (the package has no logger); close() still stops everything else.
+  }
+}

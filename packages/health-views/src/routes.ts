@@ -42,9 +42,10 @@ export interface RoutesOptions {
   readonly snapshot: () => unknown;
 }
 
-const ALLOW = 'GET, HEAD';
+const ALLOW = 'GET, HEAD, OPTIONS';
 const DETAILS_NEEDED = 'this needs the health details permission (Authorization: Bearer <token>)';
 
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function createRoutes(options: RoutesOptions) {
   const { views, gate, hub, watchPath, checksPath, serviceId } = options;
   const viewReport = options.viewReport as (view: RoutedView, exclude: readonly string[]) => ViewReport;
@@ -54,12 +55,12 @@ export function createRoutes(options: RoutesOptions) {
   const templates = [...views.map((view) => view.path), checksPath, checkRoute, ...(watchPath ? [watchPath] : [])];
 
   function answer(request: HealthRequest): HealthAnswer | HealthStream | undefined {
-    const { url } = request;
+    const url = originForm(request.url);
     const queryAt = url.indexOf('?');
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
     const view = byPath.get(path);
     if (view !== undefined) {
-      if (request.method !== 'GET' && request.method !== 'HEAD') return notAllowed(path);
+      if (request.method !== 'GET' && request.method !== 'HEAD') return otherMethod(request.method, path);
       // The plain probe: bytes rendered when the view last changed, nothing computed here.
       if (queryAt < 0 && preferredFormat(request.headers.accept) === 'json') {
         return view.plain;
@@ -68,7 +69,7 @@ export function createRoutes(options: RoutesOptions) {
     }
     if (path === checksPath || path.startsWith(checkPrefix)) {
       const route = path === checksPath ? checksPath : checkRoute;
-      if (request.method !== 'GET' && request.method !== 'HEAD') return notAllowed(route);
+      if (request.method !== 'GET' && request.method !== 'HEAD') return otherMethod(request.method, route);
       if (!gate(request.headers.authorization)) {
         return error(route, 403, `the list of checks and each check's state: ${DETAILS_NEEDED}`);
       }
@@ -78,7 +79,7 @@ export function createRoutes(options: RoutesOptions) {
       return answerCheck(request, path.slice(checkPrefix.length), queryAt < 0 ? '' : url.slice(queryAt + 1));
     }
     if (watchPath !== undefined && path === watchPath && hub !== undefined) {
-      if (request.method !== 'GET' && request.method !== 'HEAD') return notAllowed(watchPath);
+      if (request.method !== 'GET' && request.method !== 'HEAD') return otherMethod(request.method, watchPath);
       if (!gate(request.headers.authorization)) {
         return error(watchPath, 403, `watching health events: ${DETAILS_NEEDED}`);
       }
@@ -106,13 +107,18 @@ export function createRoutes(options: RoutesOptions) {
   function answerView(request: HealthRequest, view: RoutedView, query: string): HealthAnswer {
     const parsed = parseQuery(query);
     if (typeof parsed === 'string') return error(view.path, 400, parsed);
-    const known = view.members.map((member) => member.entry.name);
-    const unknown = parsed.exclude.filter((name) => !known.includes(name));
     const allowed = gate(request.headers.authorization);
+    // Which names a view holds is a detail: without the permission every ?exclude gets this same
+    // 403, so a caller cannot tell a check of the view from a name it made up.
+    if (parsed.exclude.length > 0 && !allowed) {
+      return error(view.path, 403, `leaving checks out with ?exclude: ${DETAILS_NEEDED}`);
+    }
+    const known = view.members.map((member) => member.entry.name);
+    const unknown = [...new Set(parsed.exclude.filter((name) => !known.includes(name)))];
     if (unknown.length > 0) {
-      const names = unknown.map((name) => JSON.stringify(name.slice(0, 100))).join(', ');
-      const list = allowed ? `; its checks are: ${known.join(', ')}` : '';
-      return error(view.path, 400, `?exclude names no check of the ${view.name} view: ${names}${list}`);
+      const more = unknown.length > 1 ? ` and ${unknown.length - 1} more` : '';
+      const message = `?exclude names no check of the ${view.name} view: ${quoted(unknown[0]!)}${more}`;
+      return error(view.path, 400, `${message}; its checks are: ${known.join(', ')}`);
     }
     const excluded = [...new Set(parsed.exclude)];
     const report = viewReport(view, excluded);
@@ -140,7 +146,7 @@ export function createRoutes(options: RoutesOptions) {
     const check = options.checkReport(name);
     if (check === undefined) {
       const names = options.checkNames.join(', ');
-      return error(checkRoute, 404, `no health check named ${JSON.stringify(name.slice(0, 100))}; there are: ${names}`);
+      return error(checkRoute, 404, `no health check named ${quoted(name)}; there are: ${names}`);
     }
     // Asked about one check, the caller wants its own verdict, critical or not.
     return render(request, checkRoute, parsed.verbose, {
@@ -162,8 +168,16 @@ export function createRoutes(options: RoutesOptions) {
     return json(route, statusCode, JSON_TYPE, renderJson(input));
   }
 
-  function notAllowed(route: string): HealthAnswer {
-    const answer = error(route, 405, `health routes answer GET and HEAD only`);
+  /**
+   * OPTIONS learns the methods (204 with Allow, before any permission: a CORS preflight carries no
+   * credentials); CORS headers are the host's to add. Any other method is refused with 405.
+   */
+  function otherMethod(method: string, route: string): HealthAnswer {
+    if (method === 'OPTIONS') {
+      const headers = { allow: ALLOW, 'cache-control': 'no-store' };
+      return { kind: 'answer', route, statusCode: 204, headers, body: Buffer.alloc(0) };
+    }
+    const answer = error(route, 405, `health routes answer GET, HEAD and OPTIONS only`);
     return { ...answer, headers: { ...answer.headers, allow: ALLOW } };
   }
 
@@ -182,6 +196,31 @@ function json(route: string, statusCode: number, type: string, body: Buffer): He
 
 function error(route: string, statusCode: number, message: string): HealthAnswer {
   return json(route, statusCode, JSON_TYPE, renderError(statusCode, message));
+}
+
+/**
+ * RFC 9112 §3.2.2: a server must accept a request target in absolute form (`GET http://host/health`,
+ * as proxies send it); its path and query are what the origin form would carry.
+ */
+function originForm(target: string): string {
+  if (target.charCodeAt(0) === 0x2f /* '/' */) return target;
+  const origin = ABSOLUTE_FORM.exec(target);
+  if (origin === null) return target;
+  const rest = target.slice(origin[0].length);
+  return rest.charCodeAt(0) === 0x2f ? rest : `/${rest}`;
+}
+
+const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
+
+/** How much of the request's own text an error quotes: enough to recognise, never an echo. */
+const QUOTED_MAX = 64;
+
+/**
+ * Text from the request, in quotes and cut short. Quoted as is: the JSON body escapes it once, so
+ * an error's size is bounded by the message, not by what the request sent.
+ */
+function quoted(text: string): string {
+  return text.length <= QUOTED_MAX ? `"${text}"` : `"${text.slice(0, QUOTED_MAX)}…"`;
 }
 
 interface Query {
@@ -211,5 +250,5 @@ function flag(values: readonly string[], name: string): boolean | string {
   if (last === undefined) return false;
   if (last === '' || last === 'true' || last === '1') return true;
   if (last === 'false' || last === '0') return false;
-  return `?${name} takes no value, true, 1, false or 0 (got ${JSON.stringify(last.slice(0, 100))})`;
+  return `?${name} takes no value, true, 1, false or 0 (got ${quoted(last)})`;
 }

@@ -12,10 +12,15 @@ export interface RunResult {
 }
 
 export interface Runner {
-  /** Starts a run, or joins the one under way. Undefined when it was decided synchronously. */
+  /** Starts a run, or joins the one under way. Undefined when it was decided synchronously, or stopped. */
   run(): Promise<void> | undefined;
   /** Whether a run that timed out has still not settled. */
   readonly hung: boolean;
+  /**
+   * Ends the run under way, if any (its signal aborts, its timer is cleared, what it returns later
+   * is ignored) and refuses new runs: after close() nothing of a check is running or armed.
+   */
+  stop(reason: string): void;
 }
 
 export interface RunnerOptions {
@@ -25,11 +30,15 @@ export interface RunnerOptions {
   readonly onResult: (result: RunResult) => void;
 }
 
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function createRunner({ check, timeoutMs, clock, onResult }: RunnerOptions): Runner {
   let running: Promise<void> | undefined;
   let hungSince: number | undefined;
+  let stopped = false;
+  let cancel: ((reason: string) => void) | undefined;
 
   function run(): Promise<void> | undefined {
+    if (stopped) return undefined;
     if (running) return running;
     const startedAt = clock.now();
     if (hungSince !== undefined) {
@@ -51,40 +60,60 @@ export function createRunner({ check, timeoutMs, clock, onResult }: RunnerOption
       finish(outcome !== false, outcome === false ? 'returned false' : undefined);
       return undefined;
     }
-    const pending = outcome;
-    running = new Promise<void>((resolve) => {
+    running = awaitOutcome(outcome, controller, startedAt, finish);
+    return running;
+  }
+
+  /** Waits for a run's promise, at most timeoutMs; the first of settle, timeout or stop decides. */
+  function awaitOutcome(
+    pending: PromiseLike<unknown>,
+    controller: AbortController,
+    startedAt: number,
+    finish: (ok: boolean, cause?: string) => void,
+  ): Promise<void> {
+    return new Promise<void>((resolve) => {
       let settled = false;
-      const settle = (ok: boolean, cause?: string): void => {
+      const end = (record: () => void): void => {
         if (settled) return;
         settled = true;
         clock.clearTimeout(timer);
-        finish(ok, cause);
+        cancel = undefined;
+        record();
         running = undefined;
         resolve();
       };
+      const settle = (ok: boolean, cause?: string): void => end(() => finish(ok, cause));
       const timer = clock.setTimeout(() => {
         hungSince = startedAt;
         controller.abort(new Error(`timed out after ${timeoutMs} ms`));
         settle(false, `timed out after ${timeoutMs} ms`);
       }, timeoutMs);
+      cancel = (reason) => end(() => controller.abort(new Error(reason)));
+      // However late it settles, a hung run may be followed by a new one again.
+      const returned = (): void => {
+        if (hungSince === startedAt) hungSince = undefined;
+      };
       Promise.resolve(pending).then(
         (value) => {
           settle(value !== false, value === false ? 'resolved to false' : undefined);
-          if (hungSince === startedAt) hungSince = undefined;
+          returned();
         },
         (error: unknown) => {
           settle(false, causeOf(error));
-          if (hungSince === startedAt) hungSince = undefined;
+          returned();
         },
       );
     });
-    return running;
   }
 
   return {
     run,
     get hung() {
       return hungSince !== undefined;
+    },
+    stop(reason) {
+      stopped = true;
+      cancel?.(reason);
     },
   };
 }

@@ -64,3 +64,18 @@ export function createPolling({ clock, intervalMs, maxAgeMs, run, onStale }: Pol
     },
   };
 }
+
+/** The longest delay a Node timer takes; a longer one fires after 1 ms instead (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Keeps the process alive for at most ms of real time, until the returned release is called. The
+ * clock's timers never hold the process (health must not keep a service up on its own), so while
+ * start() awaits the first runs, a check whose promise holds no handle would let Node exit in the
+ * middle of `await health.start()` (exit 13, before the app ever listens). A real timer, whatever
+ * the clock: it is about the process staying alive, not about time.
+ */
+export function holdProcessOpen(ms: number): () => void {
+  const timer = setTimeout(() => {}, Math.min(ms, MAX_TIMER_MS));
+  return () => clearTimeout(timer);
+}

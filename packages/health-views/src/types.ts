@@ -40,9 +40,9 @@ export interface CheckPolicy {
   readonly successThreshold?: number;
 }
 
-interface CheckBase extends CheckPolicy {
+interface CheckBase<Name extends string> extends CheckPolicy {
   /** Letters, digits, `-` or `_`; unique in a registry. */
-  readonly name: string;
+  readonly name: Name;
   /**
    * What anyone may learn when the check fails, fixed by the check (e.g. "the database cannot be
    * read"); exception text never reaches it. Default: "<name> is failing".
@@ -58,7 +58,7 @@ interface CheckBase extends CheckPolicy {
  * anything else: UP; throws or rejects: DOWN, the error's text kept for details only.
  * A run that returns no promise is recorded at once, with no timer.
  */
-export interface PolledCheck extends CheckBase {
+export interface PolledCheck<Name extends string = string> extends CheckBase<Name> {
   readonly kind?: 'polled';
   readonly run: (signal: AbortSignal) => unknown;
   /** Time between the end of one run and the start of the next. */
@@ -67,31 +67,45 @@ export interface PolledCheck extends CheckBase {
   readonly timeoutMs: number;
   /** A result older than this turns the check UNKNOWN (by a timer). Default 3 intervals + the timeout. */
   readonly maxAgeMs?: number;
+  /**
+   * Called once by `health.close()`: releases what the check holds between runs (a monitor, a
+   * pool). What it throws is ignored.
+   */
+  readonly close?: () => void;
 }
 
-/** A check whose state the service pushes (started, shutting down, a switch): see `Health.flag`. */
-export interface FlagCheck extends CheckBase {
+/**
+ * A check whose value the service pushes (started, draining, a switch): see `Health.flag`. It is UP
+ * while its value equals `healthyWhen`, so a flag named after a bad state reads right:
+ * `{ name: 'draining', kind: 'flag', healthyWhen: false }`, then `flag('draining').set(true)` is DOWN.
+ */
+export interface FlagCheck<Name extends string = string> extends CheckBase<Name> {
   readonly kind: 'flag';
-  /** The state before the first `set`. Default false (DOWN with the public cause). */
+  /** The value that means healthy. Default true. */
+  readonly healthyWhen?: boolean;
+  /** The value before the first `set`. Default false. A flag that starts unhealthy says "not set yet". */
   readonly initial?: boolean;
 }
 
-export type CheckDefinition = PolledCheck | FlagCheck;
+export type CheckDefinition<Name extends string = string> = PolledCheck<Name> | FlagCheck<Name>;
 
 /** A check in a view, with policy overrides that apply in this view only. */
-export interface ViewCheck extends CheckPolicy {
-  readonly check: string;
+export interface ViewCheck<CheckName extends string = string> extends CheckPolicy {
+  readonly check: CheckName;
   /** Overrides the check's own `critical` in this view. */
   readonly critical?: boolean;
 }
 
-export interface ViewDefinition {
+export interface ViewDefinition<CheckName extends string = string, Name extends string = string> {
   /** Letters, digits, `-` or `_`; unique. Named in events, the verbose verdict line and health+json. */
-  readonly name: string;
-  /** The route that answers it, e.g. `/health/ready`; unique, starts with `/`. */
+  readonly name: Name;
+  /**
+   * The route that answers it, e.g. `/health/ready`: `/` then letters, digits, `-._~` and `/`; unique,
+   * and neither `checksPath`, under `<checksPath>/`, nor the watch path.
+   */
   readonly path: string;
   /** Check names (the check's own policy) or `ViewCheck`s (with overrides). */
-  readonly checks: readonly (string | ViewCheck)[];
+  readonly checks: readonly (CheckName | ViewCheck<CheckName>)[];
 }
 
 /** Who may see details (every check, exception text, durations, history, the watch stream). */
@@ -109,14 +123,27 @@ export interface WatchOptions {
   readonly maxSubscribers?: number;
   /** A comment line this often keeps proxies from closing an idle stream. Default 15000. */
   readonly heartbeatMs?: number;
+  /**
+   * Bytes a watcher may have waiting (written, not yet taken by its connection) before the next
+   * write: one that falls further behind is cut off and `onWatcherDropped` listeners are told.
+   * Default 65536.
+   */
+  readonly maxQueuedBytes?: number;
 }
 
-export interface HealthOptions {
-  readonly checks: readonly CheckDefinition[];
-  readonly views: readonly ViewDefinition[];
+/**
+ * The options of `createHealth`. Its type parameters are inferred from inline options, so a view
+ * naming an undefined check is a type error; written as `HealthOptions` (no arguments) names are strings.
+ */
+export interface HealthOptions<
+  Checks extends readonly CheckDefinition[] = readonly CheckDefinition[],
+  Views extends readonly ViewDefinition[] = readonly ViewDefinition[],
+> {
+  readonly checks: Checks;
+  readonly views: Views;
   /** Default `{ mode: 'never' }`. */
   readonly disclosure?: DisclosureOptions;
-  /** Prefix of the per-check route: `<checksPath>/<name>`. Default `/health/checks`. */
+  /** Prefix of the per-check route: `<checksPath>/<name>`. Default `/health/checks`; no trailing `/`. */
   readonly checksPath?: string;
   /** The Server-Sent Events route of changes; `false` for none. Default: on, with the defaults above. */
   readonly watch?: WatchOptions | false;
@@ -177,10 +204,16 @@ export interface ViewEvent {
 export type HealthEvent = CheckEvent | ViewEvent;
 
 /** A flag check's handle: set it when the thing it stands for changes. */
-export interface Flag {
-  readonly name: string;
-  /** `false`: DOWN with the optional detail cause (the public cause stays the check's). */
-  set(up: boolean, cause?: string): void;
+export interface Flag<Name extends string = string> {
+  readonly name: Name;
+  /**
+   * Records the value at once. A value other than the check's `healthyWhen` is DOWN, with `cause` as
+   * its detail (the public cause stays the check's).
+   */
+  set(value: boolean, cause?: string): void;
+  /** The value last set (or `initial`). */
+  readonly value: boolean;
+  /** Whether the check is UP under its own policy. */
   readonly up: boolean;
 }
 
@@ -203,10 +236,26 @@ export interface HealthAnswer {
   readonly route: string;
 }
 
-/** Where a watch stream writes: anything that takes text and can end. */
+/** Where a watch stream writes: anything that takes text, says how much it holds, and can end. */
 export interface WatchSink {
   write(chunk: string): void;
+  /** Bytes written and not yet taken by the peer (a node:http response: its `writableLength`). */
+  readonly queuedBytes: number;
   end(): void;
+  /** Closes the stream at once, discarding what waits: how a watcher too far behind is dropped. */
+  destroy(): void;
+}
+
+/** A watch stream the package cut off, as `onWatcherDropped` listeners hear of it (to log and count). */
+export interface WatcherDropped {
+  /** 'behind': it had more than `watch.maxQueuedBytes` waiting; 'failed': writing to it threw. */
+  readonly reason: 'behind' | 'failed';
+  /** Bytes it had waiting. */
+  readonly queuedBytes: number;
+  readonly maxQueuedBytes: number;
+  /** Watchers still open after it. */
+  readonly watchers: number;
+  readonly at: string;
 }
 
 /** The watch route accepted the request: write the head, then call `attach` with the stream. */
@@ -219,21 +268,39 @@ export interface HealthStream {
   attach(sink: WatchSink): () => void;
 }
 
-export interface Health {
-  /** Runs every polled check once (so the first probe finds results), then starts their timers. */
+/**
+ * A registry of checks and views. Its names are the type arguments `createHealth` infers from
+ * inline options (a misspelt name is a type error); `Health` with none takes any string.
+ */
+export interface Health<
+  CheckName extends string = string,
+  FlagName extends string = string,
+  ViewName extends string = string,
+> {
+  /**
+   * Runs every polled check once (so the first probe finds results), then starts their timers.
+   * Settles within the longest check's `timeoutMs` (a hung run is DOWN "timed out"), and keeps the
+   * process alive until then: awaiting it before `listen()` never exits early; `close()` settles it.
+   */
   start(): Promise<void>;
-  /** Stops the timers and ends every watch stream with a final event. Idempotent. */
+  /**
+   * Stops the timers, aborts the runs under way (their results are ignored), calls each polled
+   * check's `close`, and ends every watch stream with a final event. Idempotent; a closed registry
+   * does not start again.
+   */
   close(reason?: string): void;
   /** The handle of a flag check; throws for a name that is not a flag. */
-  flag(name: string): Flag;
+  flag(name: FlagName): Flag<FlagName>;
   /** A view's current report; undefined for an unknown view. Runs nothing: states are pushed. */
-  view(name: string, options?: { readonly exclude?: readonly string[] }): ViewReport | undefined;
+  view(name: ViewName, options?: { readonly exclude?: readonly CheckName[] }): ViewReport | undefined;
   /** One check under its own policy; undefined for an unknown name. */
-  check(name: string): CheckReport | undefined;
-  readonly checkNames: readonly string[];
-  readonly viewNames: readonly string[];
+  check(name: CheckName): CheckReport | undefined;
+  readonly checkNames: readonly CheckName[];
+  readonly viewNames: readonly ViewName[];
   /** Subscribes to every event at the moment it happens; returns the unsubscribe function. */
   on(listener: (event: HealthEvent) => void): () => void;
+  /** Subscribes to the watch streams the package cuts off; returns the unsubscribe function. */
+  onWatcherDropped(listener: (dropped: WatcherDropped) => void): () => void;
   /** The most recent events, oldest first (a bounded ring buffer). */
   history(): readonly HealthEvent[];
   /**
@@ -255,17 +322,30 @@ export interface AnsweredRequest {
   readonly durationMs: number;
 }
 
-/** Hooks an adapter calls so the host service keeps its own conventions on health answers. */
+/**
+ * Hooks an adapter calls so the host service keeps its own conventions on health answers. The
+ * request is the framework's own (node:http's or Express's req, Fastify's request, Koa's ctx):
+ * annotate the parameter with your framework's type to use what it adds (methods, so that
+ * compiles).
+ */
 export interface AdapterHooks<Request = unknown> {
-  /** Headers added to every health answer (nosniff, a request id...). */
-  readonly headers?: (request: Request) => Readonly<Record<string, string>> | undefined;
+  /** Headers added to every health answer (nosniff, a request id...); the package's own content headers win. */
+  headers?(request: Request): Readonly<Record<string, string>> | undefined;
   /**
    * Called once per answered health request, with the headers `headers` gave its answer (so a
    * request id need not be kept aside). Must not throw (what it throws is ignored).
    */
-  readonly onAnswered?: (
-    answered: AnsweredRequest,
-    request: Request,
-    headers: Readonly<Record<string, string>> | undefined,
-  ) => void;
+  onAnswered?(answered: AnsweredRequest, request: Request, headers: Readonly<Record<string, string>> | undefined): void;
 }
+
+/** The check names of a list of definitions: literals when the list is written inline. */
+export type CheckNameOf<Checks extends readonly CheckDefinition[]> = Checks[number]['name'];
+
+/** The names of the flag checks among them. */
+export type FlagNameOf<Checks extends readonly CheckDefinition[]> = Extract<
+  Checks[number],
+  { readonly kind: 'flag' }
+>['name'];
+
+/** The view names of a list of view definitions. */
+export type ViewNameOf<Views extends readonly ViewDefinition[]> = Views[number]['name'];

@@ -1,9 +1,19 @@
 // Checks the options once, at construction: a mistake is an error naming what is wrong, never a
 // registry that silently reports something else.
 
+import { MAX_TIMER_MS } from './scheduler.js';
 import type { CheckDefinition, CheckPolicy, HealthOptions, ViewDefinition } from './types.js';
 
 const NAME = /^[a-z0-9][a-z0-9_-]*$/i;
+
+/**
+ * What a route path may hold: characters a request line carries unencoded and every adapter
+ * matches as written (RFC 3986's unreserved ones and `/`). Fastify's router decodes `%xx` before
+ * matching and reads `:` and `*` as parameters, while the interceptor compares raw bytes: a path
+ * with them would be one route under one adapter and another under the other.
+ */
+const PATH = /^\/[A-Za-z0-9._~/-]*$/;
+const PATH_RULE = 'must be / then letters, digits, - . _ ~ and /';
 
 export function validateOptions(options: HealthOptions): void {
   if (options === null || typeof options !== 'object') throw new Error('health-views: options must be an object');
@@ -17,44 +27,101 @@ export function validateOptions(options: HealthOptions): void {
     checks.add(check.name);
   }
   const views = new Set<string>();
-  const paths = new Set<string>();
   for (const view of options.views as readonly ViewDefinition[]) {
     validateView(view, checks);
     if (views.has(view.name)) throw new Error(`health-views: view "${view.name}" is defined twice`);
-    if (paths.has(view.path)) throw new Error(`health-views: two views answer on ${view.path}`);
     views.add(view.name);
-    paths.add(view.path);
   }
   atLeast(options.historySize, 'historySize', 0);
   if (options.watch) {
     atLeast(options.watch.maxSubscribers, 'watch.maxSubscribers', 0);
-    atLeast(options.watch.heartbeatMs, 'watch.heartbeatMs');
+    atLeast(options.watch.heartbeatMs, 'watch.heartbeatMs', 1, false, MAX_TIMER_MS);
+    atLeast(options.watch.maxQueuedBytes, 'watch.maxQueuedBytes');
+  }
+  validateRoutes(options);
+}
+
+/**
+ * Refuses two routes that one request would reach. Paths are compared the way routes.ts matches a
+ * request: the raw path of the request line before `?`, byte for byte (no decoding: PATH admits no
+ * `%`; case-sensitive; a trailing slash significant), views first, then checksPath and everything
+ * under `<checksPath>/`, then the watch path. So a view at one of those (or a watch path under
+ * checksPath) would silently take that route under the interceptor; under the Fastify plugin it is
+ * a duplicate route at startup, or a static route in front of `<checksPath>/:name`. `/Health` or
+ * `/health/ready/` beside `/health/ready` are other routes to every adapter at its defaults, so
+ * they are not refused.
+ */
+function validateRoutes(options: HealthOptions): void {
+  const checksPath = options.checksPath ?? '/health/checks';
+  validatePath(checksPath, 'checksPath');
+  if (checksPath.endsWith('/')) {
+    throw new Error(
+      `health-views: checksPath must not end with / (got "${checksPath}"): its routes are <checksPath>/:name`,
+    );
+  }
+  const checksRoutes = `checksPath ${checksPath} (the routes ${checksPath} and ${checksPath}/:name)`;
+  const watchPath = options.watch === false ? undefined : (options.watch?.path ?? '/health/watch');
+  if (watchPath !== undefined) {
+    validatePath(watchPath, 'watch.path');
+    if (isUnder(watchPath, checksPath)) {
+      throw new Error(`health-views: watch.path ${watchPath} collides with ${checksRoutes}`);
+    }
+  }
+  const viewAt = new Map<string, string>();
+  for (const view of options.views) {
+    const where = `view "${view.name}" at ${view.path}`;
+    const other = viewAt.get(view.path);
+    if (other !== undefined) throw new Error(`health-views: ${where} collides with view "${other}" at the same path`);
+    viewAt.set(view.path, view.name);
+    if (isUnder(view.path, checksPath)) throw new Error(`health-views: ${where} collides with ${checksRoutes}`);
+    if (view.path === watchPath) throw new Error(`health-views: ${where} collides with watch.path ${watchPath}`);
   }
 }
 
-function validateCheck(check: CheckDefinition): void {
+/** Whether a request for path would be taken by the route prefix or `<prefix>/...`. */
+function isUnder(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}/`);
+}
+
+function validatePath(path: unknown, what: string): void {
+  if (typeof path !== 'string' || !PATH.test(path)) {
+    throw new Error(`health-views: ${what} ${PATH_RULE} (got ${JSON.stringify(path)})`);
+  }
+  if (path.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw new Error(`health-views: ${what} ${path} holds a . or .. segment, which clients remove before sending`);
+  }
+}
+
+/** One check definition; the built-in checks call it on what their factory builds. */
+export function validateCheck(check: CheckDefinition): void {
   if (typeof check?.name !== 'string' || !NAME.test(check.name)) {
     throw new Error(`health-views: check name ${JSON.stringify(check?.name)} must be letters, digits, - or _`);
   }
   const where = `check "${check.name}"`;
   validatePolicy(check, where);
-  if (check.kind === 'flag') return;
+  if (check.kind === 'flag') {
+    optionalBoolean(check.healthyWhen, `${where}: healthyWhen`);
+    optionalBoolean(check.initial, `${where}: initial`);
+    return;
+  }
   if (check.kind !== undefined && check.kind !== 'polled') {
     throw new Error(`health-views: ${where}: kind must be 'polled' or 'flag'`);
   }
   if (typeof check.run !== 'function') throw new Error(`health-views: ${where}: run must be a function`);
-  atLeast(check.intervalMs, `${where}: intervalMs`, 1, true);
-  atLeast(check.timeoutMs, `${where}: timeoutMs`, 1, true);
-  atLeast(check.maxAgeMs, `${where}: maxAgeMs`);
+  if (check.close !== undefined && typeof check.close !== 'function') {
+    throw new Error(`health-views: ${where}: close must be a function when given`);
+  }
+  // Timers: past a Node timer's limit a delay fires after 1 ms instead.
+  atLeast(check.intervalMs, `${where}: intervalMs`, 1, true, MAX_TIMER_MS);
+  atLeast(check.timeoutMs, `${where}: timeoutMs`, 1, true, MAX_TIMER_MS);
+  atLeast(check.maxAgeMs, `${where}: maxAgeMs`, 1, false, MAX_TIMER_MS);
 }
 
 function validateView(view: ViewDefinition, checks: ReadonlySet<string>): void {
   if (typeof view?.name !== 'string' || !NAME.test(view.name)) {
     throw new Error(`health-views: view name ${JSON.stringify(view?.name)} must be letters, digits, - or _`);
   }
-  if (typeof view.path !== 'string' || !/^\/[^?#\s]*$/.test(view.path)) {
-    throw new Error(`health-views: view "${view.name}": path must start with / and hold no query`);
-  }
+  validatePath(view.path, `view "${view.name}": path`);
   const seen = new Set<string>();
   for (const member of view.checks) {
     const name = typeof member === 'string' ? member : member.check;
@@ -82,10 +149,17 @@ function validatePolicy(policy: CheckPolicy, where: string): void {
   atLeast(policy.failureGraceMs, `${where}: failureGraceMs`, 0);
 }
 
-/** A number no smaller than min (1 unless said), when given; required: it must be given. */
-function atLeast(value: number | undefined, what: string, min = 1, required = false): void {
+/** A number in [min, max] (min 1 unless said), when given; required: it must be given. */
+function atLeast(value: number | undefined, what: string, min = 1, required = false, max = Infinity): void {
   if (value === undefined && !required) return;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new Error(`health-views: ${what} must be a number >= ${min} (got ${String(value)})`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    const range = max === Infinity ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new Error(`health-views: ${what} must be a number ${range} (got ${String(value)})`);
+  }
+}
+
+function optionalBoolean(value: unknown, what: string): void {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new Error(`health-views: ${what} must be true or false (got ${JSON.stringify(value)})`);
   }
 }

@@ -1,7 +1,9 @@
-// Fans events out to live watchers (Server-Sent Events): bounded, with heartbeats, ended with a
-// final event on close. Framework-free: a watcher is anything that can take text and end.
+// Fans events out to live watchers (Server-Sent Events): bounded in number and in the bytes each
+// may have waiting, with heartbeats, ended with a final event on close. Framework-free: a watcher
+// is anything that can take text, say how much of it waits, and end.
 
-import type { Clock, WatchSink } from './types.js';
+import { iso } from './clock.js';
+import type { Clock, WatchSink, WatcherDropped } from './types.js';
 
 export interface WatchHub {
   /** Whether one more watcher would be accepted now. */
@@ -12,12 +14,36 @@ export interface WatchHub {
   readonly size: number;
   /** Ends every stream with a final event; refuses new watchers from then on. */
   close(data: unknown): void;
+  /** Hears of every watcher cut off (too far behind, or broken); returns the unsubscribe function. */
+  onDropped(listener: (dropped: WatcherDropped) => void): () => void;
 }
 
 export interface WatchHubOptions {
   readonly maxSubscribers: number;
   readonly heartbeatMs: number;
+  /** A watcher with more than this waiting when the next chunk comes is cut off instead. */
+  readonly maxQueuedBytes: number;
   readonly clock: Clock;
+}
+
+/** What an adapter's response is to the hub: a Node writable stream, named by shape only. */
+export interface WritableResponse {
+  write(chunk: string): unknown;
+  end(): unknown;
+  destroy(): unknown;
+  readonly writableLength: number;
+}
+
+/** The sink for a Node writable (a node:http response): what both adapters stream to. */
+export function writableSink(response: WritableResponse): WatchSink {
+  return {
+    write: (chunk) => void response.write(chunk),
+    get queuedBytes() {
+      return response.writableLength;
+    },
+    end: () => void response.end(),
+    destroy: () => void response.destroy(),
+  };
 }
 
 /** One Server-Sent Event; data is JSON on one line, so nothing in it can end the event early. */
@@ -25,19 +51,54 @@ export function sseEvent(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export function createWatchHub({ maxSubscribers, heartbeatMs, clock }: WatchHubOptions): WatchHub {
+// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
+export function createWatchHub({ maxSubscribers, heartbeatMs, maxQueuedBytes, clock }: WatchHubOptions): WatchHub {
   const sinks = new Set<WatchSink>();
+  const dropListeners = new Set<(dropped: WatcherDropped) => void>();
   let closed = false;
   let heartbeat: unknown;
 
-  function send(chunk: string): void {
-    for (const sink of sinks) {
+  function drop(sink: WatchSink, reason: WatcherDropped['reason'], queuedBytes: number): void {
+    sinks.delete(sink);
+    try {
+      sink.destroy(); // what it had waiting goes with it
+    } catch {
+      // already gone
+    }
+    const dropped = { reason, queuedBytes, maxQueuedBytes, watchers: sinks.size, at: iso(clock.now()) };
+    for (const listener of dropListeners) {
       try {
-        sink.write(chunk);
+        listener(dropped);
       } catch {
-        sinks.delete(sink); // a broken stream must not stop the others
+        // a listener's failure must not keep the others from hearing of it
       }
     }
+  }
+
+  /**
+   * Writes chunk to one watcher, or cuts it off when the chunk would leave it more than
+   * maxQueuedBytes behind: a watcher that stops reading must not hold the process's memory.
+   * A watcher with nothing waiting takes any chunk, so one large event never drops a reader.
+   */
+  function deliver(sink: WatchSink, chunk: string, size: number): boolean {
+    let queued = 0;
+    try {
+      queued = sink.queuedBytes;
+      if (queued > 0 && queued + size > maxQueuedBytes) {
+        drop(sink, 'behind', queued);
+        return false;
+      }
+      sink.write(chunk);
+      return true;
+    } catch {
+      drop(sink, 'failed', queued); // a broken stream must not stop the others
+      return false;
+    }
+  }
+
+  function send(chunk: string): void {
+    const size = Buffer.byteLength(chunk);
+    for (const sink of sinks) deliver(sink, chunk, size);
   }
 
   function beat(): void {
@@ -53,8 +114,8 @@ export function createWatchHub({ maxSubscribers, heartbeatMs, clock }: WatchHubO
     },
     subscribe(sink, first) {
       if (closed || sinks.size >= maxSubscribers) return undefined;
-      sink.write(first);
       sinks.add(sink);
+      if (!deliver(sink, first, Buffer.byteLength(first))) return undefined;
       if (heartbeat === undefined) heartbeat = clock.setTimeout(beat, heartbeatMs);
       return () => {
         sinks.delete(sink);
@@ -72,15 +133,22 @@ export function createWatchHub({ maxSubscribers, heartbeatMs, clock }: WatchHubO
       if (heartbeat !== undefined) clock.clearTimeout(heartbeat);
       heartbeat = undefined;
       const last = sseEvent('close', data);
+      const size = Buffer.byteLength(last);
       for (const sink of sinks) {
+        if (!deliver(sink, last, size)) continue;
         try {
-          sink.write(last);
           sink.end();
         } catch {
           // already gone
         }
       }
       sinks.clear();
+    },
+    onDropped(listener) {
+      dropListeners.add(listener);
+      return () => {
+        dropListeners.delete(listener);
+      };
     },
   };
 }

@@ -1,5 +1,6 @@
 // The package's promise to its users: nothing at run time but node: modules and its own files.
-// Fastify is a type only (import type), so importing health-views/fastify loads no framework.
+// The adapters name no framework at run time, so importing health-views/fastify, /express or /koa
+// loads none.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,16 +12,30 @@ describe('package boundary', () => {
   it('has no runtime dependencies', () => {
     const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     assert.equal(manifest.dependencies, undefined);
-    assert.equal(manifest.peerDependenciesMeta?.fastify?.optional, true);
+    for (const framework of ['fastify', 'express', 'koa']) {
+      assert.equal(manifest.peerDependenciesMeta?.[framework]?.optional, true, `${framework}: an optional peer`);
+    }
   });
 
   it('imports only node: modules and its own files at run time', () => {
     const offenders: string[] = [];
-    for (const file of readdirSync(src).filter((name) => name.endsWith('.ts'))) {
+    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.ts'));
+    assert.ok(files.includes('checks/http.ts'), `the walk reaches src/checks/ (found ${files.join(', ')})`);
+    for (const file of files) {
       const text = readFileSync(new URL(file, src), 'utf8');
-      for (const match of text.matchAll(/^(import|export)\s+(type\s+)?[^'";]*?from\s+'([^']+)'/gm)) {
-        const [, , typeOnly, specifier] = match;
-        if (typeOnly || specifier!.startsWith('node:') || specifier!.startsWith('./')) continue;
+      const found = [
+        ...[...text.matchAll(/^(?:import|export)\s+(type\s+)?[^'";]*?from\s+'([^']+)'/gm)].map(([, type, from]) => ({
+          typeOnly: type !== undefined,
+          specifier: from!,
+        })),
+        // import 'x' (for its effects) and import('x') (on first use) load at run time all the same.
+        ...[...text.matchAll(/^import\s+'([^']+)'|\bimport\('([^']+)'\)/gm)].map(([, bare, lazy]) => ({
+          typeOnly: false,
+          specifier: (bare ?? lazy)!,
+        })),
+      ];
+      for (const { typeOnly, specifier } of found) {
+        if (typeOnly || /^(node:|\.\/|\.\.\/(?!\.\.))/.test(specifier)) continue;
         offenders.push(`${file}: ${specifier}`);
       }
     }

@@ -1,9 +1,8 @@
-// The disclosure gate's construction errors and its token comparison; the Accept parser's q-values.
+// The disclosure gate's construction errors and its token comparison.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDisclosureGate } from '../src/disclosure.js';
-import { preferredFormat } from '../src/negotiate.js';
 
 const TOKEN = 'a-token-of-enough-length';
 
@@ -35,24 +34,22 @@ describe('disclosure gate', () => {
     assert.equal(gate([`Bearer ${TOKEN}`]), false);
   });
 
+  it('mode token refuses a wrong token of the same length and every prefix of the right one', () => {
+    const gate = createDisclosureGate({ mode: 'token', token: TOKEN });
+    const last = TOKEN.at(-1) === 'x' ? 'y' : 'x';
+    const sameLength = [`${TOKEN.slice(0, -1)}${last}`, `${last}${TOKEN.slice(1)}`, 'z'.repeat(TOKEN.length)];
+    for (const token of sameLength) {
+      assert.equal(token.length, TOKEN.length);
+      assert.equal(gate(`Bearer ${token}`), false, `a same-length wrong token was let in: ${token}`);
+    }
+    for (let length = 1; length < TOKEN.length; length += 1) {
+      const prefix = TOKEN.slice(0, length);
+      assert.equal(gate(`Bearer ${prefix}`), false, `the prefix ${JSON.stringify(prefix)} of the token was let in`);
+    }
+  });
+
   it('never and always ignore the header; never is the default', () => {
     assert.equal(createDisclosureGate()(`Bearer ${TOKEN}`), false);
     assert.equal(createDisclosureGate({ mode: 'always' })(undefined), true);
-  });
-});
-
-describe('Accept negotiation', () => {
-  it('honours q-values: q=0 never gets health+json', () => {
-    assert.equal(preferredFormat('application/health+json;q=0'), 'json');
-    assert.equal(preferredFormat('application/health+json; q=0, application/json'), 'json');
-    assert.equal(preferredFormat('application/json, application/health+json;q=0.5'), 'json');
-  });
-
-  it('picks health+json when named and at least as welcome as JSON', () => {
-    assert.equal(preferredFormat('application/health+json'), 'health+json');
-    assert.equal(preferredFormat('application/json;q=0.5, application/health+json'), 'health+json');
-    assert.equal(preferredFormat('application/health+json, */*'), 'health+json');
-    assert.equal(preferredFormat(undefined), 'json');
-    assert.equal(preferredFormat('*/*'), 'json');
   });
 });

@@ -3,11 +3,12 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHealth } from '../src/registry.js';
 import { withHealth } from '../src/node-http.js';
-import type { AnsweredRequest, Health, HealthOptions } from '../src/types.js';
-import { close, get, listen, readEvents } from './helpers/http.js';
+import type { AdapterHooks, AnsweredRequest, Health, HealthOptions } from '../src/types.js';
+import { describeAdapterContract, FAILING_DATABASE } from './helpers/adapter-contract.js';
+import { assertOwnHeaders, close, exchange, get, listen, readEvents } from './helpers/http.js';
 
 const TOKEN = 'the-right-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -25,15 +26,7 @@ interface Fixture {
 async function start(overrides: Partial<HealthOptions> = {}): Promise<Fixture> {
   const health = createHealth({
     checks: [
-      {
-        name: 'database',
-        publicCause: 'the database cannot be read',
-        intervalMs: 60_000,
-        timeoutMs: 1000,
-        run: () => {
-          throw new TypeError("Cannot read properties of undefined (reading 'get') at /app/node_modules/lmdb/x.js");
-        },
-      },
+      FAILING_DATABASE,
       { name: 'started', kind: 'flag', initial: true },
       { name: 'shutdown', kind: 'flag', initial: true, publicCause: 'shutting down' },
     ],
@@ -47,29 +40,27 @@ async function start(overrides: Partial<HealthOptions> = {}): Promise<Fixture> {
     ...overrides,
   });
   await health.start();
-  const passedOn: string[] = [];
   const answered: AnsweredRequest[] = [];
   const answeredHeaders: (Readonly<Record<string, string>> | undefined)[] = [];
-  const server = createServer(
-    withHealth(
-      health,
-      (request, response) => {
-        passedOn.push(request.url ?? '');
-        response.end('app');
-      },
-      {
-        headers: (request: IncomingMessage) => ({
-          'x-content-type-options': 'nosniff',
-          'x-request-id': `id-${request.url}`,
-        }),
-        onAnswered: (info, _request, headers) => {
-          answered.push(info);
-          answeredHeaders.push(headers);
-        },
-      },
-    ),
-  );
-  return { base: await listen(server), health, server, passedOn, answered, answeredHeaders };
+  const { base, server, passedOn } = await behindWithHealth(health, {
+    headers: (request) => ({ 'x-content-type-options': 'nosniff', 'x-request-id': `id-${request.url}` }),
+    onAnswered: (info, _request, headers) => {
+      answered.push(info);
+      answeredHeaders.push(headers);
+    },
+  });
+  return { base, health, server, passedOn, answered, answeredHeaders };
+}
+
+/** `health` in front of a listener that answers `app` and records each URL it is given, on a real port. */
+async function behindWithHealth(health: Health, hooks: AdapterHooks<IncomingMessage>) {
+  const passedOn: string[] = [];
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
+    passedOn.push(request.url ?? '');
+    response.end('app');
+  };
+  const server = createServer(withHealth(health, listener, hooks));
+  return { base: await listen(server), server, passedOn };
 }
 
 describe('node:http adapter', () => {
@@ -136,24 +127,25 @@ describe('node:http adapter', () => {
     assert.match(unknown.json().message, /no health check named "nope"; there are: database, started, shutdown/);
   });
 
-  it('?exclude is marked in every format', async () => {
-    const json = await get(`${f.base}/health/ready?exclude=database`);
+  it('?exclude (with permission) is marked in every format', async () => {
+    const json = await get(`${f.base}/health/ready?exclude=database`, { headers: AUTH });
     assert.equal(json.status, 200);
     assert.deepEqual(json.json(), { status: 'UP', checks: {}, excluded: ['database'] });
-    const text = await get(`${f.base}/health/ready?exclude=database&verbose`);
+    const text = await get(`${f.base}/health/ready?exclude=database&verbose`, { headers: AUTH });
     assert.match(text.text, /^\[\+\]database excluded: ok$/m);
-    const accept = { accept: 'application/health+json' };
+    const accept = { accept: 'application/health+json', ...AUTH };
     const ietf = await get(`${f.base}/health/ready?exclude=database`, { headers: accept });
     assert.deepEqual(ietf.json().notes, ['database excluded']);
     assert.equal(ietf.json().status, 'pass');
   });
 
-  it("?exclude with an unknown name is a 400 that lists the view's checks only with permission", async () => {
+  it("?exclude needs permission; with it, an unknown name is a 400 that lists the view's checks", async () => {
     const anonymous = await get(`${f.base}/health/ready?exclude=database,nope`);
-    assert.equal(anonymous.status, 400);
-    assert.match(anonymous.json().message, /names no check of the ready view: "nope"$/);
+    assert.equal(anonymous.status, 403);
+    assert.match(anonymous.json().message, /\?exclude: this needs the health details permission/);
     const allowed = await get(`${f.base}/health/ready?exclude=nope&exclude=database`, { headers: AUTH });
-    assert.match(allowed.json().message, /its checks are: database, started, shutdown/);
+    assert.equal(allowed.status, 400);
+    assert.match(allowed.json().message, /: "nope"; its checks are: database, started, shutdown$/);
   });
 
   it('bad query values are a clear 400, never a 500', async () => {
@@ -167,11 +159,16 @@ describe('node:http adapter', () => {
     assert.equal((await get(`${f.base}/health/checks/%E0%A4%A`, { headers: AUTH })).status, 400);
   });
 
-  it('only GET and HEAD: 405 with Allow', async () => {
+  it('GET and HEAD answer, OPTIONS is 204 with Allow, any other method 405 with Allow', async () => {
     for (const path of ['/health/live', '/health/checks/database', '/health/watch']) {
       const answer = await get(`${f.base}${path}`, { method: 'POST' });
       assert.equal(answer.status, 405, path);
-      assert.equal(answer.headers.get('allow'), 'GET, HEAD');
+      assert.equal(answer.headers.get('allow'), 'GET, HEAD, OPTIONS');
+      // Before the gate: a CORS preflight carries no credentials.
+      const options = await get(`${f.base}${path}`, { method: 'OPTIONS' });
+      assert.equal(options.status, 204, `OPTIONS ${path}: ${options.text}`);
+      assert.equal(options.headers.get('allow'), 'GET, HEAD, OPTIONS');
+      assert.equal(options.text, '');
     }
     const head = await get(`${f.base}/health/live`, { method: 'HEAD' });
     assert.equal(head.status, 200);
@@ -185,6 +182,14 @@ describe('node:http adapter', () => {
     const wanted = await get(`${f.base}/health/live`, { headers: { accept: 'application/health+json' } });
     assert.equal(wanted.headers.get('content-type'), 'application/health+json; charset=utf-8');
     assert.equal(wanted.json().serviceId, 'demo');
+  });
+
+  it('answers a request target in absolute form (RFC 9112 §3.2.2) as its path', async () => {
+    const request =
+      'GET http://example.com/health/live?verbose HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n';
+    const answer = await exchange(f.base, request);
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/, answer);
+    assert.match(answer, /\r\n\r\nlive check passed\n$/, answer);
   });
 
   it('the host adds its headers to every health answer and observes each one with its route template', async () => {
@@ -254,21 +259,28 @@ describe('node:http adapter: the watch stream', () => {
   });
 });
 
-describe('node:http adapter: a fault inside the package', () => {
-  it('answers a plain 503 instead of throwing out of the request listener', async () => {
-    const broken = {
-      answer: () => {
-        throw new Error('bug');
-      },
-    } as unknown as Health;
-    const server = createServer(withHealth(broken, (_request, response) => response.end('app')));
+describe("node:http adapter: the host's header hook", () => {
+  it('cannot replace the content type, length or cache rule of a health answer', async () => {
+    const health = createHealth({
+      checks: [{ name: 'started', kind: 'flag', initial: true }],
+      views: [{ name: 'live', path: '/health/live', checks: ['started'] }],
+    });
+    const hostHeaders = { 'content-type': 'text/html', 'content-length': '1', 'cache-control': 'max-age=600' };
+    const server = createServer(
+      withHealth(health, (_request, response) => response.end(), { headers: () => hostHeaders }),
+    );
     const base = await listen(server);
     try {
-      const answer = await get(`${base}/health`);
-      assert.equal(answer.status, 503);
-      assert.equal(answer.json().message, 'the health answer could not be made');
+      assertOwnHeaders(await get(`${base}/health/live`), '{"status":"UP"}');
     } finally {
+      health.close();
       await close(server);
     }
   });
+});
+
+describeAdapterContract('node:http (withHealth)', async (health, hooks) => {
+  const { base, server, passedOn } = await behindWithHealth(health, hooks);
+  // node:http has no error handler of its own: nothing can reach one.
+  return { base, passedOn, errors: [], close: () => close(server) };
 });

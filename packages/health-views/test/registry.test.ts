@@ -188,6 +188,26 @@ describe('registry', () => {
     health.close();
   });
 
+  it("a view's plain answer is re-rendered when its content changes though its status does not", () => {
+    const { health } = setup({
+      checks: [
+        { name: 'database', kind: 'flag', initial: true, publicCause: 'the database cannot be read' },
+        { name: 'queue', kind: 'flag', initial: true, publicCause: 'the queue is unreachable' },
+      ],
+      views: [{ name: 'ready', path: '/health/ready', checks: ['database', 'queue'] }],
+    });
+    health.flag('database').set(false);
+    assert.equal(health.view('ready')!.status, 'DOWN');
+    health.flag('queue').set(false); // the view is DOWN already: only its body changes
+    assert.deepEqual(JSON.parse(plain(health, '/health/ready').body.toString()), {
+      status: 'DOWN',
+      checks: {
+        database: { status: 'DOWN', cause: 'the database cannot be read' },
+        queue: { status: 'DOWN', cause: 'the queue is unreachable' },
+      },
+    });
+  });
+
   it('a view can make a check non-critical for itself alone', async () => {
     const { health: other } = setup({
       checks: [{ name: 'x', kind: 'flag', initial: false }],
@@ -273,7 +293,7 @@ describe('registry', () => {
     assert.throws(() => setup({ views: [{ name: 'x', path: '/x', checks: ['nope'] }] }), /view "x" names check "nope"/);
     assert.throws(
       () => setup({ checks: [{ name: 'a', intervalMs: 0, timeoutMs: 1, run: () => true }], views: [] }),
-      /intervalMs must be a number >= 1/,
+      /intervalMs must be a number from 1 to/,
     );
     assert.throws(() => setup().health.flag('database'), /no flag check named "database" \(flags: shutdown, cache\)/);
   });

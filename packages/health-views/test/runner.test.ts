@@ -97,6 +97,33 @@ describe('runner', () => {
     assert.equal(runs, 2);
   });
 
+  it('stop() aborts the run under way, clears its timer, ignores its result and refuses new runs', async () => {
+    let runs = 0;
+    let seen: AbortSignal | undefined;
+    let release: (value: boolean) => void = () => {};
+    const {
+      results,
+      clock,
+      runner: r,
+    } = runner((signal) => {
+      runs++;
+      seen = signal;
+      return new Promise<boolean>((resolve) => {
+        release = resolve;
+      });
+    });
+    const running = r.run();
+    r.stop('closing');
+    await running;
+    assert.equal(seen!.aborted, true);
+    assert.equal(clock.pendingTimers(), 0, 'the timeout timer is still armed');
+    release(false);
+    await clock.advance(1000);
+    assert.deepEqual(results, [], 'a result was recorded after stop()');
+    assert.equal(r.run(), undefined);
+    assert.equal(runs, 1);
+  });
+
   it('askers during a run share it (single flight)', async () => {
     let runs = 0;
     const { clock, runner: r } = runner(() => {

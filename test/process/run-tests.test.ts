@@ -1,0 +1,91 @@
+// scripts/run-tests.mjs, the runner of every test file, on test files made to hang: a test that
+// never settles is named within seconds of the limit, a file blocked in a synchronous call is
+// named too, and each is stopped with everything it started; a file whose tests pass but which leaves
+// a child running ends at once. (Node's own --test-timeout bounds a whole file under --test, names
+// no test, and cannot fire while a file's process is blocked: files hung for minutes, silent.)
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { withDeadline } from '../helpers/deadline.js';
+import { ROOT } from '../helpers/service-process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'accountservice-run-tests-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Each fixture starts a child (its pid written to <name>.pid) that outlives it unless killed. */
+const START_CHILD = `
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+const child = spawn('sleep', ['120'], { stdio: 'ignore' });
+writeFileSync(process.argv[1] + '.pid', String(child.pid));
+`;
+
+const fixtures = {
+  'never-settles.test.ts': `import { describe, it } from 'node:test';${START_CHILD}
+describe('a suite', () => {
+  it('passes', () => {});
+  it('waits for what never comes', () => new Promise(() => setInterval(() => {}, 1000)));
+});`,
+  'blocked.test.ts': `import { test } from 'node:test';${START_CHILD}
+test('blocked in a synchronous call', () => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 120_000);
+});`,
+  'lingers.test.ts': `import { test } from 'node:test';${START_CHILD}
+test('passes, and leaves its child running', () => {});`,
+};
+
+/** Whether the process runs: a zombie (killed, not yet reaped by whoever inherited it) does not. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+test('a hung test is named and its file stopped within seconds; a file that only lingers ends at once', async (t) => {
+  const files = Object.entries(fixtures).map(([name, source]) => {
+    const file = join(dir, name);
+    writeFileSync(file, source);
+    return file;
+  });
+  const started = Date.now();
+  const runner = spawn(process.execPath, ['scripts/run-tests.mjs', '--limit-s=3', ...files], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  runner.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  runner.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => runner.on('exit', (code) => resolve(code)));
+  let code: number | null;
+  try {
+    code = await withDeadline(exited, 60_000, 'the runner to end (a hang of the runner itself)');
+  } finally {
+    // SIGTERM first: the runner then stops the files it runs, and what they started.
+    runner.kill('SIGTERM');
+    await withDeadline(exited, 5000, 'the runner to stop').catch(() => runner.kill('SIGKILL'));
+  }
+  const seconds = (Date.now() - started) / 1000;
+  t.diagnostic(`the runner ended with ${code} after ${seconds.toFixed(1)} s`);
+
+  assert.equal(code, 1, `exit 1 for the hung files; output:\n${output}`);
+  assert.match(
+    output,
+    /test-watchdog: .*never-settles\.test\.ts: no progress for 3 s in "a suite > waits for what never comes" \(last result: "a suite > passes"\)/,
+  );
+  // Blocked at once, its process writes no more test events: the file is named, not the test.
+  assert.match(output, /test-watchdog: .*blocked\.test\.ts: no progress for 3 s outside any test it reported/);
+  assert.match(output, /lingers\.test\.ts: passed in/, `the lingering file passed and ended:\n${output}`);
+  assert.match(output, /3 test files: 1 passed, 2 failed/);
+  assert.ok(seconds < 40, `ended after ${seconds.toFixed(1)} s`);
+  for (const name of Object.keys(fixtures)) {
+    const pid = Number(readFileSync(join(dir, `${name}.pid`), 'utf8'));
+    assert.equal(alive(pid), false, `the child ${name} started (pid ${pid}) was stopped with its file`);
+  }
+});

@@ -1,0 +1,16 @@
+// The test build's service (dist/test-support/accountservice-bundle.cjs): the production service,
+// run by the same runMain, with one seam: the phase named by --pause-in waits --pause-ms after its
+// log line ("start-up: seeding"), ending early when a stop signal aborts the start.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runMain } from '../../src/main.js';
+import { phasePause } from './phase-pause.js';
+
+const pause = phasePause(process.argv);
+
+runMain(process.env, {
+  onPhase: async (phase, signal) => {
+    if (phase !== pause?.phase) return;
+    await sleep(pause.ms, undefined, signal ? { signal } : {}).catch(() => {});
+  },
+});
