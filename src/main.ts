@@ -102,9 +102,11 @@ async function main(env: NodeJS.ProcessEnv, seams: MainSeams): Promise<void> {
   }
 
   await service.listen();
-  // In one turn: the start-up handlers out, the shutdown's in, so no signal falls between them.
-  for (const signal of STOP_SIGNALS) process.removeListener(signal, abortStart);
+  // In one turn, the shutdown's handlers in before the start-up's are out: were a stop signal's
+  // listeners down to none for a moment, Node would close its watcher and drop a signal pending in
+  // it (one sent as the listen line was read, say), and the service would never stop.
   const shutdown = createShutdown(shutdownOptions(service, logger));
+  for (const signal of STOP_SIGNALS) process.removeListener(signal, abortStart);
   // A signal that came while the listener opened: the service is up, so it drains as usual.
   if (startAbort.signal.aborted) shutdown.begin(String(startAbort.signal.reason));
 }
