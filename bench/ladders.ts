@@ -72,10 +72,13 @@ function storeReadNote(store: StoreReadFigure | string, rungUs: number): string 
   if (!isMeasured(store)) return `The store's read alone was ${store}.`;
   const ns = (value: number): string => `${Math.round(value)} ns`;
   return (
-    `The store's read measured alone (bench/programs/store-read.ts, CPU per read): ${ns(store.storeTightNs)} in a tight ` +
+    `The store's read measured alone (bench/programs/store-read.ts: CPU per read in a loop, and the median time of a ` +
+    `read alone in its turn): ${ns(store.storeTightNs)} in a tight ` +
     `loop against lmdb's own best case ${ns(store.lmdbBestCaseNs)} (getBinaryFast, no copy; the rest is the copy out of ` +
-    `lmdb's shared buffer), ${ns(store.storeOnePerTurnNs)} when each read is alone in its event-loop turn (lmdb renews ` +
-    `its read transaction) and ${ns(store.storeTenPerTurnNs)} at ten a turn. The rung above says ${us(rungUs)} µs` +
+    `lmdb's shared buffer). Alone in its event-loop turn, a millisecond after the last read, lmdb's default read takes ` +
+    `${ns(store.lmdbOnePerTurnNs)}: it renews the read transaction lmdb resets on a timer. The store shares one read ` +
+    `transaction for a while and takes ${ns(store.storeOnePerTurnNs)} there, ${ns(store.storeTenPerTurnNs)} a read at ten ` +
+    `a turn. The rung above says ${us(rungUs)} µs` +
     (rungUs * 1000 > 1.5 * store.storeOnePerTurnNs
       ? `: what it holds beyond that is cache misses on a loaded core and the noise of subtracting two servers loaded seconds apart.`
       : ': the same, within the noise of subtracting two servers loaded seconds apart.')

@@ -97,7 +97,9 @@ export interface StoreReadFigure {
   readonly lmdbBestCaseNs: number;
   /** store.getAccountJson in a tight loop: the best case plus the copy out of lmdb's buffer. */
   readonly storeTightNs: number;
-  /** One read per event-loop turn (lmdb renews its read transaction each time), turns' own cost taken off. */
+  /** lmdb's getBinaryFast alone in its event-loop turn, 1 ms after the last: it renews lmdb's read transaction. */
+  readonly lmdbOnePerTurnNs: number;
+  /** The store's read alone in its turn, 1 ms after the last (its own read transaction, shared for a while). */
   readonly storeOnePerTurnNs: number;
   readonly storeTenPerTurnNs: number;
 }
