@@ -135,6 +135,11 @@ export default defineConfig(
     files: ['src/**', 'packages/*/src/**', 'launcher/**', 'healthchecker/**', 'bench/**', 'scripts/**'],
     rules: { 'max-lines-per-function': ['error', { max: 80 }] },
   },
+  {
+    // The tarball test's CommonJS consumers (test/package/): require() is what they test.
+    files: ['test/package/consumer/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 
   // Import boundaries (README's Layout); tests, bench and scripts may import anything.
   { files: ['src/**/*.ts'], rules: restrict(testOrBench, fastify, fastifyPlugins) },
@@ -154,6 +159,13 @@ export default defineConfig(
     rules: restrict(testOrBench, fastify, fastifyPlugins, nodeHttp),
   },
   { files: [`${healthPackage}/src/**/*.ts`], rules: restrict(service, frameworksAndLoggers, nodeHttp) },
+  {
+    // The public types name node:http's request and response (RequestListener, withHealth's), by type only.
+    files: [`${healthPackage}/src/types.ts`],
+    rules: restrict(service, frameworksAndLoggers, {
+      paths: (nodeHttp.paths ?? []).map((path) => ({ ...path, allowTypeImports: true })),
+    }),
+  },
   {
     // The adapters: the only files that know an HTTP API, each naming a framework by type at most.
     files: ['fastify', 'express', 'koa', 'node-http'].map((name) => `${healthPackage}/src/${name}.ts`),

@@ -1,7 +1,7 @@
 // Builds the HTTP app from its parts. It never listens: main.ts does, and tests use port 0.
 
 import { hostname, networkInterfaces } from 'node:os';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -17,6 +17,9 @@ import { accountRoutes } from './accounts/routes.js';
 import { servedByAddress } from './accounts/served-by.js';
 import { answerClientError, errorBody, installErrorHandling } from './http-errors.js';
 import { DEFAULT_MAX_QUEUED_RESPONSES, guardConnections } from './http/connection-guard.js';
+import { guardLogging } from './http/guard-log.js';
+import { originForm } from './http/request-target.js';
+import { createTimedServer, SERVER_TIMEOUTS, type ServerTimeouts } from './http/server-timeouts.js';
 import { answerUnsupportedExpectation } from './http/unsupported-expectation.js';
 import type { Lifecycle } from './lifecycle.js';
 import { METRICS_PATH, type Metrics } from './metrics/metrics.js';
@@ -26,6 +29,8 @@ import { lazyRequestLoggers } from './observability/request-logger.js';
 import { RequestObserver } from './observability/request-observer.js';
 import type { TestabilitySwitch } from './testability/testability-switch.js';
 import { testabilityRoutes } from './testability/routes.js';
+
+export { SERVER_TIMEOUTS, type ServerTimeouts };
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -56,38 +61,13 @@ export interface AppDeps {
   readonly accessLog?: boolean;
   /** A connection with more answers queued than this (its client does not read) is closed. */
   readonly maxQueuedResponses?: number;
+  /** A connection whose queued answers hold more bytes than this is closed (default DEFAULT_MAX_QUEUED_BYTES). */
+  readonly maxQueuedBytes?: number;
+  /** Most connections open at once; more are closed as they arrive. Default: no limit. */
+  readonly maxConnections?: number;
   /** The `servedBy` of every account answer; default: this machine's address (servedByAddress). */
   readonly servedBy?: string | undefined;
 }
-
-/** Server timeouts: how long a slow, silent or idle client may hold a connection. */
-export interface ServerTimeouts {
-  /** All request headers must arrive within this (a slowloris client is answered 408 and closed). */
-  readonly headersTimeoutMs: number;
-  /** The whole request, headers and body, must arrive within this. */
-  readonly requestTimeoutMs: number;
-  /** Idle keep-alive connections close after this. */
-  readonly keepAliveTimeoutMs: number;
-  /** A socket silent both ways for this long is closed, whatever it is doing. */
-  readonly connectionTimeoutMs: number;
-  /** How often the two timeouts above are checked: also how late they may fire. */
-  readonly connectionsCheckingIntervalMs: number;
-}
-
-/**
- * The production values. Node's own defaults (headers 60 s, checked every 30 s) let a slowloris
- * client hold a socket for up to 90 s; real clients send their headers in one packet.
- */
-export const SERVER_TIMEOUTS: ServerTimeouts = {
-  headersTimeoutMs: 5_000,
-  requestTimeoutMs: 10_000,
-  // Above typical load balancer idle timeouts (60 s), so the balancer closes first, never us mid-reuse.
-  keepAliveTimeoutMs: 65_000,
-  // Longer than any answer takes (lookups and health checks are bounded at about a second) and than
-  // the /health/watch heartbeat, so only a dead peer meets it; above the keep-alive timeout too.
-  connectionTimeoutMs: 70_000,
-  connectionsCheckingIntervalMs: 1_000,
-};
 
 /**
  * No route declares a JSON schema: ids are checked by hand (accounts/account.ts) and answers are
@@ -154,6 +134,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       connectionsCheckingInterval: timeouts.connectionsCheckingIntervalMs,
     },
     routerOptions: { maxParamLength: 1000 },
+    // Absolute-form targets are routed, logged and quoted in errors as their origin form.
+    rewriteUrl: (req) => originForm(req.url ?? '/'),
     schemaController: NO_SCHEMA_COMPILERS,
     bodyLimit: 16 * 1024,
     // Answered in the onRequest hook instead, with the headers and body shape of every other error.
@@ -172,10 +154,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const connections = guardConnections(app.server, {
     maxQueuedResponses: deps.maxQueuedResponses ?? DEFAULT_MAX_QUEUED_RESPONSES,
-    onOverflow: (socket, queued) => {
-      const fields = { remoteAddress: socket.remoteAddress, queued };
-      app.log.warn(fields, 'closed a connection that does not read its answers');
-    },
+    ...(deps.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: deps.maxQueuedBytes }),
+    ...(deps.maxConnections === undefined ? {} : { maxConnections: deps.maxConnections }),
+    ...guardLogging(app.log, {
+      port: 'service',
+      maxConnections: deps.maxConnections ?? Infinity,
+      limit: 'HTTP_MAX_CONNECTIONS allows',
+    }),
   });
   app.server.on('checkExpectation', answerUnsupportedExpectation);
   app.addHook('preClose', (done) => {
@@ -223,17 +208,5 @@ function healthFirstServer(
   hooks: AdapterHooks<IncomingMessage>,
   timeouts: ServerTimeouts,
 ): FastifyServerFactory<Server> {
-  return (handler) => {
-    const server = createServer(
-      {
-        headersTimeout: timeouts.headersTimeoutMs,
-        connectionsCheckingInterval: timeouts.connectionsCheckingIntervalMs,
-      },
-      withHealth(health, handler, hooks),
-    );
-    server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
-    server.requestTimeout = timeouts.requestTimeoutMs;
-    server.setTimeout(timeouts.connectionTimeoutMs);
-    return server;
-  };
+  return (handler) => createTimedServer(timeouts, withHealth(health, handler, hooks));
 }

@@ -1,7 +1,8 @@
 // Reads and validates every setting once, from an environment object passed in.
 // The only module that knows the environment variable names; nothing else reads process.env.
 
-import { DEFAULT_MAX_QUEUED_RESPONSES } from './http/connection-guard.js';
+import { isIP } from 'node:net';
+import { DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_RESPONSES } from './http/connection-guard.js';
 import { DEFAULT_LOG_BUFFER_BYTES } from './log-destination.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -12,6 +13,9 @@ export type HealthDetailsMode = (typeof HEALTH_DETAILS_MODES)[number];
 
 export const DB_ON_DAMAGE_MODES = ['fail', 'rebuild'] as const;
 export type DbOnDamage = (typeof DB_ON_DAMAGE_MODES)[number];
+
+/** What NODE_ENV accepts (or unset); anything else is refused, not run as development. */
+export const NODE_ENVS = ['production', 'development', 'test'] as const;
 
 export interface Config {
   readonly port: number;
@@ -31,6 +35,8 @@ export interface Config {
      * the service port, PRODUCTION_METRICS_PORT with NODE_ENV=production).
      */
     readonly port: number | undefined;
+    /** Where that port listens (METRICS_HOST; default loopback: scrapers from outside must be let in). */
+    readonly host: string;
   };
   readonly log: {
     /** One line per request: info, debug for /health probes and scrapes (ACCESS_LOG=on|off). */
@@ -41,6 +47,10 @@ export interface Config {
   readonly http: {
     /** A connection with more answers queued than this is closed (HTTP_MAX_QUEUED_RESPONSES). */
     readonly maxQueuedResponses: number;
+    /** A connection whose queued answers hold more bytes than this is closed (HTTP_MAX_QUEUED_BYTES). */
+    readonly maxQueuedBytes: number;
+    /** Most connections open on PORT at once; more are closed as they arrive (HTTP_MAX_CONNECTIONS). */
+    readonly maxConnections: number;
   };
   readonly health: {
     readonly details: HealthDetailsMode;
@@ -104,6 +114,12 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /** Where /metrics is served by default with NODE_ENV=production: Prometheus' node-exporter habit. */
 export const PRODUCTION_METRICS_PORT = 9100;
 
+/** The metrics port's address unless METRICS_HOST says otherwise: reachable from this machine only. */
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
+
+/** Most connections open on PORT at once, by default (HTTP_MAX_CONNECTIONS). */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+
 export const TESTABILITY_PRODUCTION_OVERRIDE = 'I_UNDERSTAND_TESTABILITY_IS_UNSAFE_IN_PRODUCTION';
 
 /** Parses the environment into a Config, or throws ConfigError listing every invalid variable. */
@@ -112,7 +128,7 @@ export function loadConfig(env: Env): Config {
   const problems: string[] = [];
   const read = new EnvReader(env, problems);
 
-  const production = (env.NODE_ENV ?? '').trim() === 'production';
+  const production = readNodeEnv(read, problems) === 'production';
   const details = read.oneOf('HEALTH_DETAILS', HEALTH_DETAILS_MODES, production ? 'never' : 'always');
   const token = read.string('HEALTH_TOKEN', '');
   if (details === 'token' && token.length < 16) {
@@ -139,7 +155,7 @@ export function loadConfig(env: Env): Config {
   if (servedBy !== '' && !SERVED_BY_PATTERN.test(servedBy)) {
     problems.push(
       `SERVED_BY must be 1 to 253 letters, digits, dots, colons, hyphens or underscores, such as 10.0.0.5 or ` +
-        `accountservice-1 (got ${JSON.stringify(servedBy)})`,
+        `accountservice-1 (got ${quote(servedBy)})`,
     );
   }
 
@@ -152,20 +168,16 @@ export function loadConfig(env: Env): Config {
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     logPretty: read.bool('LOG_PRETTY', false),
     production,
-    metrics: {
-      enabled: read.bool('METRICS', true, 'on or off'),
-      // In production a port of its own by default: /metrics lists every check with its status and
-      // timings, which the service port (often public) must not give away.
-      port:
-        read.string('METRICS_PORT', production ? String(PRODUCTION_METRICS_PORT) : 'service') === 'service'
-          ? undefined
-          : read.int('METRICS_PORT', PRODUCTION_METRICS_PORT, 0, 65535, 'or "service" (serve /metrics on PORT)'),
-    },
+    metrics: readMetrics(read, production),
     log: {
       access: read.bool('ACCESS_LOG', true, 'on or off'),
       bufferBytes: read.int('LOG_BUFFER_BYTES', DEFAULT_LOG_BUFFER_BYTES, 64 * 1024, 256 * 1024 * 1024),
     },
-    http: { maxQueuedResponses: read.int('HTTP_MAX_QUEUED_RESPONSES', DEFAULT_MAX_QUEUED_RESPONSES, 1, 10_000) },
+    http: {
+      maxQueuedResponses: read.int('HTTP_MAX_QUEUED_RESPONSES', DEFAULT_MAX_QUEUED_RESPONSES, 1, 10_000),
+      maxQueuedBytes: read.int('HTTP_MAX_QUEUED_BYTES', DEFAULT_MAX_QUEUED_BYTES, 16 * 1024, 1024 ** 3),
+      maxConnections: read.int('HTTP_MAX_CONNECTIONS', DEFAULT_MAX_CONNECTIONS, 1, 1_000_000),
+    },
     health: {
       details,
       token: token === '' ? undefined : token,
@@ -192,12 +204,7 @@ export function loadConfig(env: Env): Config {
       heartbeatMs: read.int('HEALTH_WATCH_HEARTBEAT_MS', 15_000, 100, 60_000),
     },
   };
-  if (config.metrics.port !== undefined && config.metrics.port !== 0 && config.metrics.port === config.port) {
-    problems.push(
-      `METRICS_PORT must differ from PORT (both are ${config.port}); set METRICS_PORT=service to serve /metrics on PORT`,
-    );
-  }
-  if (config.host === '') problems.push('HOST must not be empty (for example 0.0.0.0, 127.0.0.1 or ::)');
+  checkListeners(config, env, problems);
   if (config.dbPath === '') problems.push('DB_PATH must not be empty (a file path, for example data/accounts.mdb)');
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -206,6 +213,85 @@ export function loadConfig(env: Env): Config {
 
 function defaulted(value: string | undefined): boolean {
   return (value ?? '').trim() === '';
+}
+
+/**
+ * Production or not decides what is shown and where, so a value that is almost production
+ * ("Production", "prod") is refused rather than run as development, and so is any other.
+ */
+function readNodeEnv(read: EnvReader, problems: string[]): string | undefined {
+  const value = read.string('NODE_ENV', '');
+  if (value === '' || (NODE_ENVS as readonly string[]).includes(value)) return value;
+  const hint = (NODE_ENVS as readonly string[]).includes(value.toLowerCase())
+    ? `; it is case-sensitive: did you mean ${value.toLowerCase()}?`
+    : '';
+  problems.push(`NODE_ENV must be production, development or test, or unset (got ${quote(value)})${hint}`);
+  return undefined;
+}
+
+function readMetrics(read: EnvReader, production: boolean): Config['metrics'] {
+  return {
+    enabled: read.bool('METRICS', true, 'on or off'),
+    // In production a port of its own by default: /metrics lists every check with its status and
+    // timings, which the service port (often public) must not give away.
+    port:
+      read.string('METRICS_PORT', production ? String(PRODUCTION_METRICS_PORT) : 'service') === 'service'
+        ? undefined
+        : read.int('METRICS_PORT', PRODUCTION_METRICS_PORT, 0, 65535, 'or "service" (serve /metrics on PORT)'),
+    host: read.string('METRICS_HOST', DEFAULT_METRICS_HOST),
+  };
+}
+
+/** What the service listens on: addresses that can be one, two ports apart, no METRICS_HOST to ignore. */
+function checkListeners(config: Config, env: Env, problems: string[]): void {
+  const { metrics } = config;
+  if (metrics.port !== undefined && metrics.port !== 0 && metrics.port === config.port) {
+    problems.push(
+      `METRICS_PORT must differ from PORT (both are ${config.port}); set METRICS_PORT=service to serve /metrics on PORT`,
+    );
+  }
+  checkHost('HOST', config.host, problems);
+  if (metrics.port !== undefined) checkHost('METRICS_HOST', metrics.host, problems);
+  if (metrics.enabled && metrics.port === undefined && !defaulted(env.METRICS_HOST)) {
+    // Ignored, it would leave an operator believing the port is bound where they said.
+    problems.push(
+      'METRICS_HOST is set but /metrics is served on PORT (METRICS_PORT is service' +
+        `${defaulted(env.METRICS_PORT) ? ', its default here' : ''}), so it would be ignored: ` +
+        'set METRICS_PORT to give /metrics a port of its own, or unset METRICS_HOST',
+    );
+  }
+}
+
+/** A host name as RFC 1123 has it: dot-separated labels of letters, digits and inner hyphens. */
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/** Syntax only: whether the name resolves, and to an address of this machine, is listen-addresses.ts' job. */
+function checkHost(name: string, host: string, problems: string[]): void {
+  if (isIP(host) !== 0 || HOST_NAME.test(host)) return;
+  problems.push(
+    `${name} must be an IP address or a host name, without scheme or port (such as 0.0.0.0, 127.0.0.1 or ::) ` +
+      `(got ${quote(host)})`,
+  );
+}
+
+/** Characters that would end or garble a line of text: C0 and C1 controls, DEL, line and paragraph separators. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** text with every character that could split or garble its line escaped (\n, \u0085, ...). */
+export function oneLine(text: string): string {
+  return text.replace(
+    LINE_BREAKING,
+    (char) => SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** A value as a problem quotes it: in double quotes, escaped as JSON and kept to one line. */
+function quote(value: string): string {
+  return oneLine(JSON.stringify(value));
 }
 
 /** What may go into the `servedBy` field as it is: no quoting or escaping is ever needed. */
@@ -241,7 +327,7 @@ class EnvReader {
     const parsed = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
       const accepts = `a whole number from ${min} to ${max}${alternative === undefined ? '' : ` ${alternative}`}`;
-      this.problems.push(`${name} must be ${accepts} (got ${JSON.stringify(value)})`);
+      this.problems.push(`${name} must be ${accepts} (got ${quote(value)})`);
       return fallback;
     }
     return parsed;
@@ -253,7 +339,7 @@ class EnvReader {
     const lower = value.toLowerCase();
     if (TRUE_WORDS.has(lower)) return true;
     if (FALSE_WORDS.has(lower)) return false;
-    this.problems.push(`${name} must be ${words} (got ${JSON.stringify(value)})`);
+    this.problems.push(`${name} must be ${words} (got ${quote(value)})`);
     return fallback;
   }
 
@@ -261,7 +347,7 @@ class EnvReader {
     const value = this.raw(name);
     if (value === undefined) return fallback;
     if ((allowed as readonly string[]).includes(value)) return value as T;
-    this.problems.push(`${name} must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`);
+    this.problems.push(`${name} must be one of ${allowed.join(', ')} (got ${quote(value)})`);
     return fallback;
   }
 }

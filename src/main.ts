@@ -10,7 +10,8 @@
 
 import type { ShutdownEvent, ShutdownOptions } from 'health-views';
 import type { Logger } from 'pino';
-import { ConfigError, loadConfig, shutdownBudgetWarning, type Config } from './config.js';
+import { ConfigError, loadConfig, oneLine, shutdownBudgetWarning, type Config } from './config.js';
+import { checkListenAddresses } from './http/listen-addresses.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Service, ServiceDeps } from './service.js';
 
@@ -25,14 +26,22 @@ export type MainSeams = Pick<ServiceDeps, 'onPhase'>;
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const satisfies readonly NodeJS.Signals[];
 type StopSignal = (typeof STOP_SIGNALS)[number];
 
-function readConfig(env: NodeJS.ProcessEnv): Config {
+/**
+ * Every setting, the listeners' hosts resolved and their ports tried, before anything opens; a
+ * problem is one stderr line naming its setting, then exit 1.
+ */
+async function readConfig(env: NodeJS.ProcessEnv): Promise<Config> {
+  let problems: readonly string[];
   try {
-    return loadConfig(env);
+    const config = loadConfig(env);
+    problems = await checkListenAddresses(config);
+    if (problems.length === 0) return config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) process.stderr.write(`accountservice: invalid configuration: ${problem}\n`);
-    process.exit(1);
+    problems = error.problems;
   }
+  for (const problem of problems) process.stderr.write(`accountservice: invalid configuration: ${oneLine(problem)}\n`);
+  process.exit(1);
 }
 
 async function main(env: NodeJS.ProcessEnv, seams: MainSeams): Promise<void> {
@@ -48,7 +57,7 @@ async function main(env: NodeJS.ProcessEnv, seams: MainSeams): Promise<void> {
     loggers.service?.warn('SIGUSR1 ignored: the inspector does not open on a signal (run node --inspect to debug)'),
   );
 
-  const config = readConfig(env);
+  const config = await readConfig(env);
   const [{ createLoggers }, { createStdoutDestination }] = await Promise.all([
     import('./logger.js'),
     import('./log-destination.js'),
@@ -192,9 +201,8 @@ function exitAfterFlush(logger: Logger, code: number): void {
 /** Runs the service in this process until it exits; a failure to start is one line on stderr. */
 export function runMain(env: NodeJS.ProcessEnv, seams: MainSeams = {}): void {
   main(env, seams).catch((error: unknown) => {
-    process.stderr.write(
-      `accountservice: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`accountservice: failed to start: ${oneLine(message)}\n`);
     process.exit(1);
   });
 }

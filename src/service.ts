@@ -11,7 +11,7 @@ import type { AccountStore } from './accounts/account-store.js';
 import { LmdbAccountStore } from './accounts/lmdb-account-store.js';
 import { acquireLease } from './accounts/lmdb-lease.js';
 import { seedAccounts } from './accounts/seed.js';
-import { buildApp, type ServerTimeouts } from './app.js';
+import { buildApp, SERVER_TIMEOUTS, type ServerTimeouts } from './app.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { createTestabilitySwitch, type TestabilitySwitch } from './testability/testability-switch.js';
 import type { Health } from 'health-views';
@@ -19,7 +19,8 @@ import { createServiceHealth } from './health/service-health.js';
 import { logHealthEvents } from './health/transition-log.js';
 import type { Clock } from './health/clock.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
-import { closeMetricsServer, createMetricsServer, listenMetricsServer } from './metrics/server.js';
+import { createMetricsServer, METRICS_MAX_CONNECTIONS, type MetricsServer } from './metrics/server.js';
+import { guardLogging } from './http/guard-log.js';
 
 export interface ServiceDeps {
   readonly logger: Logger;
@@ -96,7 +97,7 @@ export function createService(config: Config, deps: ServiceDeps): Service {
   let health: Health | undefined;
   let metrics: Metrics | undefined;
   let app: FastifyInstance | undefined;
-  let metricsServer: Server | undefined;
+  let metricsServer: MetricsServer | undefined;
   let closing: Promise<void> | undefined;
   let phase: StartPhase | undefined;
   let releaseLease: (() => Promise<void> | void) | undefined;
@@ -183,6 +184,8 @@ export function createService(config: Config, deps: ServiceDeps): Service {
       serveMetrics: config.metrics.port === undefined,
       accessLog: config.log.access,
       maxQueuedResponses: config.http.maxQueuedResponses,
+      maxQueuedBytes: config.http.maxQueuedBytes,
+      maxConnections: config.http.maxConnections,
       servedBy: config.servedBy,
       lifecycle,
       testability,
@@ -196,9 +199,10 @@ export function createService(config: Config, deps: ServiceDeps): Service {
     const theApp = opened(app, 'app');
     // A metrics port of its own: listening before the service does, so scrapes work once it is up.
     if (metrics !== undefined && config.metrics.port !== undefined) {
-      metricsServer = createMetricsServer(metrics);
-      const port = await listenMetricsServer(metricsServer, config.metrics.port, config.host);
-      logger.info({ port }, `Serving metrics at http://${hostForUrl(config.host)}:${port}/metrics`);
+      const { port, host } = config.metrics;
+      metricsServer = createMetricsPort(metrics, config, deps);
+      const bound = await metricsServer.listen(port, host);
+      logger.info({ port: bound, host }, `Serving metrics at http://${hostForUrl(host)}:${bound}/metrics`);
     }
     await theApp.listen({
       port: config.port,
@@ -220,7 +224,7 @@ export function createService(config: Config, deps: ServiceDeps): Service {
 
   async function closeAll(): Promise<void> {
     await closeServer();
-    if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
+    await metricsServer?.close();
     metrics?.close();
     // Also stops the event-loop check's sampler.
     health?.close('shutting down');
@@ -255,9 +259,21 @@ export function createService(config: Config, deps: ServiceDeps): Service {
       return metrics;
     },
     get metricsServer() {
-      return metricsServer;
+      return metricsServer?.server;
     },
   };
+}
+
+/** The metrics port, held to the service port's bounds (its timeouts, its per-connection limits). */
+function createMetricsPort(metrics: Metrics, config: Config, deps: ServiceDeps): MetricsServer {
+  return createMetricsServer(metrics, {
+    timeouts: { ...SERVER_TIMEOUTS, ...deps.timeouts },
+    guard: {
+      maxQueuedResponses: config.http.maxQueuedResponses,
+      maxQueuedBytes: config.http.maxQueuedBytes,
+      ...guardLogging(deps.logger, { port: 'metrics', maxConnections: METRICS_MAX_CONNECTIONS, limit: 'it takes' }),
+    },
+  });
 }
 
 /** An IPv6 host goes in brackets in a URL. */

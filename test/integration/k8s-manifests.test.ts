@@ -36,6 +36,8 @@ const containerEnv: Record<string, string> = Object.fromEntries(
   (container.env as Yaml[]).map((entry) => [entry.name as string, String(entry.value)]),
 );
 const PROBES = ['startupProbe', 'livenessProbe', 'readinessProbe'] as const;
+/** Addresses that listen on every interface: what a scraper from outside the container needs. */
+const WILDCARD_HOSTS = ['0.0.0.0', '::'];
 
 /** A named or numbered container port, as a probe or a Service's targetPort gives it. */
 function containerPort(port: string | number): number {
@@ -79,8 +81,17 @@ describe('kubernetes manifests', () => {
     // a database in a fresh temp dir (the helper's), and no drain delay to wait out when it stops.
     const { DB_PATH: _inTheVolume, ...env } = containerEnv;
     running = await startService({
-      // METRICS_PORT: production's own metrics port (9100) is a fixed one; any free one here.
-      env: { ...env, HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0', SHUTDOWN_DRAIN_DELAY_MS: '0', LOG_LEVEL: 'info' },
+      // METRICS_PORT: production's own metrics port (9100) is a fixed one; any free one here, on
+      // loopback as HOST is (the manifest's METRICS_HOST is checked below, not bound here).
+      env: {
+        ...env,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        METRICS_PORT: '0',
+        METRICS_HOST: '127.0.0.1',
+        SHUTDOWN_DRAIN_DELAY_MS: '0',
+        LOG_LEVEL: 'info',
+      },
     });
   });
 
@@ -124,6 +135,16 @@ describe('kubernetes manifests', () => {
     assert.equal(Number(annotations['prometheus.io/port']), metrics.port);
     assert.equal(annotations['prometheus.io/path'], '/metrics');
     assert.equal(containerPort('metrics'), metrics.port);
+  });
+
+  it('the metrics port listens on the pod IP Prometheus scrapes, not on loopback alone', () => {
+    const annotations = deployment.spec.template.metadata.annotations as Record<string, string>;
+    assert.equal(annotations['prometheus.io/scrape'], 'true');
+    const { metrics } = loadConfig(containerEnv);
+    assert.ok(
+      WILDCARD_HOSTS.includes(metrics.host),
+      `METRICS_HOST is ${metrics.host}: Prometheus scrapes the pod IP, so it must be one of ${WILDCARD_HOSTS.join(', ')}`,
+    );
   });
 
   it('the Service sends traffic to the container port the service listens on', () => {
@@ -212,6 +233,16 @@ describe('swarm stack', () => {
     // A named volume (or a bind) is one per node or slot, shared by the tasks that mount it.
     assert.equal(mount.source, undefined, 'no source: a fresh volume for each container');
     assert.equal(stack.volumes, undefined, 'no named volume a task could share');
+  });
+
+  it('keeps the metrics port on loopback unless something outside the task is meant to scrape it', () => {
+    const environment = swarmService.environment as Record<string, string>;
+    const { metrics } = loadConfig(environment);
+    assert.equal(metrics.port, 9100, 'production serves /metrics apart from the service port');
+    const published = ((swarmService.ports ?? []) as Yaml[]).some((port) => Number(port.target) === metrics.port);
+    // Published, it would need a wildcard METRICS_HOST, or the scrape never connects.
+    assert.equal(published, false, 'the metrics port is not published');
+    assert.equal(metrics.host, '127.0.0.1', 'nothing in the stack scrapes /metrics: it stays on loopback');
   });
 
   it('waits longer than the drain delay and shutdown timeout before SIGKILL', () => {

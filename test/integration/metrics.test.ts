@@ -3,11 +3,12 @@
 
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { Server } from 'node:http';
 import { loadConfig } from '../../src/config.js';
-import { closeMetricsServer, createMetricsServer, listenMetricsServer } from '../../src/metrics/server.js';
+import { SERVER_TIMEOUTS } from '../../src/app.js';
+import { createMetricsServer, type MetricsServer } from '../../src/metrics/server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
+import { withDeadline } from '../helpers/deadline.js';
 
 const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 const ROUTE = '/accounts/:accountId';
@@ -251,10 +252,10 @@ describe('where /metrics is served', () => {
 
   test('on a separate metrics port: served there, absent (and counted as unmatched) on the service port', async () => {
     const service = await startTestApp({ metrics: true, serveMetrics: false });
-    let server: Server | undefined;
+    let server: MetricsServer | undefined;
     try {
-      server = createMetricsServer(service.metrics!);
-      const port = await listenMetricsServer(server, 0, '127.0.0.1');
+      server = createMetricsServer(service.metrics!, { timeouts: SERVER_TIMEOUTS, guard: { maxQueuedResponses: 32 } });
+      const port = await server.listen(0, '127.0.0.1');
       const metricsUrl = `http://127.0.0.1:${port}`;
 
       assert.equal(await get(service.url, '/metrics'), 404);
@@ -267,8 +268,43 @@ describe('where /metrics is served', () => {
       await post.arrayBuffer();
       assert.equal(post.status, 405);
     } finally {
-      if (server) await closeMetricsServer(server);
+      await server?.close();
       await service.close();
+    }
+  });
+
+  test('the metrics port renders once for scrapes that arrive while a render is under way', async () => {
+    let renders = 0;
+    let finish: (text: string) => void = () => {};
+    const metrics = {
+      contentType: PROMETHEUS_TYPE,
+      render: () => {
+        renders += 1;
+        return new Promise<string>((resolve) => (finish = resolve));
+      },
+    };
+    const server = createMetricsServer(metrics, { timeouts: SERVER_TIMEOUTS, guard: { maxQueuedResponses: 32 } });
+    try {
+      const port = await server.listen(0, '127.0.0.1');
+      let requests = 0;
+      server.server.on('request', () => (requests += 1));
+      const scrapes = Array.from({ length: 5 }, () =>
+        fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text()),
+      );
+      // Every scrape has reached the server (each on a connection of its own) before the render ends.
+      await waitFor(() => requests === 5, { what: 'the five scrapes to arrive' });
+      finish('one_metric 1\n');
+      const answers = await withDeadline(Promise.all(scrapes), 3000, 'the five scrapes to be answered by one render');
+      assert.deepEqual(answers, Array(5).fill('one_metric 1\n'));
+      assert.equal(renders, 1, 'five scrapes in flight together, one render');
+      const laterText = fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) =>
+        r.text(),
+      );
+      await waitFor(() => renders === 2, { what: 'a scrape after the render ended to render again' });
+      finish('one_metric 2\n');
+      assert.equal(await laterText, 'one_metric 2\n');
+    } finally {
+      await server.close();
     }
   });
 
@@ -294,7 +330,7 @@ describe('metrics configuration', () => {
 
   test('on by default, on the service port', () => {
     const config = loadConfig(base);
-    assert.deepEqual(config.metrics, { enabled: true, port: undefined });
+    assert.deepEqual(config.metrics, { enabled: true, port: undefined, host: '127.0.0.1' });
   });
 
   test('METRICS=off turns it off; METRICS_PORT moves it', () => {

@@ -158,3 +158,33 @@ export async function openRawConnection(
   await withDeadline(new Promise((resolve) => socket.once('connect', resolve)), 5000, 'the connection');
   return { socket, received: () => received, closed };
 }
+
+/**
+ * A client that writes pipelined requests as fast as the service reads them and never reads a
+ * byte of the answers (its receive buffer fills, then the service's send buffer). closed resolves
+ * when the connection is closed, by the service or by the test.
+ */
+export function unreadingClient(port: number, requests: Buffer): { socket: Socket; closed: Promise<void> } {
+  const socket = connect(port, '127.0.0.1');
+  socket.pause();
+  const pump = (): void => {
+    while (!socket.destroyed && socket.write(requests));
+  };
+  socket.on('connect', pump);
+  socket.on('drain', pump);
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  return { socket, closed };
+}
+
+/** GET, bounded by timeoutMs: the status (or the error's name) and how long the answer took. */
+export async function timedGet(url: string, timeoutMs = 15_000): Promise<{ status: number | string; ms: number }> {
+  const startedAt = Date.now();
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.arrayBuffer();
+    return { status: response.status, ms: Date.now() - startedAt };
+  } catch (error) {
+    return { status: (error as Error).name, ms: Date.now() - startedAt };
+  }
+}

@@ -5,10 +5,10 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/wait.js';
-import { rssKb } from './support.js';
+import { rssKb, timedGet, unreadingClient } from './support.js';
 import { withDeadline } from '../helpers/deadline.js';
 
 const running: ServiceProcess[] = [];
@@ -24,41 +24,6 @@ async function start(env: Record<string, string>): Promise<ServiceProcess> {
 
 function portOf(service: ServiceProcess): number {
   return Number(new URL(service.url).port);
-}
-
-/**
- * A client that writes pipelined requests as fast as the service reads them and never reads a
- * byte of the answers (its receive buffer fills, then the service's send buffer). Resolves when
- * the connection is closed, by the service or by stop().
- */
-interface UnreadingClient {
-  readonly socket: Socket;
-  readonly closed: Promise<void>;
-}
-
-function unreadingClient(port: number, requests: Buffer): UnreadingClient {
-  const socket = connect(port, '127.0.0.1');
-  socket.pause();
-  const pump = (): void => {
-    while (!socket.destroyed && socket.write(requests));
-  };
-  socket.on('connect', pump);
-  socket.on('drain', pump);
-  socket.on('error', () => {});
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  return { closed, socket };
-}
-
-/** GET, bounded; returns the status and how long the answer took. */
-async function timedGet(url: string): Promise<{ status: number | string; ms: number }> {
-  const startedAt = Date.now();
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
-    await response.arrayBuffer();
-    return { status: response.status, ms: Date.now() - startedAt };
-  } catch (error) {
-    return { status: (error as Error).name, ms: Date.now() - startedAt };
-  }
 }
 
 const MB = 1024;
@@ -138,6 +103,33 @@ describe('clients that pipeline requests and never read the answers', () => {
   });
 });
 
+describe('a client that pipelines fewer requests than the answer limit, for large answers, and never reads', () => {
+  it('is closed once its answers waiting in the service hold more than HTTP_MAX_QUEUED_BYTES (default 128 KiB)', async (t) => {
+    const service = await start({ ACCESS_LOG: 'off' });
+    const metrics = await fetch(`${service.url}/metrics`, { signal: AbortSignal.timeout(5000) });
+    const answerBytes = (await metrics.arrayBuffer()).byteLength;
+    // 31 answers: one under HTTP_MAX_QUEUED_RESPONSES (32), which alone would let them all wait.
+    assert.ok(31 * answerBytes > 3 * 128 * 1024, `31 answers of ${answerBytes} bytes are far more than 128 KiB`);
+    const client = connect(portOf(service), '127.0.0.1');
+    client.pause();
+    client.on('error', () => {});
+    await withDeadline(new Promise((resolve) => client.once('connect', resolve)), 5000, 'the connection');
+    client.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(31));
+    const closed = await waitFor(
+      () => service.logs.find((line) => line.msg === 'closed a connection that does not read its answers'),
+      { timeoutMs: 10_000, what: 'the service to close the connection holding 31 answers of /metrics' },
+    );
+    client.destroy();
+    const held = Number(closed.queuedBytes);
+    t.diagnostic(`closed holding ${held} bytes in ${String(closed.queued)} answers (/metrics: ${answerBytes} bytes)`);
+    assert.ok(
+      held > 128 * 1024 && held <= 128 * 1024 + 2 * answerBytes,
+      `closed holding ${held} bytes; expected just over 131072 (one answer more at most)`,
+    );
+    assert.equal((await timedGet(`${service.url}/health`)).status, 200, '/health after');
+  });
+});
+
 describe('a graceful shutdown with a client that never reads', () => {
   const DRAIN_MS = 500;
   const TIMEOUT_MS = 6000;
@@ -145,12 +137,13 @@ describe('a graceful shutdown with a client that never reads', () => {
   const EXIT_LIMIT_MS = DRAIN_MS + 2500;
 
   it(`exits 0 within drain + 2500 ms once every request it took is answered, not at the deadline`, async (t) => {
-    // The per-connection limit is raised so that this client keeps its connection: the test is
-    // about what shutdown waits for, not about the limit (the test above is).
+    // The per-connection limits are raised so that this client keeps its connection: the test is
+    // about what shutdown waits for, not about the limits (the tests above are).
     const service = await start({
       SHUTDOWN_DRAIN_DELAY_MS: String(DRAIN_MS),
       SHUTDOWN_TIMEOUT_MS: String(TIMEOUT_MS),
       HTTP_MAX_QUEUED_RESPONSES: '1000',
+      HTTP_MAX_QUEUED_BYTES: String(1024 ** 3),
     });
     // 450 answers of about 12 KB each, far more than the client's receive buffer and the service's
     // send buffer hold, so the last of them stay in the service, answered but unread; then the

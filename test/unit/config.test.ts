@@ -40,6 +40,8 @@ describe('loadConfig defaults', () => {
     assert.equal(config.seedAccounts, 100);
     assert.equal(config.log.bufferBytes, 4 * 1024 * 1024);
     assert.equal(config.http.maxQueuedResponses, 32);
+    assert.equal(config.http.maxQueuedBytes, 128 * 1024);
+    assert.equal(config.http.maxConnections, 1024);
     assert.equal(config.logLevel, 'info');
     assert.equal(config.logPretty, false);
     assert.equal(config.production, false);
@@ -136,6 +138,8 @@ describe('loadConfig refuses invalid values, naming the variable', () => {
     ['SHUTDOWN_TIMEOUT_MS', 1, 600_000],
     ['LOG_BUFFER_BYTES', 65_536, 268_435_456],
     ['HTTP_MAX_QUEUED_RESPONSES', 1, 10_000],
+    ['HTTP_MAX_QUEUED_BYTES', 16_384, 1_073_741_824],
+    ['HTTP_MAX_CONNECTIONS', 1, 1_000_000],
   ];
   for (const [name, min, max] of integers) {
     test(`${name} must be a whole number from ${min} to ${max}`, () => {
@@ -342,6 +346,9 @@ describe('loadConfig reports and reads', () => {
       'HEALTH_EVENT_LOOP_LIMIT_MS',
       'SHUTDOWN_DRAIN_DELAY_MS',
       'SHUTDOWN_TIMEOUT_MS',
+      'HTTP_MAX_QUEUED_RESPONSES',
+      'HTTP_MAX_QUEUED_BYTES',
+      'HTTP_MAX_CONNECTIONS',
     ];
     for (const name of documented) assert.ok(read.has(name), `${name} was not read from the env object`);
   });

@@ -58,6 +58,16 @@ const refused: ReadonlyArray<readonly [string, string, string]> = [
   ['packages/health-views/src/express.ts', "import express from 'express';", 'an adapter imports Express as a value'],
   ['packages/health-views/src/koa.ts', "import Koa from 'koa';", 'an adapter imports Koa as a value'],
   ['packages/health-views/src/render.ts', "import type { Context } from 'koa';", 'the package core names Koa'],
+  [
+    'packages/health-views/src/types.ts',
+    "import { STATUS_CODES } from 'node:http';",
+    'the public types load node:http',
+  ],
+  [
+    'packages/health-views/src/types.ts',
+    "import type { FastifyReply } from 'fastify';",
+    'the public types name Fastify',
+  ],
 ];
 
 for (const [filePath, code, what] of refused) {
@@ -91,6 +101,11 @@ const allowed: ReadonlyArray<readonly [string, string, string]> = [
     'an adapter names Express by type',
   ],
   ['packages/health-views/src/koa.ts', "import type { Context } from 'koa';", 'an adapter names Koa by type'],
+  [
+    'packages/health-views/src/types.ts',
+    "import type { IncomingMessage } from 'node:http';",
+    'the public types name node:http by type (RequestListener)',
+  ],
   [
     'test/unit/anything.test.ts',
     "import Fastify from 'fastify';\nimport { open } from 'lmdb';",

@@ -2,6 +2,7 @@
 // without ever throwing, takes the host's headers without letting the host's hook break the
 // answer, and reports each answer once. Framework-free: the adapters pass their own request in.
 
+import { errorAnswer } from './render.js';
 import type { AdapterHooks, AnsweredRequest, Health, HealthAnswer, HealthRequest, HealthStream } from './types.js';
 
 /** The health answer to a request, undefined for any other request; a fault inside the package is a plain 503. */
@@ -76,17 +77,5 @@ export function reportAnswered<Request>(
   }
 }
 
-const UNAVAILABLE_BODY = Buffer.from(
-  JSON.stringify({ statusCode: 503, error: 'Service Unavailable', message: 'the health answer could not be made' }),
-);
-const UNAVAILABLE: HealthAnswer = {
-  kind: 'answer',
-  route: '(health)',
-  statusCode: 503,
-  headers: {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-length': String(UNAVAILABLE_BODY.length),
-  },
-  body: UNAVAILABLE_BODY,
-};
+/** Made once: the fault path allocates nothing either. */
+const UNAVAILABLE = errorAnswer('(health)', 503, 'the health answer could not be made');

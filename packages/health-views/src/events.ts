@@ -12,7 +12,7 @@ export interface EventLog {
 }
 
 export function createEventLog(size: number, hub: WatchHub | undefined): EventLog {
-  const listeners = new Set<(event: HealthEvent) => void>();
+  const listeners = createListeners<HealthEvent>();
   const ring: HealthEvent[] = [];
   let next = 0; // where the next event goes once the ring is full
 
@@ -24,22 +24,39 @@ export function createEventLog(size: number, hub: WatchHub | undefined): EventLo
         next = (next + 1) % size;
       }
       hub?.broadcast(event.type, event);
-      for (const listener of listeners) {
-        try {
-          listener(event);
-        } catch {
-          // A listener's failure must not change what the registry reports.
-        }
-      }
+      listeners.tell(event);
     },
-    on(listener) {
+    on: listeners.add,
+    history() {
+      return ring.length < size ? [...ring] : [...ring.slice(next), ...ring.slice(0, next)];
+    },
+  };
+}
+
+/** The host's listeners of one kind of news (events, dropped watchers), told in the order they came. */
+export interface Listeners<T> {
+  /** Returns the function that removes the listener. */
+  readonly add: (listener: (news: T) => void) => () => void;
+  readonly tell: (news: T) => void;
+}
+
+export function createListeners<T>(): Listeners<T> {
+  const listeners = new Set<(news: T) => void>();
+  return {
+    add(listener) {
       listeners.add(listener);
       return () => {
         listeners.delete(listener);
       };
     },
-    history() {
-      return ring.length < size ? [...ring] : [...ring.slice(next), ...ring.slice(0, next)];
+    tell(news) {
+      for (const listener of listeners) {
+        try {
+          listener(news);
+        } catch {
+          // A listener's failure must not keep the others from hearing, nor change what the registry reports.
+        }
+      }
     },
   };
 }

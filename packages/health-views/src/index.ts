@@ -4,8 +4,7 @@
 // this one loads none of their modules for a service that uses none of them.
 
 export type * from './types.js';
-export type * from './lifecycle-types.js';
 export { createHealth } from './registry.js';
-export { attachHealth, withHealth, type RequestListener } from './node-http.js';
+export { attachHealth, withHealth } from './node-http.js';
 export { MIN_TOKEN_LENGTH } from './disclosure.js';
 export { createShutdown } from './lifecycle.js';

@@ -3,8 +3,16 @@
 
 import { constants } from 'node:os';
 import { systemClock } from './clock.js';
-import type { CleanupHook, ClosableServer, HttpServerLike, ShutdownEvent, ShutdownOptions } from './lifecycle-types.js';
-import type { Clock, Flag, Health } from './types.js';
+import type {
+  CleanupHook,
+  ClosableServer,
+  Clock,
+  Flag,
+  Health,
+  HttpServerLike,
+  ShutdownEvent,
+  ShutdownOptions,
+} from './types.js';
 
 /**
  * Defaults: drain + timeout is 8 s, inside Docker's and Swarm's 10 s stop grace period (Kubernetes

@@ -7,7 +7,7 @@
 // forever, for a client that keeps using it), and close() waits for it.
 
 import { isHttpServer } from './lifecycle-options.js';
-import type { ClosableServer, HttpServerLike, ShutdownRequest, ShutdownResponse } from './lifecycle-types.js';
+import type { ClosableServer, HttpServerLike, ShutdownRequest, ShutdownResponse } from './types.js';
 
 export interface ServerStopper {
   /** From now on every answer says `connection: close`, in-flight ones too if their head is unsent. */

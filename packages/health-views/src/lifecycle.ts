@@ -7,8 +7,7 @@
 
 import { resolveShutdownOptions, type ResolvedHook, type ResolvedShutdownOptions } from './lifecycle-options.js';
 import { createServerStopper, type ServerStopper } from './lifecycle-servers.js';
-import type { ExitReason, Shutdown, ShutdownEvent, ShutdownOptions, ShutdownPhase } from './lifecycle-types.js';
-import type { Health } from './types.js';
+import type { ExitReason, Health, Shutdown, ShutdownEvent, ShutdownOptions, ShutdownPhase } from './types.js';
 
 /** Events without the time since the first signal, which emit() adds. */
 type Untimed<E> = E extends unknown ? Omit<E, 'elapsedMs'> : never;

@@ -6,9 +6,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { answerOf, hostHeaders, reportAnswered } from './adapter.js';
 import { mergeHeaders } from './headers.js';
 import { writableSink } from './watch.js';
-import type { AdapterHooks, Health, HealthAnswer, HealthStream } from './types.js';
-
-export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+import type { AdapterHooks, Health, HealthAnswer, HealthStream, RequestListener } from './types.js';
 
 /** Wraps a request listener: health routes are answered here; every other request goes on to it. */
 export function withHealth(

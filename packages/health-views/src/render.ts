@@ -1,7 +1,8 @@
 // Bytes for each format: the article's JSON (the plain probe's, pre-rendered by the registry when
-// a view changes), Kubernetes' ?verbose text and the IETF health+json draft (per request).
+// a view changes), Kubernetes' ?verbose text and the IETF health+json draft (per request); and the
+// answers that carry them: the headers the package sets are set here and nowhere else.
 
-import type { CheckReport, HealthEvent, ViewStatus } from './types.js';
+import type { CheckReport, HealthAnswer, HealthEvent, ViewStatus } from './types.js';
 
 export interface Renderable {
   /** The view's name, or the check's for the per-check route. */
@@ -19,6 +20,43 @@ export interface Renderable {
 export const JSON_TYPE = 'application/json; charset=utf-8';
 export const HEALTH_JSON_TYPE = 'application/health+json; charset=utf-8';
 export const TEXT_TYPE = 'text/plain; charset=utf-8';
+
+/** No health answer may be served from a cache: it would tell an old state as the current one. */
+const NO_STORE = 'no-store';
+
+/** The watch stream's head; `x-accel-buffering: no` keeps nginx from holding its events back. */
+export const STREAM_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': NO_STORE,
+  'x-accel-buffering': 'no',
+};
+
+/** A complete answer with a body: its type, its length, and no caching. */
+export function bodyAnswer(route: string, statusCode: number, type: string, body: Buffer): HealthAnswer {
+  return {
+    kind: 'answer',
+    route,
+    statusCode,
+    headers: { 'content-type': type, 'cache-control': NO_STORE, 'content-length': String(body.length) },
+    body,
+  };
+}
+
+/** An answer without a body (OPTIONS' 204, HEAD on the watch stream): `headers`, and no caching. */
+export function emptyAnswer(
+  route: string,
+  statusCode: number,
+  headers: Readonly<Record<string, string>>,
+): HealthAnswer {
+  return { kind: 'answer', route, statusCode, headers: { ...headers, 'cache-control': NO_STORE }, body: EMPTY_BODY };
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+/** A 4xx or 503 with the package's error body. */
+export function errorAnswer(route: string, statusCode: number, message: string): HealthAnswer {
+  return bodyAnswer(route, statusCode, JSON_TYPE, renderError(statusCode, message));
+}
 
 export function statusCodeOf(status: ViewStatus): 200 | 503 {
   return status === 'DOWN' ? 503 : 200;

@@ -7,8 +7,11 @@ import { preferredFormat } from './negotiate.js';
 import {
   HEALTH_JSON_TYPE,
   JSON_TYPE,
+  STREAM_HEADERS,
   TEXT_TYPE,
-  renderError,
+  bodyAnswer,
+  emptyAnswer,
+  errorAnswer,
   renderHealthJson,
   renderJson,
   renderText,
@@ -18,41 +21,66 @@ import {
 import { sseEvent, type WatchHub } from './watch.js';
 import type { CheckReport, HealthAnswer, HealthEvent, HealthRequest, HealthStream, ViewReport } from './types.js';
 
-/** A view's plain answer, rendered when the view changes, written as is by every plain probe. */
-export type PlainAnswer = HealthAnswer;
-
-interface RoutedView {
+/** A view as the routes see it. */
+export interface RoutedView {
   readonly name: string;
   readonly path: string;
-  readonly plain: PlainAnswer;
-  readonly members: readonly { readonly entry: { readonly name: string } }[];
+  /** The view's plain answer, rendered when the view last changed: every plain probe writes it as is. */
+  readonly plain: HealthAnswer;
+  /** Its checks' names, in its order (what ?exclude may name). */
+  readonly checkNames: readonly string[];
 }
 
-export interface RoutesOptions {
-  readonly views: readonly RoutedView[];
-  readonly viewReport: (view: never, exclude: readonly string[]) => ViewReport;
-  readonly checkReport: (name: string) => CheckReport | undefined;
+/** What the routes read of the registry: its views, and reports made on demand. */
+export interface RoutesSource<View extends RoutedView> {
+  readonly views: readonly View[];
   readonly checkNames: readonly string[];
+  readonly viewReport: (view: View, exclude: readonly string[]) => ViewReport;
+  readonly checkReport: (name: string) => CheckReport | undefined;
   readonly history: () => readonly HealthEvent[];
+  /** The first event of a watch stream: every view's and check's state now. */
+  readonly snapshot: () => unknown;
+}
+
+export interface RoutesOptions<View extends RoutedView> {
+  readonly source: RoutesSource<View>;
   readonly gate: DisclosureGate;
-  readonly hub: WatchHub | undefined;
+  readonly hub: Pick<WatchHub, 'hasRoom' | 'subscribe'> | undefined;
   readonly watchPath: string | undefined;
   readonly checksPath: string;
   readonly serviceId: string;
-  readonly snapshot: () => unknown;
+}
+
+export interface Routes {
+  readonly answer: (request: HealthRequest) => HealthAnswer | HealthStream | undefined;
+  /** Every route template answered (views, `<checksPath>/:name`, watch). */
+  readonly templates: readonly string[];
 }
 
 const ALLOW = 'GET, HEAD, OPTIONS';
 const DETAILS_NEEDED = 'this needs the health details permission (Authorization: Bearer <token>)';
 
-// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
-export function createRoutes(options: RoutesOptions) {
-  const { views, gate, hub, watchPath, checksPath, serviceId } = options;
-  const viewReport = options.viewReport as (view: RoutedView, exclude: readonly string[]) => ViewReport;
-  const byPath = new Map(views.map((view) => [view.path, view]));
-  const checkPrefix = `${checksPath}/`;
-  const checkRoute = `${checksPath}/:name`;
-  const templates = [...views.map((view) => view.path), checksPath, checkRoute, ...(watchPath ? [watchPath] : [])];
+/** The options, with what the per-check route needs worked out once. */
+interface Context<View extends RoutedView> extends RoutesOptions<View> {
+  /** `<checksPath>/`: what a path for one check starts with. */
+  readonly checkPrefix: string;
+  /** `<checksPath>/:name`: its route template. */
+  readonly checkRoute: string;
+}
+
+/** A request on the route the answer is for, with its query apart. */
+interface Routed {
+  readonly request: HealthRequest;
+  readonly path: string;
+  /** After the `?`; empty without one. */
+  readonly query: string;
+}
+
+export function createRoutes<View extends RoutedView>(options: RoutesOptions<View>): Routes {
+  const { source, watchPath, checksPath } = options;
+  const context: Context<View> = { ...options, checkPrefix: `${checksPath}/`, checkRoute: `${checksPath}/:name` };
+  const byPath = new Map(source.views.map((view) => [view.path, view]));
+  const templates = [...byPath.keys(), checksPath, context.checkRoute, ...(watchPath ? [watchPath] : [])];
 
   function answer(request: HealthRequest): HealthAnswer | HealthStream | undefined {
     const url = originForm(request.url);
@@ -65,137 +93,136 @@ export function createRoutes(options: RoutesOptions) {
       if (queryAt < 0 && preferredFormat(request.headers.accept) === 'json') {
         return view.plain;
       }
-      return answerView(request, view, queryAt < 0 ? '' : url.slice(queryAt + 1));
+      return answerView(context, view, { request, path, query: queryAt < 0 ? '' : url.slice(queryAt + 1) });
     }
-    if (path === checksPath || path.startsWith(checkPrefix)) {
-      const route = path === checksPath ? checksPath : checkRoute;
-      if (request.method !== 'GET' && request.method !== 'HEAD') return otherMethod(request.method, route);
-      if (!gate(request.headers.authorization)) {
-        return error(route, 403, `the list of checks and each check's state: ${DETAILS_NEEDED}`);
-      }
-      if (path === checksPath) {
-        return json(route, 200, JSON_TYPE, Buffer.from(JSON.stringify({ checks: options.checkNames })));
-      }
-      return answerCheck(request, path.slice(checkPrefix.length), queryAt < 0 ? '' : url.slice(queryAt + 1));
+    if (path === checksPath || path.startsWith(context.checkPrefix)) {
+      return answerChecks(context, { request, path, query: queryAt < 0 ? '' : url.slice(queryAt + 1) });
     }
-    if (watchPath !== undefined && path === watchPath && hub !== undefined) {
-      if (request.method !== 'GET' && request.method !== 'HEAD') return otherMethod(request.method, watchPath);
-      if (!gate(request.headers.authorization)) {
-        return error(watchPath, 403, `watching health events: ${DETAILS_NEEDED}`);
-      }
-      const headers = {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        'x-accel-buffering': 'no',
-      };
-      // HEAD learns the stream's headers and holds no watcher slot.
-      if (request.method === 'HEAD') {
-        return { kind: 'answer', route: watchPath, statusCode: 200, headers, body: Buffer.alloc(0) };
-      }
-      if (!hub.hasRoom) return error(watchPath, 503, 'too many health watchers right now; try again later');
-      return {
-        kind: 'stream',
-        statusCode: 200,
-        headers,
-        route: watchPath,
-        attach: (sink) => hub.subscribe(sink, sseEvent('snapshot', options.snapshot())) ?? (() => {}),
-      };
-    }
+    if (path === watchPath) return answerWatch(context, request);
     return undefined;
-  }
-
-  function answerView(request: HealthRequest, view: RoutedView, query: string): HealthAnswer {
-    const parsed = parseQuery(query);
-    if (typeof parsed === 'string') return error(view.path, 400, parsed);
-    const allowed = gate(request.headers.authorization);
-    // Which names a view holds is a detail: without the permission every ?exclude gets this same
-    // 403, so a caller cannot tell a check of the view from a name it made up.
-    if (parsed.exclude.length > 0 && !allowed) {
-      return error(view.path, 403, `leaving checks out with ?exclude: ${DETAILS_NEEDED}`);
-    }
-    const known = view.members.map((member) => member.entry.name);
-    const unknown = [...new Set(parsed.exclude.filter((name) => !known.includes(name)))];
-    if (unknown.length > 0) {
-      const more = unknown.length > 1 ? ` and ${unknown.length - 1} more` : '';
-      const message = `?exclude names no check of the ${view.name} view: ${quoted(unknown[0]!)}${more}`;
-      return error(view.path, 400, `${message}; its checks are: ${known.join(', ')}`);
-    }
-    const excluded = [...new Set(parsed.exclude)];
-    const report = viewReport(view, excluded);
-    const details = (parsed.details || parsed.verbose) && allowed;
-    return render(request, view.path, parsed.verbose, {
-      name: view.name,
-      status: report.status,
-      checks: report.checks,
-      excluded,
-      details,
-      ...(details ? { history: options.history() } : {}),
-      serviceId,
-    });
-  }
-
-  function answerCheck(request: HealthRequest, rawName: string, query: string): HealthAnswer {
-    let name: string;
-    try {
-      name = decodeURIComponent(rawName);
-    } catch {
-      return error(checkRoute, 400, 'the check name in the path is not valid percent-encoding');
-    }
-    const parsed = parseQuery(query);
-    if (typeof parsed === 'string') return error(checkRoute, 400, parsed);
-    const check = options.checkReport(name);
-    if (check === undefined) {
-      const names = options.checkNames.join(', ');
-      return error(checkRoute, 404, `no health check named ${quoted(name)}; there are: ${names}`);
-    }
-    // Asked about one check, the caller wants its own verdict, critical or not.
-    return render(request, checkRoute, parsed.verbose, {
-      name: check.name,
-      status: check.status === 'UP' ? 'UP' : 'DOWN',
-      checks: [check],
-      excluded: [],
-      details: true,
-      serviceId,
-    });
-  }
-
-  function render(request: HealthRequest, route: string, verbose: boolean, input: Renderable): HealthAnswer {
-    const statusCode = statusCodeOf(input.status);
-    if (preferredFormat(request.headers.accept) === 'health+json') {
-      return json(route, statusCode, HEALTH_JSON_TYPE, renderHealthJson(input));
-    }
-    if (verbose) return json(route, statusCode, TEXT_TYPE, renderText(input));
-    return json(route, statusCode, JSON_TYPE, renderJson(input));
-  }
-
-  /**
-   * OPTIONS learns the methods (204 with Allow, before any permission: a CORS preflight carries no
-   * credentials); CORS headers are the host's to add. Any other method is refused with 405.
-   */
-  function otherMethod(method: string, route: string): HealthAnswer {
-    if (method === 'OPTIONS') {
-      const headers = { allow: ALLOW, 'cache-control': 'no-store' };
-      return { kind: 'answer', route, statusCode: 204, headers, body: Buffer.alloc(0) };
-    }
-    const answer = error(route, 405, `health routes answer GET, HEAD and OPTIONS only`);
-    return { ...answer, headers: { ...answer.headers, allow: ALLOW } };
   }
 
   return { answer, templates };
 }
 
-function json(route: string, statusCode: number, type: string, body: Buffer): HealthAnswer {
+function answerView<View extends RoutedView>(
+  { source, gate, serviceId }: Context<View>,
+  view: View,
+  { request, query }: Routed,
+): HealthAnswer {
+  const parsed = parseQuery(query);
+  if (typeof parsed === 'string') return errorAnswer(view.path, 400, parsed);
+  const allowed = gate(request.headers.authorization);
+  // Which names a view holds is a detail: without the permission every ?exclude gets this same
+  // 403, so a caller cannot tell a check of the view from a name it made up.
+  if (parsed.exclude.length > 0 && !allowed) {
+    return errorAnswer(view.path, 403, `leaving checks out with ?exclude: ${DETAILS_NEEDED}`);
+  }
+  const known = view.checkNames;
+  const unknown = [...new Set(parsed.exclude.filter((name) => !known.includes(name)))];
+  if (unknown.length > 0) {
+    const more = unknown.length > 1 ? ` and ${unknown.length - 1} more` : '';
+    const message = `?exclude names no check of the ${view.name} view: ${quoted(unknown[0]!)}${more}`;
+    return errorAnswer(view.path, 400, `${message}; its checks are: ${known.join(', ')}`);
+  }
+  const excluded = [...new Set(parsed.exclude)];
+  const report = source.viewReport(view, excluded);
+  const details = (parsed.details || parsed.verbose) && allowed;
+  return render(request, view.path, parsed.verbose, {
+    name: view.name,
+    status: report.status,
+    checks: report.checks,
+    excluded,
+    details,
+    ...(details ? { history: source.history() } : {}),
+    serviceId,
+  });
+}
+
+/** `<checksPath>` (the names) and `<checksPath>/<name>` (one check): details, behind the gate. */
+function answerChecks<View extends RoutedView>(context: Context<View>, routed: Routed): HealthAnswer {
+  const { request, path } = routed;
+  const { checksPath, source } = context;
+  const route = path === checksPath ? checksPath : context.checkRoute;
+  if (request.method !== 'GET' && request.method !== 'HEAD') return otherMethod(request.method, route);
+  if (!context.gate(request.headers.authorization)) {
+    return errorAnswer(route, 403, `the list of checks and each check's state: ${DETAILS_NEEDED}`);
+  }
+  if (path === checksPath) {
+    return bodyAnswer(route, 200, JSON_TYPE, Buffer.from(JSON.stringify({ checks: source.checkNames })));
+  }
+  return answerCheck(context, route, path.slice(context.checkPrefix.length), routed);
+}
+
+function answerCheck<View extends RoutedView>(
+  { source, serviceId }: Context<View>,
+  route: string,
+  rawName: string,
+  { request, query }: Routed,
+): HealthAnswer {
+  let name: string;
+  try {
+    name = decodeURIComponent(rawName);
+  } catch {
+    return errorAnswer(route, 400, 'the check name in the path is not valid percent-encoding');
+  }
+  const parsed = parseQuery(query);
+  if (typeof parsed === 'string') return errorAnswer(route, 400, parsed);
+  const check = source.checkReport(name);
+  if (check === undefined) {
+    const names = source.checkNames.join(', ');
+    return errorAnswer(route, 404, `no health check named ${quoted(name)}; there are: ${names}`);
+  }
+  // Asked about one check, the caller wants its own verdict, critical or not.
+  return render(request, route, parsed.verbose, {
+    name: check.name,
+    status: check.status === 'UP' ? 'UP' : 'DOWN',
+    checks: [check],
+    excluded: [],
+    details: true,
+    serviceId,
+  });
+}
+
+/** The watch stream (Server-Sent Events): behind the gate, bounded in watchers by the hub. */
+function answerWatch<View extends RoutedView>(
+  { source, gate, hub, watchPath }: Context<View>,
+  request: HealthRequest,
+): HealthAnswer | HealthStream | undefined {
+  if (hub === undefined || watchPath === undefined) return undefined;
+  if (request.method !== 'GET' && request.method !== 'HEAD') return otherMethod(request.method, watchPath);
+  if (!gate(request.headers.authorization)) {
+    return errorAnswer(watchPath, 403, `watching health events: ${DETAILS_NEEDED}`);
+  }
+  // HEAD learns the stream's headers and holds no watcher slot.
+  if (request.method === 'HEAD') return emptyAnswer(watchPath, 200, STREAM_HEADERS);
+  if (!hub.hasRoom) return errorAnswer(watchPath, 503, 'too many health watchers right now; try again later');
   return {
-    kind: 'answer',
-    route,
-    statusCode,
-    headers: { 'content-type': type, 'cache-control': 'no-store', 'content-length': String(body.length) },
-    body,
+    kind: 'stream',
+    statusCode: 200,
+    headers: STREAM_HEADERS,
+    route: watchPath,
+    attach: (sink) => hub.subscribe(sink, sseEvent('snapshot', source.snapshot())) ?? (() => {}),
   };
 }
 
-function error(route: string, statusCode: number, message: string): HealthAnswer {
-  return json(route, statusCode, JSON_TYPE, renderError(statusCode, message));
+function render(request: HealthRequest, route: string, verbose: boolean, input: Renderable): HealthAnswer {
+  const statusCode = statusCodeOf(input.status);
+  if (preferredFormat(request.headers.accept) === 'health+json') {
+    return bodyAnswer(route, statusCode, HEALTH_JSON_TYPE, renderHealthJson(input));
+  }
+  if (verbose) return bodyAnswer(route, statusCode, TEXT_TYPE, renderText(input));
+  return bodyAnswer(route, statusCode, JSON_TYPE, renderJson(input));
+}
+
+/**
+ * OPTIONS learns the methods (204 with Allow, before any permission: a CORS preflight carries no
+ * credentials); CORS headers are the host's to add. Any other method is refused with 405.
+ */
+function otherMethod(method: string, route: string): HealthAnswer {
+  if (method === 'OPTIONS') return emptyAnswer(route, 204, { allow: ALLOW });
+  const answer = errorAnswer(route, 405, `health routes answer GET, HEAD and OPTIONS only`);
+  return { ...answer, headers: { ...answer.headers, allow: ALLOW } };
 }
 
 /**

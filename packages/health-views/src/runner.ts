@@ -14,8 +14,6 @@ export interface RunResult {
 export interface Runner {
   /** Starts a run, or joins the one under way. Undefined when it was decided synchronously, or stopped. */
   run(): Promise<void> | undefined;
-  /** Whether a run that timed out has still not settled. */
-  readonly hung: boolean;
   /**
    * Ends the run under way, if any (its signal aborts, its timer is cleared, what it returns later
    * is ignored) and refuses new runs: after close() nothing of a check is running or armed.
@@ -30,7 +28,8 @@ export interface RunnerOptions {
   readonly onResult: (result: RunResult) => void;
 }
 
-// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
+type Finish = (ok: boolean, cause?: string) => void;
+
 export function createRunner({ check, timeoutMs, clock, onResult }: RunnerOptions): Runner {
   let running: Promise<void> | undefined;
   let hungSince: number | undefined;
@@ -46,21 +45,14 @@ export function createRunner({ check, timeoutMs, clock, onResult }: RunnerOption
       return undefined;
     }
     const controller = new AbortController();
-    const finish = (ok: boolean, cause?: string): void =>
+    const finish: Finish = (ok, cause) =>
       onResult({ ok, ...(cause === undefined ? {} : { cause }), durationMs: clock.now() - startedAt });
-    let outcome: unknown;
-    try {
-      outcome = check(controller.signal);
-    } catch (error) {
-      finish(false, causeOf(error));
+    const called = call(check, controller.signal);
+    if (called.pending === undefined) {
+      finish(called.ok, called.cause);
       return undefined;
     }
-    // A synchronous answer is recorded at once: no promise, no timer.
-    if (!isThenable(outcome)) {
-      finish(outcome !== false, outcome === false ? 'returned false' : undefined);
-      return undefined;
-    }
-    running = awaitOutcome(outcome, controller, startedAt, finish);
+    running = awaitOutcome(called.pending, controller, startedAt, finish);
     return running;
   }
 
@@ -69,7 +61,7 @@ export function createRunner({ check, timeoutMs, clock, onResult }: RunnerOption
     pending: PromiseLike<unknown>,
     controller: AbortController,
     startedAt: number,
-    finish: (ok: boolean, cause?: string) => void,
+    finish: Finish,
   ): Promise<void> {
     return new Promise<void>((resolve) => {
       let settled = false;
@@ -82,7 +74,7 @@ export function createRunner({ check, timeoutMs, clock, onResult }: RunnerOption
         running = undefined;
         resolve();
       };
-      const settle = (ok: boolean, cause?: string): void => end(() => finish(ok, cause));
+      const settle: Finish = (ok, cause) => end(() => finish(ok, cause));
       const timer = clock.setTimeout(() => {
         hungSince = startedAt;
         controller.abort(new Error(`timed out after ${timeoutMs} ms`));
@@ -90,32 +82,42 @@ export function createRunner({ check, timeoutMs, clock, onResult }: RunnerOption
       }, timeoutMs);
       cancel = (reason) => end(() => controller.abort(new Error(reason)));
       // However late it settles, a hung run may be followed by a new one again.
-      const returned = (): void => {
+      const returned = (ok: boolean, cause?: string): void => {
+        settle(ok, cause);
         if (hungSince === startedAt) hungSince = undefined;
       };
       Promise.resolve(pending).then(
-        (value) => {
-          settle(value !== false, value === false ? 'resolved to false' : undefined);
-          returned();
-        },
-        (error: unknown) => {
-          settle(false, causeOf(error));
-          returned();
-        },
+        (value) => returned(value !== false, value === false ? 'resolved to false' : undefined),
+        (error: unknown) => returned(false, causeOf(error)),
       );
     });
   }
 
   return {
     run,
-    get hung() {
-      return hungSince !== undefined;
-    },
     stop(reason) {
       stopped = true;
       cancel?.(reason);
     },
   };
+}
+
+/** Calls the check: what it decided at once (a throw, or a value that is no promise), or its promise. */
+function call(
+  check: (signal: AbortSignal) => unknown,
+  signal: AbortSignal,
+):
+  | { readonly pending: PromiseLike<unknown> }
+  | { readonly pending?: undefined; readonly ok: boolean; readonly cause?: string } {
+  let outcome: unknown;
+  try {
+    outcome = check(signal);
+  } catch (error) {
+    return { ok: false, cause: causeOf(error) };
+  }
+  // A synchronous answer is recorded at once: no promise, no timer.
+  if (isThenable(outcome)) return { pending: outcome };
+  return outcome === false ? { ok: false, cause: 'returned false' } : { ok: true };
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

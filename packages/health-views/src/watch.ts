@@ -3,6 +3,7 @@
 // is anything that can take text, say how much of it waits, and end.
 
 import { iso } from './clock.js';
+import { createListeners, type Listeners } from './events.js';
 import type { Clock, WatchSink, WatcherDropped } from './types.js';
 
 export interface WatchHub {
@@ -11,7 +12,6 @@ export interface WatchHub {
   /** Adds a watcher after writing it `first`; undefined when full or closed. The function removes it. */
   subscribe(sink: WatchSink, first: string): (() => void) | undefined;
   broadcast(event: string, data: unknown): void;
-  readonly size: number;
   /** Ends every stream with a final event; refuses new watchers from then on. */
   close(data: unknown): void;
   /** Hears of every watcher cut off (too far behind, or broken); returns the unsubscribe function. */
@@ -51,12 +51,62 @@ export function sseEvent(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function createWatchHub({ maxSubscribers, heartbeatMs, maxQueuedBytes, clock }: WatchHubOptions): WatchHub {
-  const sinks = new Set<WatchSink>();
-  const dropListeners = new Set<(dropped: WatcherDropped) => void>();
+  const dropped = createListeners<WatcherDropped>();
+  const { sinks, deliver, send } = createWatchers(maxQueuedBytes, clock, dropped);
   let closed = false;
   let heartbeat: unknown;
+
+  function beat(): void {
+    heartbeat = undefined;
+    if (sinks.size === 0 || closed) return;
+    send(': heartbeat\n\n');
+    heartbeat = clock.setTimeout(beat, heartbeatMs);
+  }
+
+  return {
+    get hasRoom() {
+      return !closed && sinks.size < maxSubscribers;
+    },
+    subscribe(sink, first) {
+      if (closed || sinks.size >= maxSubscribers) return undefined;
+      sinks.add(sink);
+      if (!deliver(sink, first, Buffer.byteLength(first))) return undefined;
+      if (heartbeat === undefined) heartbeat = clock.setTimeout(beat, heartbeatMs);
+      return () => {
+        sinks.delete(sink);
+      };
+    },
+    broadcast(event, data) {
+      if (sinks.size > 0) send(sseEvent(event, data));
+    },
+    close(data) {
+      if (closed) return;
+      closed = true;
+      if (heartbeat !== undefined) clock.clearTimeout(heartbeat);
+      heartbeat = undefined;
+      const last = sseEvent('close', data);
+      const size = Buffer.byteLength(last);
+      for (const sink of sinks) {
+        if (!deliver(sink, last, size)) continue;
+        try {
+          sink.end();
+        } catch {
+          // already gone
+        }
+      }
+      sinks.clear();
+    },
+    onDropped: dropped.add,
+  };
+}
+
+/**
+ * The open watchers, and writing to them: a watcher that falls too far behind, or whose stream
+ * breaks, is cut off and the `dropped` listeners are told.
+ */
+function createWatchers(maxQueuedBytes: number, clock: Clock, dropped: Listeners<WatcherDropped>) {
+  const sinks = new Set<WatchSink>();
 
   function drop(sink: WatchSink, reason: WatcherDropped['reason'], queuedBytes: number): void {
     sinks.delete(sink);
@@ -65,14 +115,7 @@ export function createWatchHub({ maxSubscribers, heartbeatMs, maxQueuedBytes, cl
     } catch {
       // already gone
     }
-    const dropped = { reason, queuedBytes, maxQueuedBytes, watchers: sinks.size, at: iso(clock.now()) };
-    for (const listener of dropListeners) {
-      try {
-        listener(dropped);
-      } catch {
-        // a listener's failure must not keep the others from hearing of it
-      }
-    }
+    dropped.tell({ reason, queuedBytes, maxQueuedBytes, watchers: sinks.size, at: iso(clock.now()) });
   }
 
   /**
@@ -101,54 +144,5 @@ export function createWatchHub({ maxSubscribers, heartbeatMs, maxQueuedBytes, cl
     for (const sink of sinks) deliver(sink, chunk, size);
   }
 
-  function beat(): void {
-    heartbeat = undefined;
-    if (sinks.size === 0 || closed) return;
-    send(': heartbeat\n\n');
-    heartbeat = clock.setTimeout(beat, heartbeatMs);
-  }
-
-  return {
-    get hasRoom() {
-      return !closed && sinks.size < maxSubscribers;
-    },
-    subscribe(sink, first) {
-      if (closed || sinks.size >= maxSubscribers) return undefined;
-      sinks.add(sink);
-      if (!deliver(sink, first, Buffer.byteLength(first))) return undefined;
-      if (heartbeat === undefined) heartbeat = clock.setTimeout(beat, heartbeatMs);
-      return () => {
-        sinks.delete(sink);
-      };
-    },
-    broadcast(event, data) {
-      if (sinks.size > 0) send(sseEvent(event, data));
-    },
-    get size() {
-      return sinks.size;
-    },
-    close(data) {
-      if (closed) return;
-      closed = true;
-      if (heartbeat !== undefined) clock.clearTimeout(heartbeat);
-      heartbeat = undefined;
-      const last = sseEvent('close', data);
-      const size = Buffer.byteLength(last);
-      for (const sink of sinks) {
-        if (!deliver(sink, last, size)) continue;
-        try {
-          sink.end();
-        } catch {
-          // already gone
-        }
-      }
-      sinks.clear();
-    },
-    onDropped(listener) {
-      dropListeners.add(listener);
-      return () => {
-        dropListeners.delete(listener);
-      };
-    },
-  };
+  return { sinks, deliver, send };
 }

@@ -5,6 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 const src = new URL('../src/', import.meta.url);
 
@@ -40,5 +42,28 @@ describe('package boundary', () => {
       }
     }
     assert.deepEqual(offenders, []);
+  });
+
+  it("declares every type of the root entry in src/types.ts (README: 'the whole public surface is one file')", () => {
+    const entry = fileURLToPath(new URL('index.ts', src));
+    const program = ts.createProgram([entry], {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      types: ['node'],
+      noEmit: true,
+    });
+    const checker = program.getTypeChecker();
+    const module = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
+    const elsewhere: string[] = [];
+    const types: string[] = [];
+    for (const exported of checker.getExportsOfModule(module)) {
+      const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+      if (symbol.flags & ts.SymbolFlags.Value) continue; // createHealth, withHealth...: the code
+      const file = symbol.declarations?.[0]?.getSourceFile().fileName ?? '(none)';
+      if (file.endsWith('/src/types.ts')) types.push(exported.name);
+      else elsewhere.push(`${exported.name} (${file.slice(file.lastIndexOf('/src/') + 1)})`);
+    }
+    assert.ok(types.includes('Health') && types.includes('ShutdownOptions'), `types found: ${types.join(', ')}`);
+    assert.deepEqual(elsewhere, [], 'types of the root entry declared outside src/types.ts');
   });
 });

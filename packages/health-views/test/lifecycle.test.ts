@@ -10,8 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createHealth } from '../src/registry.js';
 import { withHealth } from '../src/node-http.js';
 import { createShutdown } from '../src/lifecycle.js';
-import type { Shutdown, ShutdownEvent, ShutdownOptions } from '../src/lifecycle-types.js';
-import type { Health } from '../src/types.js';
+import type { Health, Shutdown, ShutdownEvent, ShutdownOptions } from '../src/types.js';
 import { FakeClock } from './helpers/fake-clock.js';
 import { until, within } from './helpers/until.js';
 

@@ -10,8 +10,8 @@ describe('health-views/checks', () => {
   it('is an entry point of the package, built from src/checks/index.ts', () => {
     const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     assert.deepEqual(manifest.exports['./checks'], {
-      types: './dist/checks/index.d.ts',
-      default: './dist/checks/index.js',
+      import: { types: './dist/esm/checks/index.d.ts', default: './dist/esm/checks/index.js' },
+      require: { types: './dist/cjs/checks/index.d.ts', default: './dist/cjs/checks/index.js' },
     });
   });
 
