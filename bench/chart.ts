@@ -5,7 +5,7 @@ import type { LoadFigure } from './measure.js';
 import type { Results } from './results.js';
 import { TARGETS, formatRatio, throughputRatio } from './targets.js';
 
-const COLORS = { raw: '#9aa0a6', fastify: '#fbbc04', service: '#1a73e8', serviceNoAccessLog: '#34a853', p50: '#8ab4f8', p99: '#1967d2', target: '#d93025' };
+const COLORS = { raw: '#9aa0a6', fastify: '#fbbc04', fastifyLogging: '#f29900', healthViews: '#a142f4', service: '#1a73e8', serviceNoAccessLog: '#34a853', p50: '#8ab4f8', p99: '#1967d2', target: '#d93025' };
 type ColorKey = keyof typeof COLORS;
 
 function esc(text: string): string {
@@ -81,6 +81,7 @@ export function renderSvg(results: Results): string {
       bars: [
         ['raw', accounts.raw, 'raw'],
         ['Fastify', accounts.fastify, 'fastify'],
+        ['Fastify+log', accounts.fastifyLogging, 'fastifyLogging'],
         ['service', accounts.service, 'service'],
         ['no log', accounts.serviceNoAccessLog, 'serviceNoAccessLog'],
       ],
@@ -93,6 +94,7 @@ export function renderSvg(results: Results): string {
       bars: [
         ['raw', health.raw, 'raw'],
         ['Fastify', health.fastify, 'fastify'],
+        ['h-views', health.healthViews, 'healthViews'],
         ['service', health.service, 'service'],
       ],
     },
@@ -100,7 +102,7 @@ export function renderSvg(results: Results): string {
   const maxRps = niceMax(Math.max(...groups.flatMap((g) => g.bars.map(([, figure]) => figure.rps))) * 1.1);
   const left = { x: 70, y: top, width: 440, height: plotH };
   const yRps = axes(parts, { ...left, max: maxRps, unit: 'req/s', title: 'Throughput (req/s)' });
-  const barW = 50;
+  const barW = 34;
   const groupW = left.width / groups.length;
   groups.forEach((group, g) => {
     const gx = left.x + g * groupW + (groupW - group.bars.length * (barW + 8)) / 2;
@@ -154,7 +156,7 @@ export function renderSvg(results: Results): string {
   const ty = yMs(TARGETS.healthP99UnderLoadMs);
   parts.push(`<line x1="${right.x + right.width - slot}" y1="${ty}" x2="${right.x + right.width}" y2="${ty}" class="target"/>`);
   parts.push(`<text x="${right.x + right.width}" y="${ty - 4}" class="tiny target-text" text-anchor="end">target ${TARGETS.healthP99UnderLoadMs} ms</text>`);
-  parts.push(`<rect x="${left.x}" y="${H - 52}" width="10" height="10" fill="${COLORS.raw}"/><text x="${left.x + 14}" y="${H - 43}" class="small">raw = node:http, Fastify = bare Fastify, both answering the same bytes from memory; no log = service with ACCESS_LOG=off</text>`);
+  parts.push(`<rect x="${left.x}" y="${H - 52}" width="10" height="10" fill="${COLORS.raw}"/><text x="${left.x + 14}" y="${H - 43}" class="small">raw = node:http, Fastify = bare Fastify, from memory; Fastify+log = with its request logging; h-views = node:http + health-views; no log = ACCESS_LOG=off</text>`);
   parts.push(`<rect x="${right.x}" y="${H - 30}" width="10" height="10" fill="${COLORS.p50}"/><text x="${right.x + 14}" y="${H - 21}" class="small">p50</text>`);
   parts.push(`<rect x="${right.x + 50}" y="${H - 30}" width="10" height="10" fill="${COLORS.p99}"/><text x="${right.x + 64}" y="${H - 21}" class="small">p99; probe busy = /health probed while /accounts is saturated</text>`);
 

@@ -14,12 +14,17 @@ import {
   collect,
   cpuSecondsOf,
   findExecutable,
+  httpGet,
+  memoryOf,
   spawnProgram,
   startService,
+  type Memory,
   type Pinning,
   type ProcessGroup,
   type RunningServer,
 } from './processes.js';
+import { withDeadline } from '../test/helpers/deadline.js';
+import type { StoreReadFigure } from './results.js';
 import { median, percentile, summariseTimes, type TimingSummary } from './stats.js';
 
 /** Keep-alive connections of every load run. */
@@ -319,4 +324,40 @@ export async function timeStarts(
     roundsRatio: ratios.map((ratio) => Math.round(ratio * 100) / 100),
     failures,
   };
+}
+
+/** The store's read alone (bench/programs/store-read.ts) on the service core, in a database in dir. */
+export async function measureStoreRead(group: ProcessGroup, pinning: Pinning, dir: string, ms: number): Promise<StoreReadFigure> {
+  const { child, exited } = spawnProgram(group, pinning, SERVICE_CORE, 'store-read.ts', [dir, '--ms', String(ms)]);
+  const stdout = collect(child.stdout);
+  const stderr = collect(child.stderr);
+  const code = await withDeadline(exited, 60_000, 'the store read benchmark');
+  const line = /BENCH_STORE (\{.*\})/.exec(stdout());
+  if (code !== 0 || line === null) throw new Error(`store-read failed (exit ${code}): ${stderr()}`);
+  return JSON.parse(line[1]!) as StoreReadFigure;
+}
+
+/** A bare node:http server, run by plain node (no tsx, no framework): what any Node server idles at. */
+const BARE_SERVER =
+  "require('node:http').createServer((q, s) => s.end('{\"status\":\"UP\"}')).listen(0, '127.0.0.1', function () {" +
+  " process.stdout.write(JSON.stringify({ port: this.address().port }) + '\\n'); });";
+
+/** The bare server's RSS after one request and settleMs: the floor under the service's idle RSS. */
+export async function bareNodeIdleMemory(group: ProcessGroup, pinning: Pinning, settleMs: number): Promise<Memory> {
+  const [command, args] = pinning.command(SERVICE_CORE, process.execPath, ['-e', BARE_SERVER]);
+  const { child, exited } = group.spawn(command, args, { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout = collect(child.stdout);
+  try {
+    const deadline = Date.now() + 10_000;
+    let listening: RegExpExecArray | null;
+    while ((listening = /\{"port":(\d+)\}/.exec(stdout())) === null) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error('the bare node:http server did not listen within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await httpGet(`http://127.0.0.1:${listening[1]}/health`);
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
+    return memoryOf(child.pid!);
+  } finally {
+    await group.stop(child, exited);
+  }
 }

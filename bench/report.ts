@@ -9,6 +9,7 @@ import type { LoadFigure, StartFigure } from './measure.js';
 import { isMeasured, type Results } from './results.js';
 import type { TimingSummary } from './stats.js';
 import { TARGETS, cpuRatio, evaluateTargets, formatRatio, shownRatio, startRatio, throughputRatio } from './targets.js';
+import { accountsLadder, healthLadder, memoryFloor, probeFloor } from './ladders.js';
 
 export function formatRps(value: number): string {
   return Math.round(value).toLocaleString('en-US');
@@ -51,6 +52,7 @@ function throughputRows(results: Results): Row[] {
   ];
   const raw = (figure: LoadFigure): { figure: LoadFigure; name: string } => ({ figure, name: 'raw node:http' });
   const fastify = { figure: accounts.fastify, name: 'bare Fastify' };
+  const logging = { figure: accounts.fastifyLogging, name: 'Fastify + request logging' };
   return [
     row('GET /accounts/{id}', 'raw node:http', accounts.raw),
     row('GET /accounts/{id}', 'bare Fastify', accounts.fastify, raw(accounts.raw)),
@@ -58,8 +60,12 @@ function throughputRows(results: Results): Row[] {
     row('GET /accounts/{id}', 'service ACCESS_LOG=off METRICS=off', accounts.serviceMinimal, fastify),
     row('GET /accounts/{id}', 'service ACCESS_LOG=off', accounts.serviceNoAccessLog, fastify),
     row('GET /accounts/{id}', 'service', accounts.service, fastify, `>= ${TARGETS.accountsVsFastify.toFixed(2)}`, resultOf(results, 'accounts-vs-fastify')),
+    row('GET /accounts/{id}', 'Fastify + request logging (logger: true, to a file)', accounts.fastifyLogging, fastify),
+    row('GET /accounts/{id}', 'service', accounts.service, logging, `>= ${TARGETS.accountsVsFastifyLogging.toFixed(2)}`, resultOf(results, 'accounts-vs-fastify-logging')),
     row('GET /health', 'raw node:http', health.raw),
     row('GET /health', 'bare Fastify', health.fastify, raw(health.raw)),
+    row('GET /health', 'node:http + health-views', health.healthViews, raw(health.raw)),
+    row('GET /health', 'service ACCESS_LOG=off METRICS=off', health.serviceMinimal, raw(health.raw)),
     row('GET /health', 'service', health.service, raw(health.raw), `>= ${TARGETS.healthVsRaw.toFixed(2)}`, resultOf(results, 'health-vs-raw')),
   ];
 }
@@ -82,53 +88,13 @@ function startRow(results: Results, id: string, which: string, start: StartFigur
 }
 
 /** Everything else: each figure with its anchor, ratio, target and verdict. */
-/**
- * Where the /accounts target's floor is: what each rung from bare Fastify to the service adds, in
- * CPU µs per request (which other work on the machine changes little), against the budget the
- * target leaves.
- */
-export function ladder(results: Results): string {
-  const { fastify, fastifyLmdb, serviceMinimal, serviceNoAccessLog, service } = results.throughput.accounts;
-  const us = (value: number): string => value.toFixed(1);
-  const budget = fastify.cpuUsPerRequest / TARGETS.accountsVsFastify - fastify.cpuUsPerRequest;
-  const rungs: Row[] = [
-    ['the LMDB read (bare Fastify + LMDB read)', us(fastifyLmdb.cpuUsPerRequest - fastify.cpuUsPerRequest)],
-    [
-      'the rest of the service with ACCESS_LOG=off METRICS=off: request ids and their header, nosniff, the ' +
-        'onRequest hook, the connection guard and socket timeouts, the id check, servedBy',
-      us(serviceMinimal.cpuUsPerRequest - fastifyLmdb.cpuUsPerRequest),
-    ],
-    ['metrics (ACCESS_LOG=off)', us(serviceNoAccessLog.cpuUsPerRequest - serviceMinimal.cpuUsPerRequest)],
-    ['the access log line (the service as shipped)', us(service.cpuUsPerRequest - serviceNoAccessLog.cpuUsPerRequest)],
-    ['all of it: the service over bare Fastify', us(service.cpuUsPerRequest - fastify.cpuUsPerRequest)],
-  ];
-  const lmdb = fastifyLmdb.cpuUsPerRequest - fastify.cpuUsPerRequest;
-  const accessLine = service.cpuUsPerRequest - serviceNoAccessLog.cpuUsPerRequest;
-  const share = (value: number): string => `${Math.round((100 * value) / budget)}%`;
-  const floor =
-    service.cpuUsPerRequest - fastify.cpuUsPerRequest <= budget
-      ? 'The rungs fit in the budget.'
-      : `The floor: the LMDB read alone takes ${share(lmdb)} of that budget and the access line alone ` +
-        `${share(accessLine)}, so no trimming of the rest meets the target. It would take answering lookups ` +
-        `outside Fastify's request and reply (as the health routes are, by the node:http interceptor) and an ` +
-        `access line far cheaper than pino's, or fewer features.`;
-  return `What the service adds to bare Fastify on GET /accounts/{id}, rung by rung (differences of CPU µs per
-request between the rows above; each rung is a separate server, so a small negative figure is noise).
-The target (>= ${TARGETS.accountsVsFastify.toFixed(2)} of bare Fastify) leaves ${us(budget)} µs per request for all of it
-(bare Fastify's ${us(fastify.cpuUsPerRequest)} µs / ${TARGETS.accountsVsFastify.toFixed(2)} - ${us(fastify.cpuUsPerRequest)} µs).
-
-${table(['Rung', 'CPU µs/req added'], rungs)}
-
-${floor}`;
-}
-
 function otherRows(results: Results): Row[] {
   const { accounts } = results.throughput;
   const underLoad = results.healthUnderLoad;
   const rawUnderLoad = results.healthUnderLoadRaw;
   const probes = results.probeCommands;
   const transitions = results.healthTransitions;
-  const { idle, afterLoad } = results.memory;
+  const { idle, afterLoad, bareNodeIdle } = results.memory;
   return [
     [
       `/health latency while /accounts is saturated (one probe at a time, every ${underLoad.intervalMs} ms at most, new connection each)`,
@@ -189,10 +155,10 @@ function otherRows(results: Results): Row[] {
     // Not a target: what baking a compile cache into the image would bring.
     startRow(results, '', "the image's node with a compile cache written by an earlier start", results.starts.secondNodeCompileCache ?? 'not measured in this run'),
     [
-      'RSS idle',
+      'RSS idle after one request',
       `${mb(idle.rssMb)} MB (heap and other anonymous ${mb(idle.anonMb)} MB, file pages ${mb(idle.fileMb)} MB)`,
-      '',
-      '',
+      isMeasured(bareNodeIdle) ? `bare node:http (plain node): ${mb(bareNodeIdle.rssMb)} MB (anonymous ${mb(bareNodeIdle.anonMb)}, file ${mb(bareNodeIdle.fileMb)})` : bareNodeIdle,
+      isMeasured(bareNodeIdle) ? formatRatio(idle.rssMb / bareNodeIdle.rssMb) : '',
       `< ${TARGETS.idleRssMb} MB`,
       resultOf(results, 'idle-rss'),
     ],
@@ -237,8 +203,11 @@ ${table(['Target', 'Measured', 'Goal', 'Result'], targets.map((t) => [t.name, t.
 bench/programs/raw-server.ts is node:http answering the same bytes with the same headers from a Map;
 bench/programs/fastify-server.ts is bare Fastify (no logger, hooks or metrics) doing the same: the gap
 from raw to it is Fastify's own, the gap from it to the service is what the service adds (LMDB read,
-access log, request id, metrics, the lookup deadline). GET /accounts/{id} rotates over the 100 seeded
-ids. errors = non-2xx answers plus socket errors. server CPU = cores' worth of CPU the server used
+access log, request id, metrics, the lookup deadline). With \`--log-file\` it is what a user would run
+instead: Fastify with its own default request logging (\`logger: true\`: two pino lines per request,
+pino's synchronous destination, to a file). bench/programs/health-server.ts is node:http with
+health-views' interceptor and nothing else: the first rung of the /health ladder. GET /accounts/{id}
+rotates over the 100 seeded ids. errors = non-2xx answers plus socket errors. server CPU = cores' worth of CPU the server used
 while loaded (below 1.00: the machine's other work or the load tool held it back). CPU µs/req = the
 server's CPU time (all threads, /proc/PID/stat) per request, which other work changes little; "Ratio
 CPU/req" = the anchor's CPU per request over this one's, round by round: the req/s ratio to expect when
@@ -246,13 +215,19 @@ both have a core to themselves. The targets are judged on the req/s ratio.
 
 ${table(THROUGHPUT_HEADER, throughputRows(results))}
 
-${ladder(results)}
+${accountsLadder(results, table)}
+
+${healthLadder(results, table)}
 
 ![req/s per endpoint against the raw ceiling, and p50/p99 latency](throughput.svg)
 
 ## Health under load, probes, start and memory
 
 ${table(OTHER_HEADER, otherRows(results))}
+
+${memoryFloor(results)}
+
+${probeFloor(results)}
 
 How these are measured:
 - /health under load: the load tool saturates GET /accounts/{id} for ${settings.saturationS} s while

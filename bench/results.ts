@@ -55,9 +55,21 @@ export interface Results {
       fastifyLmdb: LoadFigure;
       /** The service with ACCESS_LOG=off METRICS=off. */
       serviceMinimal: LoadFigure;
+      /** What a user would run instead: Fastify with its own default request logging, to a file. */
+      fastifyLogging: LoadFigure;
     };
-    readonly health: { raw: LoadFigure; fastify: LoadFigure; service: LoadFigure };
+    readonly health: {
+      raw: LoadFigure;
+      fastify: LoadFigure;
+      service: LoadFigure;
+      /** raw node:http with health-views' interceptor and no hooks (bench/programs/health-server.ts). */
+      healthViews: LoadFigure;
+      /** The service with ACCESS_LOG=off METRICS=off (probes are not logged at info anyway). */
+      serviceMinimal: LoadFigure;
+    };
   };
+  /** The store's read alone, CPU ns per read (bench/programs/store-read.ts). */
+  readonly storeRead: StoreReadFigure | Missing;
   readonly healthUnderLoad: ProbeFigure;
   readonly healthUnderLoadRaw: ProbeFigure;
   readonly healthTransitions: { service: string; check: string; from: string; to: string; cause: string | null }[];
@@ -69,9 +81,27 @@ export interface Results {
     /** The second node with a compile cache written by an earlier start (NODE_COMPILE_CACHE, Node >= 22.1). */
     readonly secondNodeCompileCache: StartFigure | Missing;
   };
-  readonly memory: { idle: Memory; afterLoad: Memory };
+  readonly memory: {
+    idle: Memory;
+    afterLoad: Memory;
+    /** A bare node:http server run by plain node, idle after one request: the floor of a Node server. */
+    bareNodeIdle: Memory | Missing;
+  };
   profile?: Record<'accounts' | 'health', ProfileSummary>;
   targets?: TargetVerdict[];
+}
+
+export interface StoreReadFigure {
+  readonly mapGetNs: number;
+  /** lmdb-js's getBinaryFast in a tight loop, no copy: lmdb's own best case. */
+  readonly lmdbBestCaseNs: number;
+  /** store.getAccountJson in a tight loop: the best case plus the copy out of lmdb's buffer. */
+  readonly storeTightNs: number;
+  /** lmdb's getBinaryFast alone in its event-loop turn, 1 ms after the last: it renews lmdb's read transaction. */
+  readonly lmdbOnePerTurnNs: number;
+  /** The store's read alone in its turn, 1 ms after the last (its own read transaction, shared for a while). */
+  readonly storeOnePerTurnNs: number;
+  readonly storeTenPerTurnNs: number;
 }
 
 export type Verdict = 'PASS' | 'MISS' | 'MISSING';

@@ -13,10 +13,22 @@
 
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseCliOptions } from './cli.js';
-import { CONNECTIONS, PROBE_INTERVAL_MS, compareThroughput, createLoadTool, healthUnderLoad, timeCommands, timeStarts, type LoadTool, type TimedCommand } from './measure.js';
+import {
+  CONNECTIONS,
+  PROBE_INTERVAL_MS,
+  bareNodeIdleMemory,
+  compareThroughput,
+  createLoadTool,
+  healthUnderLoad,
+  measureStoreRead,
+  timeCommands,
+  timeStarts,
+  type LoadTool,
+  type TimedCommand,
+} from './measure.js';
 import {
   BENCH_DIR,
   HEALTHCHECKER,
@@ -44,9 +56,10 @@ import { evaluateTargets } from './targets.js';
 const MODES = {
   // warm-up per target, then `rounds` alternating rounds of roundS seconds per target.
   // profileS: seconds of load under --cpu-prof per endpoint, when profiling.
-  full: { warmupS: 3, roundS: 3, rounds: 6, saturationS: 15, startCommandRuns: 30, startCommandWarmup: 5, startupRuns: 9, settleMs: 1000, profileS: 8 },
-  quick: { warmupS: 1, roundS: 2, rounds: 2, saturationS: 4, startCommandRuns: 10, startCommandWarmup: 2, startupRuns: 3, settleMs: 500, profileS: 3 },
-  smoke: { warmupS: 0, roundS: 1, rounds: 1, saturationS: 3, startCommandRuns: 3, startCommandWarmup: 1, startupRuns: 2, settleMs: 200, profileS: 1 },
+  // storeReadMs: CPU time per figure of the store read micro-benchmark.
+  full: { warmupS: 3, roundS: 3, rounds: 6, saturationS: 15, startCommandRuns: 30, startCommandWarmup: 5, startupRuns: 9, settleMs: 1000, profileS: 8, storeReadMs: 1000 },
+  quick: { warmupS: 1, roundS: 2, rounds: 2, saturationS: 4, startCommandRuns: 10, startCommandWarmup: 2, startupRuns: 3, settleMs: 500, profileS: 3, storeReadMs: 400 },
+  smoke: { warmupS: 0, roundS: 1, rounds: 1, saturationS: 3, startCommandRuns: 3, startCommandWarmup: 1, startupRuns: 2, settleMs: 200, profileS: 1, storeReadMs: 100 },
 } as const;
 type Mode = (typeof MODES)[keyof typeof MODES];
 
@@ -159,19 +172,27 @@ async function main(): Promise<void> {
     // The ladder from bare Fastify to the service: + the LMDB read, then the service with every
     // feature that can be switched off switched off (what is left: request ids and headers, the
     // connection guard and timeouts, the route's checks, servedBy), then + metrics, + the access log.
-    const lmdbDir = scratchDir();
+    const scratch = scratchDir();
     const fastifyLmdb = await startReferenceServer(group, pinning, 'fastify-server.ts', 'bare Fastify + LMDB read', [
       '--lmdb',
-      lmdbDir.dir,
+      scratch.dir,
     ]);
     const minimal = await startService(group, pinning, {
       label: 'service ACCESS_LOG=off METRICS=off',
       env: { ACCESS_LOG: 'off', METRICS: 'off' },
     });
+    // What a user would run instead of the service: Fastify logging each request its own way.
+    const fastifyLogging = await startReferenceServer(group, pinning, 'fastify-server.ts', 'Fastify + request logging', [
+      '--log-file',
+      join(scratch.dir, 'fastify.log'),
+    ]);
+    // The /health ladder's first rung: raw node:http with health-views in front, nothing else.
+    const healthViews = await startReferenceServer(group, pinning, 'health-server.ts', 'node:http + health-views');
     // Idle memory: after one request of each kind and a moment to settle, before any load.
     for (const path of [accountPaths[0]!, '/health']) await httpGet(`${service.url}${path}`);
     await settle(mode.settleMs);
     const idle = memoryOf(service.pid);
+    const bareNodeIdle = await bareNodeIdleMemory(group, pinning, mode.settleMs).catch((error: Error) => `not measured: ${error.message}`);
 
     const accounts = await compareThroughput(
       tool,
@@ -182,20 +203,22 @@ async function main(): Promise<void> {
         { key: 'serviceNoAccessLog', server: quiet },
         { key: 'fastifyLmdb', server: fastifyLmdb },
         { key: 'serviceMinimal', server: minimal },
+        { key: 'fastifyLogging', server: fastifyLogging },
       ],
       accountPaths,
       mode,
       log,
     );
     await quiet.stop();
-    await minimal.stop();
     await fastifyLmdb.stop();
-    lmdbDir.remove();
+    await fastifyLogging.stop();
     const health = await compareThroughput(
       tool,
       [
         { key: 'raw', server: raw },
         { key: 'fastify', server: fastify },
+        { key: 'healthViews', server: healthViews },
+        { key: 'serviceMinimal', server: minimal },
         { key: 'service', server: service },
       ],
       ['/health'],
@@ -203,6 +226,13 @@ async function main(): Promise<void> {
       log,
     );
     await fastify.stop();
+    await healthViews.stop();
+    await minimal.stop();
+    log(`the store's read alone, ${mode.storeReadMs} ms per figure`);
+    const storeRead = await measureStoreRead(group, pinning, scratch.dir, mode.storeReadMs).catch(
+      (error: Error) => `not measured: ${error.message.split('\n')[0]}`,
+    );
+    scratch.remove();
 
     // The same probing of the raw server under the same load: what a Node process that does nothing
     // else shows on this machine right now, the anchor for the service's figures.
@@ -250,9 +280,18 @@ async function main(): Promise<void> {
       meta,
       settings,
       throughput: {
-        accounts: { raw: accounts.raw!, fastify: accounts.fastify!, service: accounts.service!, serviceNoAccessLog: accounts.serviceNoAccessLog!, fastifyLmdb: accounts.fastifyLmdb!, serviceMinimal: accounts.serviceMinimal! },
-        health: { raw: health.raw!, fastify: health.fastify!, service: health.service! },
+        accounts: {
+          raw: accounts.raw!,
+          fastify: accounts.fastify!,
+          service: accounts.service!,
+          serviceNoAccessLog: accounts.serviceNoAccessLog!,
+          fastifyLmdb: accounts.fastifyLmdb!,
+          serviceMinimal: accounts.serviceMinimal!,
+          fastifyLogging: accounts.fastifyLogging!,
+        },
+        health: { raw: health.raw!, fastify: health.fastify!, service: health.service!, healthViews: health.healthViews!, serviceMinimal: health.serviceMinimal! },
       },
+      storeRead,
       healthUnderLoad: underLoad,
       healthUnderLoadRaw: underLoadRaw,
       healthTransitions: transitions,
@@ -263,7 +302,7 @@ async function main(): Promise<void> {
         curl: timings.curl ?? 'missing: curl is not installed',
       },
       starts: { thisNode, secondNode: second, secondNodeCompileCache: cached },
-      memory: { idle, afterLoad },
+      memory: { idle, afterLoad, bareNodeIdle },
     };
     const targets = evaluateTargets(results);
     const missed = targets.some((target) => ['accounts-vs-fastify', 'health-vs-raw'].includes(target.id) && target.result !== 'PASS');

@@ -24,7 +24,7 @@ import { answerUnsupportedExpectation } from './http/unsupported-expectation.js'
 import type { Lifecycle } from './lifecycle.js';
 import { METRICS_PATH, type Metrics } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/routes.js';
-import { REQUEST_ID_HEADER, requestIdFrom } from './observability/request-id.js';
+import { REQUEST_ID_HEADER, createUuidSource, requestIdFrom } from './observability/request-id.js';
 import { lazyRequestLoggers } from './observability/request-logger.js';
 import { RequestObserver } from './observability/request-observer.js';
 import type { TestabilitySwitch } from './testability/testability-switch.js';
@@ -34,6 +34,8 @@ export { SERVER_TIMEOUTS, type ServerTimeouts };
 
 export interface AppDeps {
   readonly logger: Logger;
+  /** Writes the access lines; default logger. */
+  readonly accessLogger?: Logger | undefined;
   readonly store: AccountStore;
   /** Answers every health route (views, one check, the watch stream), behind its disclosure gate. */
   readonly health: Health;
@@ -93,7 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const timeouts: ServerTimeouts = { ...SERVER_TIMEOUTS, ...deps.timeouts };
   const { metrics } = deps;
   const observer = new RequestObserver({
-    logger: deps.logger,
+    logger: deps.accessLogger ?? deps.logger,
     accessLog: deps.accessLog ?? true,
     onCompleted: metrics
       ? (method, route, statusCode, durationMs) => metrics.observeRequest(method, route, statusCode, durationMs)
@@ -101,20 +103,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     unobservedRoutes: [METRICS_PATH],
   });
   const interceptHealth = (deps.healthAdapter ?? 'interceptor') === 'interceptor';
+  // Made 256 at a time, each a flat string: a fresh id is made for every request that brings none.
+  const freshId = createUuidSource();
   // The same headers on a health answer as on every other answer, whichever adapter writes it.
-  const requestIds = new WeakMap<IncomingMessage, string>();
   const healthHooks: AdapterHooks<IncomingMessage> = {
     headers: (request): Record<string, string> => {
-      const id = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
-      requestIds.set(request, id);
+      const id = requestIdFrom(request.headers[REQUEST_ID_HEADER], freshId);
       // While draining, as on every other answer: keep-alive clients reconnect elsewhere.
       if (deps.lifecycle.phase === 'shutting-down') {
         return { 'x-content-type-options': 'nosniff', [REQUEST_ID_HEADER]: id, connection: 'close' };
       }
       return { 'x-content-type-options': 'nosniff', [REQUEST_ID_HEADER]: id };
     },
-    onAnswered: (answered, request) =>
-      observer.observeAnswered(answered, request.url ?? '/', requestIds.get(request) ?? ''),
+    onAnswered: (answered, request, headers) =>
+      observer.observeAnswered(answered, request.url ?? '/', headers?.[REQUEST_ID_HEADER] ?? ''),
   };
   const app: FastifyInstance = Fastify({
     // Health probes are answered before Fastify: pre-rendered bytes, no routing, no hooks.
@@ -123,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: observer,
     childLoggerFactory: lazyRequestLoggers,
-    genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
+    genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER], freshId),
     requestTimeout: timeouts.requestTimeoutMs,
     keepAliveTimeout: timeouts.keepAliveTimeoutMs,
     connectionTimeout: timeouts.connectionTimeoutMs,

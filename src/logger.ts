@@ -12,20 +12,34 @@ export interface LoggerOptions {
 
 const REDACT = ['req.headers.authorization', 'headers.authorization', 'token'];
 
+export interface Loggers {
+  /** The service's own lines: start-up, health changes, warnings, errors. Each is written at once. */
+  readonly logger: Logger;
+  /**
+   * The access lines, one per answered request, at the same level and in the same JSON as the
+   * logger's: gathered through the event-loop turn and written in one write at its end (see
+   * log-destination.ts). With LOG_PRETTY, the logger itself.
+   */
+  readonly accessLogger: Logger;
+}
+
 /**
  * JSON lines go to stdout through destination (a bounded buffer: see log-destination.ts), which
  * main.ts creates so the metrics can count what it dropped.
  */
-export function createLogger(options: LoggerOptions, destination?: LogDestination): Logger {
+export function createLoggers(options: LoggerOptions, destination?: LogDestination): Loggers {
   const base = { level: options.level, redact: REDACT, base: { service: 'accountservice' } };
   const pretty = options.pretty ? prettyStream() : undefined;
-  if (pretty !== undefined) return pino(base, pretty);
+  if (pretty !== undefined) {
+    const logger = pino(base, pretty);
+    return { logger, accessLogger: logger };
+  }
   const output = destination ?? createStdoutDestination();
   const logger = pino(base, output.stream);
   output.onResumed((dropped) => {
     logger.warn({ droppedLines: dropped }, `dropped ${dropped} log lines while stdout was blocked`);
   });
-  return logger;
+  return { logger, accessLogger: pino(base, output.accessStream) };
 }
 
 /**

@@ -58,13 +58,13 @@ async function main(env: NodeJS.ProcessEnv, seams: MainSeams): Promise<void> {
   );
 
   const config = await readConfig(env);
-  const [{ createLogger }, { createStdoutDestination }] = await Promise.all([
+  const [{ createLoggers }, { createStdoutDestination }] = await Promise.all([
     import('./logger.js'),
     import('./log-destination.js'),
   ]);
   // LOG_PRETTY writes through pino-pretty in this thread; the bounded destination is for JSON lines.
   const logOutput = config.logPretty ? undefined : createStdoutDestination({ maxBufferBytes: config.log.bufferBytes });
-  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty }, logOutput);
+  const { logger, accessLogger } = createLoggers({ level: config.logLevel, pretty: config.logPretty }, logOutput);
   loggers.service = logger;
   logger.info('Starting accountservice');
   if (config.testability.enabled) {
@@ -84,6 +84,7 @@ async function main(env: NodeJS.ProcessEnv, seams: MainSeams): Promise<void> {
     ]);
   const service = createService(config, {
     logger,
+    accessLogger,
     droppedLogLines: () => logOutput?.droppedLines() ?? 0,
     ...seams,
   });
@@ -110,9 +111,11 @@ async function main(env: NodeJS.ProcessEnv, seams: MainSeams): Promise<void> {
   }
 
   await service.listen();
-  // In one turn: the start-up handlers out, the shutdown's in, so no signal falls between them.
-  for (const signal of STOP_SIGNALS) process.removeListener(signal, abortStart);
+  // In one turn, the shutdown's handlers in before the start-up's are out: were a stop signal's
+  // listeners down to none for a moment, Node would close its watcher and drop a signal pending in
+  // it (one sent as the listen line was read, say), and the service would never stop.
   const shutdown = createShutdown(shutdownOptions(service, logger));
+  for (const signal of STOP_SIGNALS) process.removeListener(signal, abortStart);
   // A signal that came while the listener opened: the service is up, so it drains as usual.
   if (startAbort.signal.aborted) shutdown.begin(String(startAbort.signal.reason));
 }
@@ -183,8 +186,9 @@ function logShutdown(event: ShutdownEvent, logger: Logger, lifecycle: Lifecycle)
 }
 
 /**
- * Exits once the log lines already written are on stdout: pino writes asynchronously, and an exit
- * with a write still in flight can put the last lines out of order. Bounded, so exit never waits long.
+ * Exits once the log lines held are on stdout (the access lines of this turn; what a stalled stdout
+ * has not taken yet, which the exit-time flush in log-destination.ts bounds). Bounded, so exit never
+ * waits long.
  */
 function exitAfterFlush(logger: Logger, code: number): void {
   const fallback = setTimeout(() => process.exit(code), 1000);

@@ -24,6 +24,8 @@ import { guardLogging } from './http/guard-log.js';
 
 export interface ServiceDeps {
   readonly logger: Logger;
+  /** Writes the access lines (default: logger); main.ts gives one that writes them once per event-loop turn. */
+  readonly accessLogger?: Logger;
   /** The store to serve from; default: the LMDB file at config.dbPath, opened by start(). */
   readonly store?: AccountStore;
   /** Seed the given store too (default: only the store start() opens itself is seeded). */
@@ -174,6 +176,7 @@ export function createService(config: Config, deps: ServiceDeps): Service {
     await enter('building the app', signal);
     app = await buildApp({
       logger,
+      accessLogger: deps.accessLogger,
       store: theStore,
       health: theHealth,
       healthAdapter: deps.healthAdapter,

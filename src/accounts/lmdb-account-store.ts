@@ -3,7 +3,7 @@
 
 import { closeSync, constants, existsSync, openSync, renameSync, statSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, type Database, type GetOptions, type RootDatabase } from 'lmdb';
 import {
   StoreFullError,
   StoreUnavailableError,
@@ -63,17 +63,35 @@ export interface MovedAside extends LmdbDamage {
 
 const SEED_MARKER_KEY = 'seed';
 
+/**
+ * How long lookups share one read transaction (one snapshot of the file). lmdb-js resets its own
+ * read transaction on a timer after every millisecond with reads, and the read that renews it costs
+ * many times a plain read (bench/programs/store-read.ts): under load one read in several, at a low
+ * request rate every one. Sharing one for this long makes that cost rare; in exchange a lookup may
+ * answer from the file as it was up to this long ago. Only other processes write while the service
+ * serves (its own writes are the seed, before it listens).
+ */
+export const LOOKUP_SNAPSHOT_MS = 100;
+
 export class LmdbAccountStore implements AccountStore {
   // Tracked here rather than left to lmdb: after close the store answers like the in-memory one,
   // with a clear StoreUnavailableError, and never touches a closed environment.
   private closed = false;
+  /** The read transaction lookups share, as read options; undefined until the next lookup begins one. */
+  private snapshot: GetOptions | undefined;
+  private snapshotEnd: NodeJS.Timeout | undefined;
+
+  /** lmdb's getBinaryFast, with the read options read.js takes as its other reads do (its types leave them out). */
+  private readonly getBinaryFast: (key: string, options: GetOptions) => Buffer | undefined;
 
   private constructor(
     private readonly file: string,
     private readonly root: RootDatabase,
     private readonly accounts: Database<Buffer, string>,
     private readonly meta: Database<SeedMarker, string>,
-  ) {}
+  ) {
+    this.getBinaryFast = accounts.getBinaryFast.bind(accounts);
+  }
 
   /**
    * Opens (creating if needed) the database file at path; its directory must already exist. Checks the
@@ -111,8 +129,9 @@ export class LmdbAccountStore implements AccountStore {
     try {
       // getBinaryFast's bytes are lmdb's own buffer, overwritten by the next read: copied at once
       // into a Buffer from Node's pool. getBinary copies too, but into a new ArrayBuffer per read,
-      // which under load cost about 10 µs per request more (bench/REPORT.md, the LMDB rung).
-      const shared = this.accounts.getBinaryFast(id);
+      // which under load cost more per request (bench/REPORT.md, the LMDB rung).
+      const snapshot = this.snapshot ?? this.beginSnapshot();
+      const shared = this.getBinaryFast(id, snapshot);
       if (shared === undefined) return undefined;
       const size = shared.length;
       const bytes = Buffer.allocUnsafe(size);
@@ -140,6 +159,8 @@ export class LmdbAccountStore implements AccountStore {
               if (marker === null) this.meta.removeSync(SEED_MARKER_KEY);
               else if (marker !== undefined) this.meta.putSync(SEED_MARKER_KEY, marker);
             });
+            // The next lookup sees what was just written.
+            this.endSnapshot();
           },
           count: () => (this.assertOpen(), this.entryCount()),
         },
@@ -174,7 +195,24 @@ export class LmdbAccountStore implements AccountStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.endSnapshot();
     await this.root.close();
+  }
+
+  /** A read transaction for the lookups of the next LOOKUP_SNAPSHOT_MS. */
+  private beginSnapshot(): GetOptions {
+    const snapshot = { transaction: this.root.useReadTransaction() };
+    this.snapshot = snapshot;
+    this.snapshotEnd = setTimeout(() => this.endSnapshot(), LOOKUP_SNAPSHOT_MS);
+    // Never the reason the process stays alive.
+    this.snapshotEnd.unref();
+    return snapshot;
+  }
+
+  private endSnapshot(): void {
+    clearTimeout(this.snapshotEnd);
+    this.snapshot?.transaction?.done();
+    this.snapshot = undefined;
   }
 
   /** From the database's own statistics: getCount() would read (and map) every page of the file. */

@@ -94,6 +94,18 @@ describe('access log', () => {
     assert.notEqual(unmatched.requestId, account.requestId);
   });
 
+  test('a health probe is logged at debug with the request id its answer carried, fresh or its own', async () => {
+    const before = lines.length;
+    const fresh = await get(service.url, '/health');
+    const own = await getWithHeaders(service.url, '/health', { 'x-request-id': 'probe-42' });
+    assert.equal(own.requestId, 'probe-42');
+    const logged = accessLines(lines.slice(before)).map((line) => [line.level, line.route, line.requestId]);
+    assert.deepEqual(logged, [
+      [DEBUG, '/health', fresh.headers.get('x-request-id')],
+      [DEBUG, '/health', 'probe-42'],
+    ]);
+  });
+
   test('a flood of health probes and scrapes logs nothing at info, only debug lines', async () => {
     const before = lines.length;
     const paths = [

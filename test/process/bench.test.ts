@@ -4,13 +4,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, assertBuilt } from '../helpers/service-process.js';
 import { findSecondNode } from '../../bench/processes.js';
+import { runTsToEnd, type Ended } from '../helpers/run-to-end.js';
 
 import type { LoadFigure } from '../../bench/measure.js';
 import type { Results } from '../../bench/results.js';
@@ -26,22 +26,8 @@ function fileDigest(path: string): string | undefined {
 }
 
 /** Runs the bench to its end (or kills it by PID at the deadline); resolves with its exit and output. */
-function runBench(args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BENCH, ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGTERM'), RUN_DEADLINE_MS);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? signal ?? 'unknown', stdout, stderr });
-    });
-  });
+function runBench(args: string[]): Promise<Ended> {
+  return runTsToEnd(BENCH, args, RUN_DEADLINE_MS);
 }
 
 function assertLoadFigure(name: string, figure: LoadFigure | undefined): void {
@@ -86,9 +72,21 @@ test(
       assertLoadFigure('service /accounts ACCESS_LOG=off', accounts.serviceNoAccessLog);
       assertLoadFigure('bare Fastify + LMDB read /accounts', accounts.fastifyLmdb);
       assertLoadFigure('service /accounts ACCESS_LOG=off METRICS=off', accounts.serviceMinimal);
+      assertLoadFigure('Fastify + request logging /accounts', accounts.fastifyLogging);
       assertLoadFigure('raw /health', health.raw);
       assertLoadFigure('bare Fastify /health', health.fastify);
       assertLoadFigure('service /health', health.service);
+      assertLoadFigure('node:http + health-views /health', health.healthViews);
+      assertLoadFigure('service /health METRICS=off', health.serviceMinimal);
+      assert.equal(
+        typeof results.storeRead,
+        'object',
+        `the store read was not measured: ${JSON.stringify(results.storeRead)}`,
+      );
+      if (typeof results.storeRead === 'object') {
+        for (const [name, ns] of Object.entries(results.storeRead))
+          assert.ok(Number.isFinite(ns) && ns > 0, `${name}: ${ns}`);
+      }
       assert.match(results.settings.serviceEnv, /LOG_LEVEL=info/, 'the service runs with the production log level');
 
       for (const [name, underLoad] of [
@@ -122,6 +120,8 @@ test(
         );
       }
       assert.ok(results.memory.idle.rssMb > 0 && results.memory.afterLoad.peakRssMb >= results.memory.afterLoad.rssMb);
+      const bare = results.memory.bareNodeIdle;
+      assert.ok(typeof bare === 'object' && bare.rssMb > 0, `bare node:http idle RSS: ${JSON.stringify(bare)}`);
       for (const fact of ['date', 'nproc', 'node', 'loadTool'] as const)
         assert.ok(results.meta[fact], `machine fact ${fact} missing`);
 
@@ -130,6 +130,7 @@ test(
         (results.targets ?? []).map((t) => t.id),
         [
           'accounts-vs-fastify',
+          'accounts-vs-fastify-logging',
           'health-vs-raw',
           'health-p99-under-load',
           'health-failures-under-load',
@@ -151,13 +152,31 @@ test(
       assert.match(report, /\| GET \/accounts\/\{id\} \| service \| [\d,]+ \|/);
       assert.match(report, /\| GET \/health \| raw node:http \| [\d,]+ \|/);
       assert.ok(run.stdout.includes('GET /accounts/{id}'), 'the table is printed too');
-      // The ladder from bare Fastify to the service, each rung a measured figure.
+      // The ladders from bare Fastify (/accounts) and raw node:http (/health) to the service, each
+      // rung a measured figure, and each one's verdict: it fits, or the floor and what it would take.
       assert.match(report, /leaves -?\d+\.\d µs per request for all of it/);
+      assert.match(report, /leaves -?\d+\.\d µs per probe for all of it/);
       assert.match(report, /\| the access log line \(the service as shipped\) \| -?\d+\.\d \|/);
+      assert.match(report, /\| metrics: the request counted in the histogram \| -?\d+\.\d \|/);
+      const verdicts = report.match(/^(The floor: the rungs add -?\d+\.\d µs|The rungs fit in the budget)/gm) ?? [];
+      assert.equal(verdicts.length, 3, 'a verdict for each of the three budgets (two /accounts targets, one /health)');
       assert.match(
         report,
-        /^(The floor: the LMDB read alone takes -?\d+% of that budget|The rungs fit in the budget\.)/m,
+        /The store's read measured alone \(bench\/programs\/store-read\.ts: .*\): \d+ ns in a tight loop/,
       );
+      assert.match(
+        report,
+        /The floor under the idle RSS: a bare node:http server run by plain node idles at \d+\.\d MB/,
+      );
+      assert.match(
+        report,
+        /The floor under \/health's p99 while \/accounts is saturated: .* about \d+\.\d ms \(measured: /,
+      );
+      assert.match(
+        report,
+        /\| GET \/accounts\/\{id\} \| Fastify \+ request logging \(logger: true, to a file\) \| [\d,]+ \|/,
+      );
+      assert.match(report, /\| GET \/health \| node:http \+ health-views \| [\d,]+ \|/);
 
       // The profile of each endpoint: its busiest functions, named, with shares that add up to at most 100%.
       for (const endpoint of ['accounts', 'health'] as const) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { InMemoryAccountStore, StoreUnavailableError, type AccountStore } from '../../src/accounts/account-store.js';
 import { LmdbAccountStore, StoreOpenError } from '../../src/accounts/lmdb-account-store.js';
 import { open as openLmdb } from 'lmdb';
+import { waitFor } from '../helpers/wait.js';
 import { seedAccounts, seedOf, type AccountSeed } from '../../src/accounts/seed.js';
 
 interface StoreKind {
@@ -219,6 +220,18 @@ for (const kind of kinds) {
     test('check passes after seeding', async () => {
       await store.seed(seedAccounts(100));
       await store.check();
+    });
+
+    test("lookups stop answering an account lost behind the store's back within a second, after answering it", async () => {
+      await store.seed(seedAccounts(100));
+      assert.ok((await store.getAccountJson('10000')) !== undefined, 'answered before');
+      await loseAccount('10000');
+      const lostAt = Date.now();
+      await waitFor(async () => (await store.getAccountJson('10000')) === undefined, {
+        timeoutMs: 1000,
+        what: 'the lost account to stop being answered',
+      });
+      assert.ok(Date.now() - lostAt < 1000);
     });
 
     test('check reads the first seeded account back: without it, it fails naming the id', async () => {

@@ -51,13 +51,17 @@ function withoutBodyHeaders(headers: Readonly<Record<string, string>>): Record<s
   return kept;
 }
 
-/** Calls the host's onAnswered, if any; what it throws is ignored. `startedAt` is from performance.now(). */
+/**
+ * Calls the host's onAnswered, if any, with the headers its hook gave the answer; what it throws is
+ * ignored. `startedAt` is from performance.now().
+ */
 export function reportAnswered<Request>(
   hooks: AdapterHooks<Request>,
   request: Request,
   method: string,
   answer: HealthAnswer | HealthStream,
   startedAt: number,
+  headers: Readonly<Record<string, string>> | undefined,
 ): void {
   if (hooks.onAnswered === undefined) return;
   const answered: AnsweredRequest = {
@@ -67,7 +71,7 @@ export function reportAnswered<Request>(
     durationMs: performance.now() - startedAt,
   };
   try {
-    hooks.onAnswered(answered, request);
+    hooks.onAnswered(answered, request, headers);
   } catch {
     // as above
   }

@@ -105,7 +105,7 @@ function answerWith(
     reply.code(answer.statusCode).headers(mergeHeaders(extra, answer.headers));
     reply.send(request.method === 'HEAD' ? undefined : answer.body);
   }
-  reportAnswered(hooks, request, request.method, answer, startedAt);
+  reportAnswered(hooks, request, request.method, answer, startedAt, extra);
 }
 
 /**

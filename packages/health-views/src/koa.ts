@@ -51,6 +51,6 @@ export function healthMiddleware(health: Health, hooks: AdapterHooks<KoaContextL
       ctx.set(answer.headers);
       ctx.body = answer.body;
     }
-    reportAnswered(hooks, ctx, ctx.method, answer, startedAt);
+    reportAnswered(hooks, ctx, ctx.method, answer, startedAt, extra);
   };
 }

@@ -36,7 +36,7 @@ export function serveHealth<Request extends IncomingMessage>(
   const extra = hostHeaders(hooks, request);
   if (answer.kind === 'answer') writeAnswer(response, method, answer, extra);
   else writeStream(request, response, answer, extra);
-  reportAnswered(hooks, request, method, answer, startedAt);
+  reportAnswered(hooks, request, method, answer, startedAt, extra);
   return true;
 }
 

@@ -335,8 +335,11 @@ export interface AnsweredRequest {
 export interface AdapterHooks<Request = unknown> {
   /** Headers added to every health answer (nosniff, a request id...); the package's own content headers win. */
   headers?(request: Request): Readonly<Record<string, string>> | undefined;
-  /** Called once per answered health request. Must not throw (what it throws is ignored). */
-  onAnswered?(answered: AnsweredRequest, request: Request): void;
+  /**
+   * Called once per answered health request, with the headers `headers` gave its answer (so a
+   * request id need not be kept aside). Must not throw (what it throws is ignored).
+   */
+  onAnswered?(answered: AnsweredRequest, request: Request, headers: Readonly<Record<string, string>> | undefined): void;
 }
 
 /** A node:http request listener: what `withHealth` wraps and returns. */

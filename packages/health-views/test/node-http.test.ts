@@ -19,6 +19,8 @@ interface Fixture {
   readonly server: Server;
   readonly passedOn: string[];
   readonly answered: AnsweredRequest[];
+  /** The headers each onAnswered call was given, in order. */
+  readonly answeredHeaders: (Readonly<Record<string, string>> | undefined)[];
 }
 
 async function start(overrides: Partial<HealthOptions> = {}): Promise<Fixture> {
@@ -39,11 +41,15 @@ async function start(overrides: Partial<HealthOptions> = {}): Promise<Fixture> {
   });
   await health.start();
   const answered: AnsweredRequest[] = [];
+  const answeredHeaders: (Readonly<Record<string, string>> | undefined)[] = [];
   const { base, server, passedOn } = await behindWithHealth(health, {
     headers: (request) => ({ 'x-content-type-options': 'nosniff', 'x-request-id': `id-${request.url}` }),
-    onAnswered: (info) => answered.push(info),
+    onAnswered: (info, _request, headers) => {
+      answered.push(info);
+      answeredHeaders.push(headers);
+    },
   });
-  return { base, health, server, passedOn, answered };
+  return { base, health, server, passedOn, answered, answeredHeaders };
 }
 
 /** `health` in front of a listener that answers `app` and records each URL it is given, on a real port. */
@@ -188,6 +194,7 @@ describe('node:http adapter', () => {
 
   it('the host adds its headers to every health answer and observes each one with its route template', async () => {
     f.answered.length = 0;
+    f.answeredHeaders.length = 0;
     const answer = await get(`${f.base}/health/checks/database?x=1`, { headers: AUTH });
     assert.equal(answer.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(answer.headers.get('x-request-id'), 'id-/health/checks/database?x=1');
@@ -202,6 +209,8 @@ describe('node:http adapter', () => {
         durationMs: 0,
       },
     );
+    // The headers the hook gave this answer, so the host needs no map from request to request id.
+    assert.equal(f.answeredHeaders[0]?.['x-request-id'], 'id-/health/checks/database?x=1');
   });
 });
 

@@ -1,0 +1,197 @@
+// Where the time of a request goes, rung by rung, from an anchor to the service: CPU µs per request
+// that each step adds (servers measured in the same rounds), against the budget a target leaves,
+// and, when the rungs do not fit, the floor: what the kept features cost and what meeting the target
+// would take. Pure functions of results.json; the words are computed from each run's figures.
+
+import type { LoadFigure } from './measure.js';
+import { isMeasured, type ProfileSummary, type Results, type StoreReadFigure } from './results.js';
+import { TARGETS } from './targets.js';
+
+type Row = string[];
+
+export interface Rung {
+  readonly name: string;
+  /** The rung in a few words, for the floor's sentences. */
+  readonly short: string;
+  readonly us: number;
+}
+
+const us = (value: number): string => value.toFixed(1);
+
+/** A server of a ladder: each rung is what its server costs over the one before it. */
+interface Step {
+  readonly name: string;
+  readonly short: string;
+  readonly figure: LoadFigure;
+}
+
+/** The rungs from the anchor up the steps, each the difference of CPU µs per request to the step below. */
+export function rungsOf(anchor: LoadFigure, steps: readonly Step[]): Rung[] {
+  return steps.map((step, i) => ({
+    name: step.name,
+    short: step.short,
+    us: step.figure.cpuUsPerRequest - (i === 0 ? anchor : steps[i - 1]!.figure).cpuUsPerRequest,
+  }));
+}
+
+/** The CPU µs per request a server may spend to stay at `target` of an anchor's req/s. */
+export function allowedUs(anchor: LoadFigure, target: number): number {
+  return anchor.cpuUsPerRequest / target;
+}
+
+/** One markdown table of the rungs, the last row their sum. */
+function rungTable(rungs: readonly Rung[], total: Omit<Rung, 'short'>, table: (header: readonly string[], rows: readonly Row[]) => string): string {
+  return table(['Rung', 'CPU µs/req added'], [...rungs.map((rung) => [rung.name, us(rung.us)]), [total.name, us(total.us)]]);
+}
+
+/**
+ * The verdict on a ladder: the rungs fit the budget, or by how much they do not, which rungs alone
+ * exceed it, and what the largest rung is: what meeting the target would take.
+ */
+export function floorOf(rungs: readonly Rung[], budget: number): string {
+  const total = rungs.reduce((sum, rung) => sum + rung.us, 0);
+  if (total <= budget) return `The rungs fit in the budget (${us(total)} of ${us(budget)} µs).`;
+  const share = (value: number): string => `${Math.round((100 * value) / Math.max(budget, 1e-9))}%`;
+  const ranked = [...rungs].sort((a, b) => b.us - a.us);
+  const largest = ranked[0]!;
+  const over = total - budget;
+  const alone = ranked.filter((rung) => rung.us > budget);
+  const budgetText = budget > 0 ? `the budget of ${us(budget)} µs` : `a budget of ${us(budget)} µs (the anchor alone is over it)`;
+  return (
+    `The floor: the rungs add ${us(total)} µs against ${budgetText}, ${us(over)} µs over. ` +
+    (budget > 0 ? `By share of the budget: ${ranked.map((rung) => `${rung.short} ${share(rung.us)}`).join(', ')}. ` : '') +
+    (alone.length > 0 ? `Alone over it: ${alone.map((rung) => rung.short).join('; ')}. ` : '') +
+    (largest.us >= over
+      ? `Meeting the target would take ${us(over)} µs off per request: ${Math.round((100 * over) / largest.us)}% of the largest rung (${largest.short}), or the same from several.`
+      : `Meeting the target would take ${us(over)} µs off per request: more than the largest rung (${largest.short}, ${us(largest.us)} µs), so more than any one feature costs.`)
+  );
+}
+
+/** What the LMDB read costs measured alone, beside the rung (a difference of two loaded servers). */
+function storeReadNote(store: StoreReadFigure | string, rungUs: number): string {
+  if (!isMeasured(store)) return `The store's read alone was ${store}.`;
+  const ns = (value: number): string => `${Math.round(value)} ns`;
+  return (
+    `The store's read measured alone (bench/programs/store-read.ts: CPU per read in a loop, and the median time of a ` +
+    `read alone in its turn): ${ns(store.storeTightNs)} in a tight ` +
+    `loop against lmdb's own best case ${ns(store.lmdbBestCaseNs)} (getBinaryFast, no copy; the rest is the copy out of ` +
+    `lmdb's shared buffer). Alone in its event-loop turn, a millisecond after the last read, lmdb's default read takes ` +
+    `${ns(store.lmdbOnePerTurnNs)}: it renews the read transaction lmdb resets on a timer. The store shares one read ` +
+    `transaction for a while and takes ${ns(store.storeOnePerTurnNs)} there, ${ns(store.storeTenPerTurnNs)} a read at ten ` +
+    `a turn. The rung above says ${us(rungUs)} µs` +
+    (rungUs * 1000 > 1.5 * store.storeOnePerTurnNs
+      ? `: what it holds beyond that is cache misses on a loaded core and the noise of subtracting two servers loaded seconds apart.`
+      : ': the same, within the noise of subtracting two servers loaded seconds apart.')
+  );
+}
+
+/** GET /accounts/{id}: from bare Fastify to the service as shipped, against both /accounts targets. */
+export function accountsLadder(results: Results, table: (header: readonly string[], rows: readonly Row[]) => string): string {
+  const { fastify, fastifyLmdb, serviceMinimal, serviceNoAccessLog, service, fastifyLogging } = results.throughput.accounts;
+  const rungs = rungsOf(fastify, [
+    { name: 'the LMDB read (bare Fastify + LMDB read)', short: 'the LMDB read', figure: fastifyLmdb },
+    {
+      name:
+        'the rest of the service with ACCESS_LOG=off METRICS=off: request ids and their header, nosniff, the ' +
+        'onRequest hook, the health interceptor passing the request on, the connection guard and socket timeouts, the id check, servedBy',
+      short: 'request ids, hooks, guard and timeouts',
+      figure: serviceMinimal,
+    },
+    { name: 'metrics (ACCESS_LOG=off)', short: 'metrics', figure: serviceNoAccessLog },
+    { name: 'the access log line (the service as shipped)', short: 'the access line', figure: service },
+  ]);
+  const lmdb = rungs[0]!.us;
+  const total = { name: 'all of it: the service over bare Fastify', us: service.cpuUsPerRequest - fastify.cpuUsPerRequest };
+  const budget = allowedUs(fastify, TARGETS.accountsVsFastify) - fastify.cpuUsPerRequest;
+  const loggingAllowed = allowedUs(fastifyLogging, TARGETS.accountsVsFastifyLogging);
+  const loggingBudget = loggingAllowed - fastify.cpuUsPerRequest;
+  return `What the service adds to bare Fastify on GET /accounts/{id}, rung by rung (differences of CPU µs per
+request between the rows above; each rung is a separate server, so a small negative figure is noise).
+The target (>= ${TARGETS.accountsVsFastify.toFixed(2)} of bare Fastify) leaves ${us(budget)} µs per request for all of it
+(bare Fastify's ${us(fastify.cpuUsPerRequest)} µs / ${TARGETS.accountsVsFastify.toFixed(2)} - ${us(fastify.cpuUsPerRequest)} µs).
+
+${rungTable(rungs, total, table)}
+
+${floorOf(rungs, budget)}
+
+Against Fastify with its own request logging (${us(fastifyLogging.cpuUsPerRequest)} µs per request: two pino lines, written
+synchronously), >= ${TARGETS.accountsVsFastifyLogging.toFixed(2)} leaves the service ${us(loggingAllowed)} µs per request, ${us(loggingBudget)} µs over bare Fastify.
+${floorOf(rungs, loggingBudget)}
+
+${storeReadNote(results.storeRead, lmdb)}`;
+}
+
+/** The share of a profile's busy time that is Node's own http/net code and syscalls, when profiled. */
+function nodeShare(profile: ProfileSummary | undefined): string {
+  if (profile === undefined) return '';
+  const own = profile.byPackage
+    .filter((entry) => entry.name.startsWith('node:') || entry.name.startsWith('(native'))
+    .reduce((sum, entry) => sum + entry.percent, 0);
+  return ` In the CPU profile below, Node's own http, net and stream code and the syscalls (writev) take ${own.toFixed(0)}% of the service's busy time on GET /health: work raw node:http does too.`;
+}
+
+/** GET /health: from raw node:http to the service, against the /health target. */
+export function healthLadder(results: Results, table: (header: readonly string[], rows: readonly Row[]) => string): string {
+  const { raw, healthViews, serviceMinimal, service } = results.throughput.health;
+  const rungs = rungsOf(raw, [
+    { name: "health-views' interceptor and its pre-rendered answer (node:http + health-views)", short: 'health-views', figure: healthViews },
+    {
+      name:
+        'the service with METRICS=off: the request id and nosniff headers (the hook and the header merge), the ' +
+        'connection guard, socket timeouts, the answered-request call (probes are logged at debug: no line at info)',
+      short: 'request ids, headers, guard and timeouts',
+      figure: serviceMinimal,
+    },
+    { name: 'metrics: the request counted in the histogram', short: 'metrics', figure: service },
+  ]);
+  const total = { name: 'all of it: the service over raw node:http', us: service.cpuUsPerRequest - raw.cpuUsPerRequest };
+  const budget = allowedUs(raw, TARGETS.healthVsRaw) - raw.cpuUsPerRequest;
+  return `What the service adds to raw node:http on GET /health, rung by rung (as above). The target (>= ${TARGETS.healthVsRaw.toFixed(2)}
+of raw node:http) leaves ${us(budget)} µs per probe for all of it (raw node:http's ${us(raw.cpuUsPerRequest)} µs / ${TARGETS.healthVsRaw.toFixed(2)} - ${us(raw.cpuUsPerRequest)} µs).
+
+${rungTable(rungs, total, table)}
+
+${floorOf(rungs, budget)}${nodeShare(results.profile?.health)}`;
+}
+
+/** Idle RSS against a bare node:http server's: what the service adds, and what the target leaves. */
+export function memoryFloor(results: Results): string {
+  const { idle, bareNodeIdle } = results.memory;
+  if (!isMeasured(bareNodeIdle)) return `The floor under the idle RSS was ${bareNodeIdle}.`;
+  const mb = (value: number): string => value.toFixed(1);
+  const left = TARGETS.idleRssMb - bareNodeIdle.rssMb;
+  const added = idle.rssMb - bareNodeIdle.rssMb;
+  const verdict =
+    idle.rssMb < TARGETS.idleRssMb
+      ? 'It fits.'
+      : `Meeting it would take ${mb(idle.rssMb - TARGETS.idleRssMb)} MB off: ${Math.round((100 * (idle.rssMb - TARGETS.idleRssMb)) / added)}% of what the service adds.`;
+  return (
+    `The floor under the idle RSS: a bare node:http server run by plain node idles at ${mb(bareNodeIdle.rssMb)} MB ` +
+    `(${mb(bareNodeIdle.fileMb)} MB of it file pages: node's own binary and libraries). The service adds ${mb(added)} MB to it ` +
+    `(anonymous memory, the heap and compiled code: ${mb(idle.anonMb - bareNodeIdle.anonMb)} MB; file pages: ` +
+    `${mb(idle.fileMb - bareNodeIdle.fileMb)} MB, lmdb's addon and the bundle's code cache among them); the target ` +
+    `(< ${TARGETS.idleRssMb} MB) leaves it ${mb(left)} MB. ${verdict}`
+  );
+}
+
+/**
+ * /health's p99 under saturation against the raw server's: a probe waits behind the requests of the
+ * busy connections, so its wait grows with what one /accounts request costs. The raw server's p99
+ * and CPU per request give the expected figure for the service's, and the cost that would meet it.
+ */
+export function probeFloor(results: Results): string {
+  const raw = results.healthUnderLoadRaw;
+  const service = results.healthUnderLoad;
+  const rawUs = results.throughput.accounts.raw.cpuUsPerRequest;
+  const serviceUs = results.throughput.accounts.service.cpuUsPerRequest;
+  if (!(raw.p99Ms > 0 && rawUs > 0)) return '';
+  const expected = (raw.p99Ms * serviceUs) / rawUs;
+  const allowedUs = (TARGETS.healthP99UnderLoadMs * rawUs) / raw.p99Ms;
+  return (
+    `The floor under /health's p99 while /accounts is saturated: a probe waits behind the requests of the busy ` +
+    `connections, and raw node:http's p99 is ${raw.p99Ms.toFixed(1)} ms at ${us(rawUs)} µs per /accounts request. ` +
+    `At the service's ${us(serviceUs)} µs the same queue gives about ${expected.toFixed(1)} ms (measured: ` +
+    `${service.p99Ms.toFixed(1)} ms). Under ${TARGETS.healthP99UnderLoadMs} ms would take an /accounts request of at ` +
+    `most about ${us(allowedUs)} µs, or probes answered ahead of the queue.`
+  );
+}
