@@ -18,7 +18,7 @@ const modules = (names, message) => ({ paths: names.map((name) => ({ name, messa
 
 const fastify = modules(
   ['fastify'],
-  'only the adapters and the edge files (app.ts, service.ts, routes.ts, http-errors.ts, request-observer.ts) know Fastify',
+  'only the adapters and the edge files (http/app.ts, service/service.ts, routes.ts, http/errors.ts, request-observer.ts) know Fastify',
 );
 /** @type {Restriction} */
 const fastifyPlugins = {
@@ -145,10 +145,10 @@ export default defineConfig(
   { files: ['src/**/*.ts'], rules: restrict(testOrBench, fastify, fastifyPlugins) },
   {
     files: [
-      'src/app.ts',
-      'src/service.ts',
+      'src/http/app.ts',
+      'src/service/service.ts',
       'src/**/routes.ts',
-      'src/http-errors.ts',
+      'src/http/errors.ts',
       'src/observability/request-observer.ts',
       'src/observability/request-logger.ts',
     ],

@@ -16,7 +16,7 @@ export { ROOT };
 /** What npm start and the image run: the bundle of the service and its JavaScript dependencies. */
 export const SERVICE_MAIN = MAIN;
 /** The same code unbundled (tsc's output), for profiles that attribute time to each package's files. */
-export const SERVICE_MAIN_UNBUNDLED = join(ROOT, 'dist/src/entry.js');
+export const SERVICE_MAIN_UNBUNDLED = join(ROOT, 'dist/src/process/entry.js');
 /** The built probe CLI. */
 export const HEALTHCHECKER = join(ROOT, 'dist/healthchecker/healthchecker.cjs');
 export const BENCH_DIR = join(ROOT, 'bench');

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the compiled service (dist/src/main.js, from tsc) and its JavaScript dependencies into
+// Bundles the compiled service (dist/src/process/entry.js, from tsc) and its JavaScript dependencies into
 // one CommonJS file, dist/accountservice-bundle.cjs. Node then reads and compiles one file at start
 // instead of some 400 modules, each resolved through package.json lookups (the bench measures
 // both: start to healthy and idle RSS). lmdb's JavaScript is in it too; its native addon stays in
@@ -205,7 +205,7 @@ function buildLauncher(entry, outfile, bundle) {
   });
 }
 
-await bundleService('dist/src/entry.js', 'dist/accountservice-bundle.cjs');
+await bundleService('dist/src/process/entry.js', 'dist/accountservice-bundle.cjs');
 await buildLauncher('launcher/accountservice.cts', 'dist/accountservice.cjs', false);
 
 // A cache from the previous bundle would be ignored anyway (it names the bundle it was made from).

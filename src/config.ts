@@ -2,8 +2,6 @@
 // The only module that knows the environment variable names; nothing else reads process.env.
 
 import { isIP } from 'node:net';
-import { DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_RESPONSES } from './http/connection-guard.js';
-import { DEFAULT_LOG_BUFFER_BYTES } from './log-destination.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -116,6 +114,21 @@ export const PRODUCTION_METRICS_PORT = 9100;
 
 /** The metrics port's address unless METRICS_HOST says otherwise: reachable from this machine only. */
 export const DEFAULT_METRICS_HOST = '127.0.0.1';
+
+/**
+ * Real clients rarely pipeline at all, and benchmark tools a few requests deep; a connection with
+ * more than this many answers waiting is not reading them.
+ */
+export const DEFAULT_MAX_QUEUED_RESPONSES = 32;
+
+/**
+ * The service's largest answers are about 21 KB (/metrics) and 13 KB (?details with a full
+ * history): this holds six of the one and nine of the other, and no connection holds more.
+ */
+export const DEFAULT_MAX_QUEUED_BYTES = 128 * 1024;
+
+/** Enough for a few seconds of a busy access log while a log driver restarts. */
+export const DEFAULT_LOG_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** Most connections open on PORT at once, by default (HTTP_MAX_CONNECTIONS). */
 export const DEFAULT_MAX_CONNECTIONS = 1024;

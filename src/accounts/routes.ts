@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { ACCOUNT_ID_RULE, isValidAccountId } from './account.js';
 import { StoreUnavailableError, type AccountStore } from './account-store.js';
-import { httpError } from '../http-errors.js';
+import { httpError } from '../shared/http-error.js';
 import { servedBySuffix, withServedBy } from './served-by.js';
 
 /**

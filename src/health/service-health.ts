@@ -12,7 +12,7 @@ import { createHealth, type CheckDefinition, type Health, type ViewCheck, type V
 import { eventLoopCheck } from 'health-views/checks';
 import type { AccountStore } from '../accounts/account-store.js';
 import type { Config } from '../config.js';
-import type { Lifecycle } from '../lifecycle.js';
+import type { Lifecycle } from '../shared/lifecycle.js';
 import type { TestabilitySwitch } from '../testability/testability-switch.js';
 import type { Clock } from './clock.js';
 

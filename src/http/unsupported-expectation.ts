@@ -3,7 +3,7 @@
 // JSON error body, nosniff and the request id.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorBody } from '../http-errors.js';
+import { errorBody } from '../shared/http-error.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../observability/request-id.js';
 
 /** A 'checkExpectation' listener for a node:http server. */

@@ -6,12 +6,12 @@ import { pino, type Logger } from 'pino';
 import { loadConfig, type Env, type HealthDetailsMode } from '../../src/config.js';
 import { InMemoryAccountStore, type AccountStore } from '../../src/accounts/account-store.js';
 import type { Health } from 'health-views';
-import type { Lifecycle } from '../../src/lifecycle.js';
+import type { Lifecycle } from '../../src/shared/lifecycle.js';
 import type { TestabilitySwitch } from '../../src/testability/testability-switch.js';
 import type { Clock } from '../../src/health/clock.js';
 import type { Metrics } from '../../src/metrics/metrics.js';
-import { createService, type Service } from '../../src/service.js';
-import type { ServerTimeouts } from '../../src/app.js';
+import { createService, type Service } from '../../src/service/service.js';
+import type { ServerTimeouts } from '../../src/http/app.js';
 
 export interface TestAppOptions {
   /** Defaults to an in-memory store, seeded with 100 accounts by the service. */

@@ -5,8 +5,8 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SERVER_TIMEOUTS } from '../../src/app.js';
-import { createMetricsServer } from '../../src/metrics/server.js';
+import { SERVER_TIMEOUTS } from '../../src/http/app.js';
+import { createMetricsServer } from '../../src/http/metrics-port.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { rawExchange, type RawResponse } from '../reliability/support.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { StoreOpenError } from '../../src/accounts/lmdb-account-store.js';
-import { StartAborted, createService, type StartPhase } from '../../src/service.js';
+import { StartAborted, createService, type StartPhase } from '../../src/service/service.js';
 import { seededAccountJson } from '../helpers/account-json.js';
 import { withDeadline } from '../helpers/deadline.js';
 import { waitFor } from '../helpers/wait.js';

@@ -10,10 +10,10 @@
 
 import type { ShutdownEvent, ShutdownOptions } from 'health-views';
 import type { Logger } from 'pino';
-import { ConfigError, loadConfig, oneLine, shutdownBudgetWarning, type Config } from './config.js';
-import { checkListenAddresses } from './http/listen-addresses.js';
-import type { Lifecycle } from './lifecycle.js';
-import type { Service, ServiceDeps } from './service.js';
+import { ConfigError, loadConfig, oneLine, shutdownBudgetWarning, type Config } from '../config.js';
+import { checkListenAddresses } from '../http/listen-addresses.js';
+import type { Lifecycle } from '../shared/lifecycle.js';
+import type { Service, ServiceDeps } from '../service/service.js';
 
 /** What only the test build passes (test/support/): production runs with none. */
 export type MainSeams = Pick<ServiceDeps, 'onPhase'>;
@@ -77,9 +77,9 @@ async function main(env: NodeJS.ProcessEnv, seams: MainSeams): Promise<void> {
 
   const [{ createService, StartAborted }, { storeStartFailure }, { SharedDatabaseError }, { createShutdown }] =
     await Promise.all([
-      import('./service.js'),
-      import('./accounts/lmdb-account-store.js'),
-      import('./accounts/lmdb-lease.js'),
+      import('../service/service.js'),
+      import('../accounts/lmdb-account-store.js'),
+      import('../accounts/lmdb-lease.js'),
       import('health-views'),
     ]);
   const service = createService(config, {
