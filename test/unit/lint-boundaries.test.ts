@@ -27,6 +27,43 @@ const refused: ReadonlyArray<readonly [string, string, string]> = [
   ['src/shared/lifecycle.ts', "import cors from '@fastify/cors';", 'a non-edge file imports a Fastify plugin'],
   ['src/http/app.ts', "import { waitFor } from '../../test/helpers/wait.js';", 'the service imports test/'],
   ['src/accounts/routes.ts', "import { median } from '../../bench/lib.mjs';", 'the service imports bench/'],
+  // The layers, highest first: process -> service -> http -> the features -> config.ts and shared/.
+  ['src/service/service.ts', "import { runMain } from '../process/main.js';", 'the service imports the process'],
+  ['src/http/app.ts', "import type { Service } from '../service/service.js';", 'http imports the service'],
+  ['src/http/app.ts', "import { STOP_SIGNALS } from '../process/stop-signals.js';", 'http imports the process'],
+  ['src/accounts/routes.ts', "import { toClientError } from '../http/errors.js';", 'a feature imports http'],
+  [
+    'src/health/service-health.ts',
+    "import type { Service } from '../service/service.js';",
+    'a feature imports the service',
+  ],
+  ['src/metrics/metrics.ts', "import { createLoggers } from '../process/logger.js';", 'a feature imports the process'],
+  [
+    'src/observability/request-id.ts',
+    "import { answerHeaders } from '../http/answer-headers.js';",
+    'a feature imports http',
+  ],
+  [
+    'src/testability/routes.ts',
+    "import { installErrorHandling } from '../http/errors.js';",
+    'a routes file imports http',
+  ],
+  [
+    'src/config.ts',
+    "import { DEFAULT_MAX_QUEUED_BYTES } from './http/connection-guard.js';",
+    'the config imports http',
+  ],
+  [
+    'src/config.ts',
+    "import type { StoreOptions } from './accounts/lmdb-account-store.js';",
+    'the config imports a feature',
+  ],
+  [
+    'src/shared/lifecycle.ts',
+    "import type { Health } from '../health/service-health.js';",
+    'shared/ imports a feature',
+  ],
+  ['src/shared/http-error.ts', "import { httpError } from '../http/errors.js';", 'shared/ imports http'],
   [
     'packages/health-views/src/registry.ts',
     "import { loadConfig } from '../../../src/config.js';",
@@ -84,6 +121,26 @@ const allowed: ReadonlyArray<readonly [string, string, string]> = [
   ['src/http/errors.ts', "import type { FastifyError } from 'fastify';", 'the error handler imports Fastify'],
   ['src/observability/request-observer.ts', "import { LogController } from 'fastify';", 'the request observer'],
   ['src/accounts/lmdb-account-store.ts', "import { open } from 'lmdb';", 'a store imports lmdb'],
+  ['src/process/main.ts', "import { createService } from '../service/service.js';", 'the process imports the service'],
+  [
+    'src/process/main.ts',
+    "import { checkListenAddresses } from '../http/listen-addresses.js';",
+    'the process imports http',
+  ],
+  ['src/service/service.ts', "import { buildApp } from '../http/app.js';", 'the service imports http'],
+  ['src/http/app.ts', "import { accountRoutes } from '../accounts/routes.js';", 'http imports a feature'],
+  [
+    'src/health/service-health.ts',
+    "import type { AccountStore } from '../accounts/account-store.js';",
+    'a feature imports a feature',
+  ],
+  ['src/accounts/routes.ts', "import { httpError } from '../shared/http-error.js';", 'a feature imports shared/'],
+  [
+    'src/http/connection-guard.ts',
+    "import { DEFAULT_MAX_QUEUED_BYTES } from '../config.js';",
+    'http imports the config',
+  ],
+  ['src/config.ts', "import type { Lifecycle } from './shared/lifecycle.js';", 'the config imports shared/'],
   ['src/http/metrics-port.ts', "import { createServer } from 'node:http';", 'the metrics port imports node:http'],
   [
     'packages/health-views/src/fastify.ts',
