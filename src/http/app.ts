@@ -10,7 +10,6 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { withHealth, type AdapterHooks, type Health } from 'health-views';
-import { healthPlugin } from 'health-views/fastify';
 import type { Logger } from 'pino';
 import type { AccountStore } from '../accounts/account-store.js';
 import { accountRoutes } from '../accounts/routes.js';
@@ -32,8 +31,6 @@ import { RequestObserver } from '../observability/request-observer.js';
 import type { TestabilitySwitch } from '../testability/testability-switch.js';
 import { testabilityRoutes } from '../testability/routes.js';
 
-export { SERVER_TIMEOUTS, type ServerTimeouts };
-
 export interface AppDeps {
   readonly logger: Logger;
   /** Writes the access lines; default logger. */
@@ -41,20 +38,11 @@ export interface AppDeps {
   readonly store: AccountStore;
   /** Answers every health route (views, one check, the watch stream), behind its disclosure gate. */
   readonly health: Health;
-  /**
-   * How the health routes are served: 'interceptor' (default) answers them in the node:http request
-   * listener, before Fastify sees the request; 'plugin' registers them as Fastify routes. The
-   * interceptor answers GET /health at 1.20 of the plugin's req/s and costs /accounts nothing
-   * measurable (README, Health).
-   */
-  readonly healthAdapter?: 'interceptor' | 'plugin';
   readonly lifecycle: Lifecycle;
   /** Present only when the testability routes are enabled. */
   readonly testability?: TestabilitySwitch | undefined;
-  /** How long an account lookup may wait for the store before answering 503 (default 1000 ms). */
-  readonly lookupTimeoutMs?: number | undefined;
-  /** Overrides SERVER_TIMEOUTS (tests use short ones). */
-  readonly timeouts?: Partial<ServerTimeouts> | undefined;
+  /** How long a slow or silent client may hold a connection. Default SERVER_TIMEOUTS. */
+  readonly timeouts?: ServerTimeouts | undefined;
   /** Every answered request is counted into these (absent with METRICS=off). */
   readonly metrics?: Metrics | undefined;
   /** Whether this app serves GET /metrics; false when a separate metrics port does. Default true. */
@@ -94,7 +82,7 @@ const NO_SCHEMA_COMPILERS: FastifyServerOptions['schemaController'] = {
 
 // eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const timeouts: ServerTimeouts = { ...SERVER_TIMEOUTS, ...deps.timeouts };
+  const timeouts = deps.timeouts ?? SERVER_TIMEOUTS;
   const { metrics } = deps;
   const observer = new RequestObserver({
     logger: deps.accessLogger ?? deps.logger,
@@ -104,10 +92,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : undefined,
     unobservedRoutes: [METRICS_PATH],
   });
-  const interceptHealth = (deps.healthAdapter ?? 'interceptor') === 'interceptor';
   // Made 256 at a time, each a flat string: a fresh id is made for every request that brings none.
   const freshId = createUuidSource();
-  // The same headers on a health answer as on every other answer, whichever adapter writes it.
+  // The same headers on a health answer as on every other answer.
   const healthHooks: AdapterHooks<IncomingMessage> = {
     headers: (request): Record<string, string> => {
       const id = requestIdFrom(request.headers[REQUEST_ID_HEADER], freshId);
@@ -122,7 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   const app: FastifyInstance = Fastify({
     // Health probes are answered before Fastify: pre-rendered bytes, no routing, no hooks.
-    ...(interceptHealth ? { serverFactory: healthFirstServer(deps.health, healthHooks, timeouts) } : {}),
+    serverFactory: healthFirstServer(deps.health, healthHooks, timeouts),
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it picks the instance's logger type
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: observer,
@@ -186,14 +173,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
   await app.register(accountRoutes, {
     store: deps.store,
-    lookupTimeoutMs: deps.lookupTimeoutMs,
     servedBy: deps.servedBy ?? servedByAddress(networkInterfaces(), hostname()),
   });
-  if (!interceptHealth) {
-    // Fastify's onRequest hook above already sets nosniff and the request id; the plugin counts
-    // and logs through Fastify's own request completion, like any route.
-    await app.register(healthPlugin, { health: deps.health });
-  }
   // Watch streams never finish on their own: end them first, or closing would wait for them.
   app.addHook('preClose', async () => deps.health.close('shutting down'));
   if (deps.testability) await app.register(testabilityRoutes, { testability: deps.testability });

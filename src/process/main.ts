@@ -13,10 +13,7 @@ import type { Logger } from 'pino';
 import { ConfigError, loadConfig, oneLine, shutdownBudgetWarning, type Config } from '../config.js';
 import { checkListenAddresses } from '../http/listen-addresses.js';
 import type { Lifecycle } from '../shared/lifecycle.js';
-import type { Service, ServiceDeps } from '../service/service.js';
-
-/** What only the test build passes (test/support/): production runs with none. */
-export type MainSeams = Pick<ServiceDeps, 'onPhase'>;
+import type { Service, ServiceSeams } from '../service/service.js';
 
 /**
  * Each of these starts the graceful shutdown (a stop during start-up ends the start instead).
@@ -44,7 +41,7 @@ async function readConfig(env: NodeJS.ProcessEnv): Promise<Config> {
   process.exit(1);
 }
 
-async function main(env: NodeJS.ProcessEnv, seams: MainSeams): Promise<void> {
+async function main(env: NodeJS.ProcessEnv, seams: ServiceSeams): Promise<void> {
   // Before anything else: a stop signal from here on aborts the start; once serving, the
   // package's shutdown takes the signals over.
   const startAbort = new AbortController();
@@ -82,12 +79,11 @@ async function main(env: NodeJS.ProcessEnv, seams: MainSeams): Promise<void> {
       import('../accounts/lmdb-lease.js'),
       import('health-views'),
     ]);
-  const service = createService(config, {
-    logger,
-    accessLogger,
-    droppedLogLines: () => logOutput?.droppedLines() ?? 0,
-    ...seams,
-  });
+  const service = createService(
+    config,
+    { logger, accessLogger, droppedLogLines: () => logOutput?.droppedLines() ?? 0 },
+    seams,
+  );
   try {
     await service.start({ signal: startAbort.signal });
   } catch (error) {
@@ -198,8 +194,11 @@ function exitAfterFlush(logger: Logger, code: number): void {
   });
 }
 
-/** Runs the service in this process until it exits; a failure to start is one line on stderr. */
-export function runMain(env: NodeJS.ProcessEnv, seams: MainSeams = {}): void {
+/**
+ * Runs the service in this process until it exits; a failure to start is one line on stderr.
+ * seams: only the test build's entry passes any (test/support/paused-service.ts).
+ */
+export function runMain(env: NodeJS.ProcessEnv, seams: ServiceSeams = {}): void {
   main(env, seams).catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`accountservice: failed to start: ${oneLine(message)}\n`);

@@ -1,6 +1,7 @@
 // Composes the service from its configuration: the one wiring that main.ts runs and the tests run.
 // main.ts adds only what a process has (environment, signals, exit); tests add only what they
-// inject (a store, a clock, a logger). A bug in this wiring therefore fails a test.
+// reach through ServiceSeams (a store, short timeouts, a pause between phases). A bug in this
+// wiring therefore fails a test.
 
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -11,37 +12,38 @@ import type { AccountStore } from '../accounts/account-store.js';
 import { LmdbAccountStore } from '../accounts/lmdb-account-store.js';
 import { acquireLease } from '../accounts/lmdb-lease.js';
 import { seedAccounts } from '../accounts/seed.js';
-import { buildApp, SERVER_TIMEOUTS, type ServerTimeouts } from '../http/app.js';
+import { buildApp } from '../http/app.js';
+import { SERVER_TIMEOUTS, type ServerTimeouts } from '../http/server-timeouts.js';
 import { createLifecycle, type Lifecycle } from '../shared/lifecycle.js';
 import { createTestabilitySwitch, type TestabilitySwitch } from '../testability/testability-switch.js';
 import type { Health } from 'health-views';
 import { createServiceHealth } from '../health/service-health.js';
 import { logHealthEvents } from '../health/transition-log.js';
-import type { Clock } from '../health/clock.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { createMetricsServer, METRICS_MAX_CONNECTIONS, type MetricsServer } from '../http/metrics-port.js';
 import { guardLogging } from '../http/guard-log.js';
 
+/** What the process gives the service: main.ts passes these, and so does a test. */
 export interface ServiceDeps {
   readonly logger: Logger;
   /** Writes the access lines (default: logger); main.ts gives one that writes them once per event-loop turn. */
   readonly accessLogger?: Logger;
-  /** The store to serve from; default: the LMDB file at config.dbPath, opened by start(). */
-  readonly store?: AccountStore;
-  /** Seed the given store too (default: only the store start() opens itself is seeded). */
-  readonly seedGivenStore?: boolean;
-  /** Time as the health checks see it (tests drive it by hand). */
-  readonly clock?: Clock;
-  /** Leave the lifecycle in 'starting' after start() (tests of the startup check mark it serving). */
-  readonly stayStarting?: boolean;
-  /** Overrides the server timeouts (tests use short ones). */
-  readonly timeouts?: Partial<ServerTimeouts>;
-  /** How long an account lookup may wait for the store. */
-  readonly lookupTimeoutMs?: number;
-  /** Which health-views adapter serves the health routes (default: the Fastify plugin). */
-  readonly healthAdapter?: 'interceptor' | 'plugin';
   /** Log lines dropped because stdout did not take them (counted in the metrics). */
   readonly droppedLogLines?: () => number;
+}
+
+/**
+ * The one way a test reaches inside the service (CONTRIBUTING.md, "How tests reach inside").
+ * Production passes none: main.ts gets it only from the test build's entry (test/support/).
+ */
+export interface ServiceSeams {
+  /**
+   * Serve from this store, as it is, instead of the LMDB file at config.dbPath: no lease is taken
+   * and nothing is seeded (a test seeds the store itself, if it wants accounts in it).
+   */
+  readonly store?: AccountStore;
+  /** Shorter server timeouts than SERVER_TIMEOUTS, on the service port and the metrics port. */
+  readonly timeouts?: Partial<ServerTimeouts>;
   /**
    * Called as each start-up phase begins, after its log line; start() waits for it and stops if the
    * signal aborted meanwhile. The test build pauses here so a signal can land in a phase.
@@ -89,8 +91,9 @@ export interface Service {
 }
 
 // eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
-export function createService(config: Config, deps: ServiceDeps): Service {
+export function createService(config: Config, deps: ServiceDeps, seams: ServiceSeams = {}): Service {
   const { logger } = deps;
+  const timeouts: ServerTimeouts = { ...SERVER_TIMEOUTS, ...seams.timeouts };
   const lifecycle = createLifecycle();
   const testability = config.testability.enabled ? createTestabilitySwitch() : undefined;
   let store: AccountStore | undefined;
@@ -108,7 +111,7 @@ export function createService(config: Config, deps: ServiceDeps): Service {
   }
 
   /**
-   * Logs the phase as it begins and tells deps.onPhase. A signal handler runs from the event loop:
+   * Logs the phase as it begins and tells seams.onPhase. A signal handler runs from the event loop:
    * the turn before each phase lets a signal that came during synchronous work be seen before the
    * next phase starts.
    */
@@ -117,22 +120,22 @@ export function createService(config: Config, deps: ServiceDeps): Service {
     if (signal?.aborted) throw new StartAborted();
     phase = next;
     logger.info({ phase }, `start-up: ${phase}`);
-    if (deps.onPhase !== undefined) {
-      await deps.onPhase(phase, signal);
+    if (seams.onPhase !== undefined) {
+      await seams.onPhase(phase, signal);
       if (signal?.aborted) throw new StartAborted();
     }
   }
 
   async function start({ signal }: StartOptions = {}): Promise<void> {
     await enter('opening the database', signal);
-    const ownStore = deps.store === undefined;
+    const ownStore = seams.store === undefined;
     if (ownStore) {
       // Before LMDB opens the file: opening it beside another container's PID 1 already does harm.
       const lease = await acquireLease(config.dbPath);
       releaseLease = () => lease.release();
     }
     const theStore =
-      deps.store ??
+      seams.store ??
       LmdbAccountStore.open(config.dbPath, {
         onDamage: config.dbOnDamage,
         onMovedAside: (moved) =>
@@ -146,7 +149,6 @@ export function createService(config: Config, deps: ServiceDeps): Service {
       testability,
       health: config.health,
       watch: config.watch,
-      clock: deps.clock,
     });
     health = theHealth;
     logHealthEvents(theHealth, logger);
@@ -155,7 +157,7 @@ export function createService(config: Config, deps: ServiceDeps): Service {
       ? createMetrics(theHealth, deps.droppedLogLines ? { droppedLogLines: deps.droppedLogLines } : {})
       : undefined;
 
-    if (ownStore || deps.seedGivenStore) {
+    if (ownStore) {
       await enter('seeding', signal);
       let seeded;
       try {
@@ -170,7 +172,7 @@ export function createService(config: Config, deps: ServiceDeps): Service {
       );
     }
     await enter('first checks', signal);
-    if (!deps.stayStarting) lifecycle.markServing();
+    lifecycle.markServing();
     await theHealth.start();
 
     await enter('building the app', signal);
@@ -179,7 +181,6 @@ export function createService(config: Config, deps: ServiceDeps): Service {
       accessLogger: deps.accessLogger,
       store: theStore,
       health: theHealth,
-      healthAdapter: deps.healthAdapter,
       metrics,
       serveMetrics: config.metrics.port === undefined,
       accessLog: config.log.access,
@@ -189,8 +190,7 @@ export function createService(config: Config, deps: ServiceDeps): Service {
       servedBy: config.servedBy,
       lifecycle,
       testability,
-      timeouts: deps.timeouts,
-      lookupTimeoutMs: deps.lookupTimeoutMs,
+      timeouts,
     });
     await enter('listening', signal);
   }
@@ -200,7 +200,7 @@ export function createService(config: Config, deps: ServiceDeps): Service {
     // A metrics port of its own: listening before the service does, so scrapes work once it is up.
     if (metrics !== undefined && config.metrics.port !== undefined) {
       const { port, host } = config.metrics;
-      metricsServer = createMetricsPort(metrics, config, deps);
+      metricsServer = createMetricsPort(metrics, config, logger, timeouts);
       const bound = await metricsServer.listen(port, host);
       logger.info({ port: bound, host }, `Serving metrics at http://${hostForUrl(host)}:${bound}/metrics`);
     }
@@ -265,13 +265,13 @@ export function createService(config: Config, deps: ServiceDeps): Service {
 }
 
 /** The metrics port, held to the service port's bounds (its timeouts, its per-connection limits). */
-function createMetricsPort(metrics: Metrics, config: Config, deps: ServiceDeps): MetricsServer {
+function createMetricsPort(metrics: Metrics, config: Config, logger: Logger, timeouts: ServerTimeouts): MetricsServer {
   return createMetricsServer(metrics, {
-    timeouts: { ...SERVER_TIMEOUTS, ...deps.timeouts },
+    timeouts,
     guard: {
       maxQueuedResponses: config.http.maxQueuedResponses,
       maxQueuedBytes: config.http.maxQueuedBytes,
-      ...guardLogging(deps.logger, { port: 'metrics', maxConnections: METRICS_MAX_CONNECTIONS, limit: 'it takes' }),
+      ...guardLogging(logger, { port: 'metrics', maxConnections: METRICS_MAX_CONNECTIONS, limit: 'it takes' }),
     },
   });
 }

@@ -1,5 +1,5 @@
-// createService, the composition main.ts runs: each phase can be stopped (deps.onPhase sees each one
-// begin), and close() is safe in any phase and closes what the start opened.
+// createService, the composition main.ts runs: each phase can be stopped (the onPhase seam sees each
+// one begin), and close() is safe in any phase and closes what the start opened.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { seededAccountJson } from '../helpers/account-json.js';
 import { withDeadline } from '../helpers/deadline.js';
 import { waitFor } from '../helpers/wait.js';
 import { FaultyStore } from '../helpers/faulty-store.js';
-import { InMemoryAccountStore } from '../../src/accounts/account-store.js';
+import { seededMemoryStore } from '../helpers/test-app.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -57,7 +57,7 @@ describe('createService', () => {
           phases.push(phase);
           if (phase === stopIn) abort.abort('SIGTERM');
         };
-        const service = createService(configIn(dir), { logger, onPhase });
+        const service = createService(configIn(dir), { logger }, { onPhase });
         await assert.rejects(service.start({ signal: abort.signal }), StartAborted);
         assert.equal(phases.at(-1), stopIn, `phases entered: ${phases.join(', ')}`);
         assert.equal(existsSync(join(dir, 'accounts.mdb.lease')), true, 'the lease is held while the store is open');
@@ -91,8 +91,8 @@ describe('createService', () => {
   });
 
   it('close() lets a lookup already in flight finish on an open store before it closes the store', async () => {
-    const store = new FaultyStore(new InMemoryAccountStore());
-    const service = createService(configIn(tmpdir()), { logger, store, seedGivenStore: true });
+    const store = new FaultyStore(await seededMemoryStore(100));
+    const service = createService(configIn(tmpdir()), { logger }, { store });
     try {
       await service.start();
       const url = await service.listen();
