@@ -6,22 +6,32 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import type { Health } from 'health-views';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { AccountStore } from '../accounts/account-store.js';
 import { LmdbAccountStore } from '../accounts/lmdb-account-store.js';
 import { acquireLease } from '../accounts/lmdb-lease.js';
 import { seedAccounts } from '../accounts/seed.js';
-import { buildApp } from '../http/app.js';
-import { SERVER_TIMEOUTS, type ServerTimeouts } from '../http/server-timeouts.js';
-import { createLifecycle, type Lifecycle } from '../shared/lifecycle.js';
-import { createTestabilitySwitch, type TestabilitySwitch } from '../testability/testability-switch.js';
-import type { Health } from 'health-views';
 import { createServiceHealth } from '../health/service-health.js';
 import { logHealthEvents } from '../health/transition-log.js';
-import { createMetrics, type Metrics } from '../metrics/metrics.js';
-import { createMetricsServer, METRICS_MAX_CONNECTIONS, type MetricsServer } from '../http/metrics-port.js';
+import { buildApp } from '../http/app.js';
 import { guardLogging } from '../http/guard-log.js';
+import { createMetricsServer, METRICS_MAX_CONNECTIONS, type MetricsServer } from '../http/metrics-port.js';
+import { SERVER_TIMEOUTS, type ServerTimeouts } from '../http/server-timeouts.js';
+import { createMetrics, type Metrics } from '../metrics/metrics.js';
+import { createLifecycle, type Lifecycle } from '../shared/lifecycle.js';
+import { createTestabilitySwitch, type TestabilitySwitch } from '../testability/testability-switch.js';
+import {
+  createOpenedParts,
+  runStartUp,
+  StartAborted,
+  type OpenedParts,
+  type StartPhase,
+  type StartStep,
+} from './start-up.js';
+
+export { StartAborted, type StartPhase };
 
 /** What the process gives the service: main.ts passes these, and so does a test. */
 export interface ServiceDeps {
@@ -49,14 +59,6 @@ export interface ServiceSeams {
    * signal aborted meanwhile. The test build pauses here so a signal can land in a phase.
    */
   readonly onPhase?: (phase: StartPhase, signal: AbortSignal | undefined) => Promise<void> | void;
-}
-
-/** The start-up phases, in order; each is logged as it begins ("start-up: seeding"). */
-export type StartPhase = 'opening the database' | 'seeding' | 'first checks' | 'building the app' | 'listening';
-
-/** Thrown by start() when its signal aborts it between phases (or seeding between batches). */
-export class StartAborted extends Error {
-  override readonly name = 'StartAborted';
 }
 
 export interface StartOptions {
@@ -90,188 +92,227 @@ export interface Service {
   readonly metricsServer: Server | undefined;
 }
 
-// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function createService(config: Config, deps: ServiceDeps, seams: ServiceSeams = {}): Service {
-  const { logger } = deps;
-  const timeouts: ServerTimeouts = { ...SERVER_TIMEOUTS, ...seams.timeouts };
-  const lifecycle = createLifecycle();
-  const testability = config.testability.enabled ? createTestabilitySwitch() : undefined;
-  let store: AccountStore | undefined;
-  let health: Health | undefined;
-  let metrics: Metrics | undefined;
-  let app: FastifyInstance | undefined;
-  let metricsServer: MetricsServer | undefined;
-  let closing: Promise<void> | undefined;
+  const parts: ServiceParts = {
+    config,
+    deps,
+    seams,
+    timeouts: { ...SERVER_TIMEOUTS, ...seams.timeouts },
+    lifecycle: createLifecycle(),
+    testability: config.testability.enabled ? createTestabilitySwitch() : undefined,
+    opened: createOpenedParts(),
+  };
   let phase: StartPhase | undefined;
-  let releaseLease: (() => Promise<void> | void) | undefined;
-
-  function opened<T>(part: T | undefined, name: string): T {
-    if (part === undefined) throw new Error(`the service's ${name} does not exist before start() has opened it`);
-    return part;
-  }
-
-  /**
-   * Logs the phase as it begins and tells seams.onPhase. A signal handler runs from the event loop:
-   * the turn before each phase lets a signal that came during synchronous work be seen before the
-   * next phase starts.
-   */
-  async function enter(next: StartPhase, signal: AbortSignal | undefined): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
-    if (signal?.aborted) throw new StartAborted();
-    phase = next;
-    logger.info({ phase }, `start-up: ${phase}`);
-    if (seams.onPhase !== undefined) {
-      await seams.onPhase(phase, signal);
-      if (signal?.aborted) throw new StartAborted();
-    }
-  }
-
-  async function start({ signal }: StartOptions = {}): Promise<void> {
-    await enter('opening the database', signal);
-    const ownStore = seams.store === undefined;
-    if (ownStore) {
-      // Before LMDB opens the file: opening it beside another container's PID 1 already does harm.
-      const lease = await acquireLease(config.dbPath);
-      releaseLease = () => lease.release();
-    }
-    const theStore =
-      seams.store ??
-      LmdbAccountStore.open(config.dbPath, {
-        onDamage: config.dbOnDamage,
-        onMovedAside: (moved) =>
-          logger.warn(moved, `${moved.file} is damaged (${moved.problem}); moved it aside to ${moved.movedTo}`),
-      });
-    store = theStore;
-
-    const theHealth = createServiceHealth({
-      store: theStore,
-      lifecycle,
-      testability,
-      health: config.health,
-      watch: config.watch,
-    });
-    health = theHealth;
-    logHealthEvents(theHealth, logger);
-    // Subscribed before the checks first run, so their first transitions are counted too.
-    metrics = config.metrics.enabled
-      ? createMetrics(theHealth, deps.droppedLogLines ? { droppedLogLines: deps.droppedLogLines } : {})
-      : undefined;
-
-    if (ownStore) {
-      await enter('seeding', signal);
-      let seeded;
-      try {
-        seeded = await theStore.seed(seedAccounts(config.seedAccounts), signal ? { signal } : {});
-      } catch (error) {
-        if (signal?.aborted) throw new StartAborted('stopped while seeding', { cause: error });
-        throw error;
-      }
-      logger.info(
-        { seeded: seeded.seeded, written: seeded.written, total: seeded.total },
-        `Seeded ${seeded.seeded} fake accounts...`,
-      );
-    }
-    await enter('first checks', signal);
-    lifecycle.markServing();
-    await theHealth.start();
-
-    await enter('building the app', signal);
-    app = await buildApp({
-      logger,
-      accessLogger: deps.accessLogger,
-      store: theStore,
-      health: theHealth,
-      metrics,
-      serveMetrics: config.metrics.port === undefined,
-      accessLog: config.log.access,
-      maxQueuedResponses: config.http.maxQueuedResponses,
-      maxQueuedBytes: config.http.maxQueuedBytes,
-      maxConnections: config.http.maxConnections,
-      servedBy: config.servedBy,
-      lifecycle,
-      testability,
-      timeouts,
-    });
-    await enter('listening', signal);
-  }
-
-  async function listen(): Promise<string> {
-    const theApp = opened(app, 'app');
-    // A metrics port of its own: listening before the service does, so scrapes work once it is up.
-    if (metrics !== undefined && config.metrics.port !== undefined) {
-      const { port, host } = config.metrics;
-      metricsServer = createMetricsPort(metrics, config, logger, timeouts);
-      const bound = await metricsServer.listen(port, host);
-      logger.info({ port: bound, host }, `Serving metrics at http://${hostForUrl(host)}:${bound}/metrics`);
-    }
-    await theApp.listen({
-      port: config.port,
-      host: config.host,
-      listenTextResolver: (address) => `Starting HTTP service at ${address}`,
-    });
-    // After the listen: a start's first healthy answer does not wait for them.
-    metrics?.startProcessMetrics();
-    const address = theApp.server.address() as AddressInfo;
-    return `http://${hostForUrl(address.address)}:${address.port}`;
-  }
-
   let serverClosing: Promise<void> | undefined;
-  function closeServer(): Promise<void> {
-    if (app === undefined) return Promise.resolve();
-    serverClosing ??= app.close();
+  let closing: Promise<void> | undefined;
+  const closeServer = (): Promise<void> => {
+    if (parts.app === undefined) return Promise.resolve();
+    serverClosing ??= parts.app.close();
     return serverClosing;
-  }
-
-  async function closeAll(): Promise<void> {
-    await closeServer();
-    await metricsServer?.close();
-    metrics?.close();
-    // Also stops the event-loop check's sampler.
-    health?.close('shutting down');
-    await store?.close();
-    await releaseLease?.();
-  }
-
+  };
   return {
-    start,
+    start: ({ signal } = {}) =>
+      runStartUp(startSteps(parts, closeServer), parts.opened, {
+        signal,
+        logger: deps.logger,
+        onPhase: seams.onPhase,
+        entered: (next) => {
+          phase = next;
+        },
+      }),
     get phase() {
       return phase;
     },
-    listen,
+    listen: () => listen(parts),
     closeServer,
     close() {
-      closing ??= closeAll();
+      closing ??= closeServer().then(() => parts.opened.closeAll());
       return closing;
     },
     config,
-    lifecycle,
-    testability,
+    lifecycle: parts.lifecycle,
+    testability: parts.testability,
     get app() {
-      return opened(app, 'app');
+      return existing(parts.app, 'app');
     },
     get store() {
-      return opened(store, 'store');
+      return existing(parts.store, 'store');
     },
     get health() {
-      return opened(health, 'health');
+      return existing(parts.health, 'health');
     },
     get metrics() {
-      return metrics;
+      return parts.metrics;
     },
     get metricsServer() {
-      return metricsServer?.server;
+      return parts.metricsServer?.server;
     },
   };
 }
 
+/** What the service is made of: given at creation, then opened by the start-up steps, one by one. */
+interface ServiceParts {
+  readonly config: Config;
+  readonly deps: ServiceDeps;
+  readonly seams: ServiceSeams;
+  readonly timeouts: ServerTimeouts;
+  readonly lifecycle: Lifecycle;
+  readonly testability: TestabilitySwitch | undefined;
+  /** Everything opened so far, each with its close: what a failed or stopped start closes. */
+  readonly opened: OpenedParts;
+  store?: AccountStore;
+  health?: Health;
+  /** Absent with METRICS=off. */
+  metrics?: Metrics | undefined;
+  app?: FastifyInstance;
+  metricsServer?: MetricsServer;
+}
+
+function existing<T>(part: T | undefined, name: string): T {
+  if (part === undefined) throw new Error(`the service's ${name} does not exist before start() has opened it`);
+  return part;
+}
+
+/** The start-up, phase by phase; seeding only for the store the service opens itself. */
+function startSteps(parts: ServiceParts, closeServer: () => Promise<void>): StartStep[] {
+  const seeding: StartStep[] =
+    parts.seams.store === undefined ? [{ phase: 'seeding', run: (signal) => seed(parts, signal) }] : [];
+  return [
+    {
+      phase: 'opening the database',
+      run: async () => {
+        await openStore(parts);
+        composeHealth(parts);
+      },
+    },
+    ...seeding,
+    {
+      phase: 'first checks',
+      run: () => {
+        parts.lifecycle.markServing();
+        return parts.health!.start();
+      },
+    },
+    {
+      phase: 'building the app',
+      run: async () => {
+        parts.app = await buildServiceApp(parts);
+        parts.opened.add(closeServer);
+      },
+    },
+    // Nothing opens here: listen() does, when main.ts (or a test) calls it once start() is done.
+    { phase: 'listening', run: () => {} },
+  ];
+}
+
+/** The seam's store as it is, or the LMDB file at DB_PATH behind its lease. */
+async function openStore(parts: ServiceParts): Promise<void> {
+  const { config, deps, seams, opened } = parts;
+  if (seams.store !== undefined) {
+    parts.store = seams.store;
+  } else {
+    // Before LMDB opens the file: opening it beside another container's PID 1 already does harm.
+    const lease = await acquireLease(config.dbPath);
+    opened.add(() => lease.release());
+    parts.store = LmdbAccountStore.open(config.dbPath, {
+      onDamage: config.dbOnDamage,
+      onMovedAside: (moved) =>
+        deps.logger.warn(moved, `${moved.file} is damaged (${moved.problem}); moved it aside to ${moved.movedTo}`),
+    });
+  }
+  const store = parts.store;
+  opened.add(() => store.close());
+}
+
+/** The health checks and views (not run yet), their transition log, and the metrics that count them. */
+function composeHealth(parts: ServiceParts): void {
+  const { config, deps, lifecycle, testability, opened } = parts;
+  const health = createServiceHealth({
+    store: parts.store!,
+    lifecycle,
+    testability,
+    health: config.health,
+    watch: config.watch,
+  });
+  parts.health = health;
+  // Also stops the event-loop check's sampler.
+  opened.add(() => health.close('shutting down'));
+  logHealthEvents(health, deps.logger);
+  if (!config.metrics.enabled) return;
+  // Subscribed before the checks first run, so their first transitions are counted too.
+  const metrics = createMetrics(health, deps.droppedLogLines ? { droppedLogLines: deps.droppedLogLines } : {});
+  parts.metrics = metrics;
+  opened.add(() => metrics.close());
+}
+
+async function seed(parts: ServiceParts, signal: AbortSignal | undefined): Promise<void> {
+  let seeded;
+  try {
+    seeded = await parts.store!.seed(seedAccounts(parts.config.seedAccounts), signal ? { signal } : {});
+  } catch (error) {
+    if (signal?.aborted) throw new StartAborted('stopped while seeding', { cause: error });
+    throw error;
+  }
+  parts.deps.logger.info(
+    { seeded: seeded.seeded, written: seeded.written, total: seeded.total },
+    `Seeded ${seeded.seeded} fake accounts...`,
+  );
+}
+
+function buildServiceApp(parts: ServiceParts): Promise<FastifyInstance> {
+  const { config, deps, lifecycle, testability, timeouts } = parts;
+  return buildApp({
+    logger: deps.logger,
+    accessLogger: deps.accessLogger,
+    store: parts.store!,
+    health: parts.health!,
+    metrics: parts.metrics,
+    serveMetrics: config.metrics.port === undefined,
+    accessLog: config.log.access,
+    maxQueuedResponses: config.http.maxQueuedResponses,
+    maxQueuedBytes: config.http.maxQueuedBytes,
+    maxConnections: config.http.maxConnections,
+    servedBy: config.servedBy,
+    lifecycle,
+    testability,
+    timeouts,
+  });
+}
+
+/**
+ * Listens on config.host:config.port, and first on the metrics port if it has one, so scrapes work
+ * once the service is up; resolves with the service's URL.
+ */
+async function listen(parts: ServiceParts): Promise<string> {
+  const { config, deps, metrics } = parts;
+  const app = existing(parts.app, 'app');
+  if (metrics !== undefined && config.metrics.port !== undefined) {
+    const { port, host } = config.metrics;
+    const metricsServer = createMetricsPort(metrics, parts);
+    parts.metricsServer = metricsServer;
+    parts.opened.add(() => metricsServer.close());
+    const bound = await metricsServer.listen(port, host);
+    deps.logger.info({ port: bound, host }, `Serving metrics at http://${hostForUrl(host)}:${bound}/metrics`);
+  }
+  await app.listen({
+    port: config.port,
+    host: config.host,
+    listenTextResolver: (address) => `Starting HTTP service at ${address}`,
+  });
+  // After the listen: a start's first healthy answer does not wait for them.
+  metrics?.startProcessMetrics();
+  const address = app.server.address() as AddressInfo;
+  return `http://${hostForUrl(address.address)}:${address.port}`;
+}
+
 /** The metrics port, held to the service port's bounds (its timeouts, its per-connection limits). */
-function createMetricsPort(metrics: Metrics, config: Config, logger: Logger, timeouts: ServerTimeouts): MetricsServer {
+function createMetricsPort(metrics: Metrics, { config, deps, timeouts }: ServiceParts): MetricsServer {
   return createMetricsServer(metrics, {
     timeouts,
     guard: {
       maxQueuedResponses: config.http.maxQueuedResponses,
       maxQueuedBytes: config.http.maxQueuedBytes,
-      ...guardLogging(logger, { port: 'metrics', maxConnections: METRICS_MAX_CONNECTIONS, limit: 'it takes' }),
+      ...guardLogging(deps.logger, { port: 'metrics', maxConnections: METRICS_MAX_CONNECTIONS, limit: 'it takes' }),
     },
   });
 }

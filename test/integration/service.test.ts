@@ -48,22 +48,26 @@ describe('createService', () => {
   });
 
   for (const stopIn of ['seeding', 'first checks', 'building the app', 'listening'] as const) {
-    it(`a stop in the phase "${stopIn}" (onPhase): start() ends, and close() closes the store and releases its lease`, async () => {
+    it(`a stop in the phase "${stopIn}" (onPhase): start() ends, having closed the store and released its lease`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'accountservice-service-'));
+      const lease = join(dir, 'accounts.mdb.lease');
       try {
         const abort = new AbortController();
         const phases: StartPhase[] = [];
+        let leaseHeld = false;
         const onPhase = (phase: StartPhase): void => {
           phases.push(phase);
-          if (phase === stopIn) abort.abort('SIGTERM');
+          if (phase !== stopIn) return;
+          leaseHeld = existsSync(lease);
+          abort.abort('SIGTERM');
         };
         const service = createService(configIn(dir), { logger }, { onPhase });
         await assert.rejects(service.start({ signal: abort.signal }), StartAborted);
         assert.equal(phases.at(-1), stopIn, `phases entered: ${phases.join(', ')}`);
-        assert.equal(existsSync(join(dir, 'accounts.mdb.lease')), true, 'the lease is held while the store is open');
+        assert.equal(leaseHeld, true, 'the lease is held while the store is open');
+        await assert.rejects(service.store.count(), /closed/, 'the stopped start closed the store');
+        assert.equal(existsSync(lease), false, 'and released the lease');
         await withDeadline(service.close(), 5000, 'close after the stopped start');
-        await assert.rejects(service.store.count(), /closed/, 'the store is closed');
-        assert.equal(existsSync(join(dir, 'accounts.mdb.lease')), false, 'the lease is released');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
