@@ -1,7 +1,7 @@
 // Builds the HTTP app from its parts. It never listens: main.ts does, and tests use port 0.
 
 import { hostname, networkInterfaces } from 'node:os';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -17,7 +17,8 @@ import { servedByAddress } from '../accounts/served-by.js';
 import { answerClientError, installErrorHandling } from './errors.js';
 import { errorBody } from '../shared/http-error.js';
 import { DEFAULT_MAX_QUEUED_RESPONSES } from '../config.js';
-import { guardConnections } from './connection-guard.js';
+import { answerHeaders } from './answer-headers.js';
+import { guardConnections, type ConnectionGuard } from './connection-guard.js';
 import { guardLogging } from './guard-log.js';
 import { originForm } from './request-target.js';
 import { createTimedServer, SERVER_TIMEOUTS, type ServerTimeouts } from './server-timeouts.js';
@@ -80,10 +81,44 @@ const NO_SCHEMA_COMPILERS: FastifyServerOptions['schemaController'] = {
   },
 };
 
-// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const timeouts = deps.timeouts ?? SERVER_TIMEOUTS;
-  const { metrics } = deps;
+  const edge = requestEdge(deps);
+  const app: FastifyInstance = Fastify(fastifyOptions(deps, edge));
+  const connections = guardServiceConnections(app, deps);
+  app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) =>
+    answerUnsupportedExpectation(response, edge.headersOf(request)),
+  );
+  app.addHook('preClose', (done) => {
+    connections.beginClosing();
+    done();
+  });
+  // Callback style: an async hook costs a promise per request on the hot path.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(answerHeaders(request.id, edge.draining()));
+    if (connections.closing) {
+      void reply.code(503).header('retry-after', '1').send(errorBody(503, 'the service is shutting down; try again'));
+      return;
+    }
+    done();
+  });
+  await registerRoutes(app, deps);
+  return app;
+}
+
+/** What every request meets at the edge, whoever answers it: its id, its headers, its observer. */
+interface RequestEdge {
+  /** Writes the access line and counts the request into the metrics. */
+  readonly observer: RequestObserver;
+  /** The request's id: its X-Request-Id when sane, else a fresh one. */
+  readonly requestIdOf: (request: IncomingMessage) => string;
+  /** The headers every answer carries (answer-headers.ts), for a request Fastify has not seen. */
+  readonly headersOf: (request: IncomingMessage) => Record<string, string>;
+  /** True while the service drains: answers say Connection: close. */
+  readonly draining: () => boolean;
+}
+
+function requestEdge(deps: AppDeps): RequestEdge {
+  const { metrics, lifecycle } = deps;
   const observer = new RequestObserver({
     logger: deps.accessLogger ?? deps.logger,
     accessLog: deps.accessLog ?? true,
@@ -94,34 +129,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Made 256 at a time, each a flat string: a fresh id is made for every request that brings none.
   const freshId = createUuidSource();
-  // The same headers on a health answer as on every other answer.
+  const requestIdOf = (request: IncomingMessage): string => requestIdFrom(request.headers[REQUEST_ID_HEADER], freshId);
+  const draining = (): boolean => lifecycle.phase === 'shutting-down';
+  return { observer, requestIdOf, headersOf: (request) => answerHeaders(requestIdOf(request), draining()), draining };
+}
+
+function fastifyOptions(deps: AppDeps, edge: RequestEdge): FastifyServerOptions {
+  const { observer } = edge;
+  // The same headers on a health answer as on every other answer; counted and logged as any route.
   const healthHooks: AdapterHooks<IncomingMessage> = {
-    headers: (request): Record<string, string> => {
-      const id = requestIdFrom(request.headers[REQUEST_ID_HEADER], freshId);
-      // While draining, as on every other answer: keep-alive clients reconnect elsewhere.
-      if (deps.lifecycle.phase === 'shutting-down') {
-        return { 'x-content-type-options': 'nosniff', [REQUEST_ID_HEADER]: id, connection: 'close' };
-      }
-      return { 'x-content-type-options': 'nosniff', [REQUEST_ID_HEADER]: id };
-    },
+    headers: edge.headersOf,
     onAnswered: (answered, request, headers) =>
       observer.observeAnswered(answered, request.url ?? '/', headers?.[REQUEST_ID_HEADER] ?? ''),
   };
-  const app: FastifyInstance = Fastify({
-    // Health probes are answered before Fastify: pre-rendered bytes, no routing, no hooks.
-    serverFactory: healthFirstServer(deps.health, healthHooks, timeouts),
+  return {
+    // Health probes are answered before Fastify: pre-rendered bytes, no routing, no hooks. The
+    // server's timeouts are set there: Fastify sets its own only on a server it creates.
+    serverFactory: healthFirstServer(deps.health, healthHooks, deps.timeouts ?? SERVER_TIMEOUTS),
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it picks the instance's logger type
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: observer,
     childLoggerFactory: lazyRequestLoggers,
-    genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER], freshId),
-    requestTimeout: timeouts.requestTimeoutMs,
-    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
-    connectionTimeout: timeouts.connectionTimeoutMs,
-    http: {
-      headersTimeout: timeouts.headersTimeoutMs,
-      connectionsCheckingInterval: timeouts.connectionsCheckingIntervalMs,
-    },
+    genReqId: edge.requestIdOf,
     routerOptions: { maxParamLength: 1000 },
     // Absolute-form targets are routed, logged and quoted in errors as their origin form.
     rewriteUrl: (req) => originForm(req.url ?? '/'),
@@ -136,12 +165,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const statusCode = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 400;
       const message = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid percent-encoding' : error.message;
       observer.observeFrameworkError(request, reply);
-      reply.header('x-content-type-options', 'nosniff'); // onRequest hooks have not run yet
-      void reply.code(statusCode).header(REQUEST_ID_HEADER, request.id).send(errorBody(statusCode, message));
+      // The onRequest hook has not run yet.
+      reply.headers(answerHeaders(request.id, edge.draining()));
+      void reply.code(statusCode).send(errorBody(statusCode, message));
     },
-  });
+  };
+}
 
-  const connections = guardConnections(app.server, {
+/** The connection guard on the service port, its lines in the log, and its closing with the app. */
+function guardServiceConnections(app: FastifyInstance, deps: AppDeps): ConnectionGuard {
+  return guardConnections(app.server, {
     maxQueuedResponses: deps.maxQueuedResponses ?? DEFAULT_MAX_QUEUED_RESPONSES,
     ...(deps.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: deps.maxQueuedBytes }),
     ...(deps.maxConnections === undefined ? {} : { maxConnections: deps.maxConnections }),
@@ -151,25 +184,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       limit: 'HTTP_MAX_CONNECTIONS allows',
     }),
   });
-  app.server.on('checkExpectation', answerUnsupportedExpectation);
-  app.addHook('preClose', (done) => {
-    connections.beginClosing();
-    done();
-  });
+}
 
-  // Callback style: an async hook costs a promise per request on the hot path.
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header(REQUEST_ID_HEADER, request.id);
-    // While draining, tell keep-alive clients to reconnect elsewhere instead of reusing this socket.
-    if (deps.lifecycle.phase === 'shutting-down') reply.header('connection', 'close');
-    if (connections.closing) {
-      void reply.code(503).header('retry-after', '1').send(errorBody(503, 'the service is shutting down; try again'));
-      return;
-    }
-    done();
-  });
-
+/** The error handler and the routes: accounts, then the switch and /metrics when there are any. */
+async function registerRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   installErrorHandling(app);
   await app.register(accountRoutes, {
     store: deps.store,
@@ -178,8 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Watch streams never finish on their own: end them first, or closing would wait for them.
   app.addHook('preClose', async () => deps.health.close('shutting down'));
   if (deps.testability) await app.register(testabilityRoutes, { testability: deps.testability });
-  if (metrics && (deps.serveMetrics ?? true)) await app.register(metricsRoutes, { metrics });
-  return app;
+  if (deps.metrics && (deps.serveMetrics ?? true)) await app.register(metricsRoutes, { metrics: deps.metrics });
 }
 
 /**
