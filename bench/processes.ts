@@ -63,8 +63,7 @@ export function findSecondNode(given: string | undefined): string | undefined {
  * the image's node; npm run build writes only the building node's.
  */
 export function writeCodeCache(node: string): void {
-  const script = "require('./dist/accountservice.cjs').writeCodeCache().catch((e) => { console.error(e); process.exit(1); })";
-  const run = spawnSync(node, ['-e', script], { cwd: ROOT, encoding: 'utf8', env: cleanEnv({ LIBC: 'glibc' }), stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+  const run = spawnSync(node, ['scripts/write-code-cache.mjs', 'dist'], { cwd: ROOT, encoding: 'utf8', env: cleanEnv({ LIBC: 'glibc' }), stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
   if (run.status !== 0) throw new Error(`writing the code cache with ${node} failed: ${run.error?.message ?? run.stderr}`);
 }
 

@@ -14,14 +14,7 @@ import { ConfigError, loadConfig, oneLine, shutdownBudgetWarning, type Config } 
 import { checkListenAddresses } from '../http/listen-addresses.js';
 import type { Lifecycle } from '../shared/lifecycle.js';
 import type { Service, ServiceSeams } from '../service/service.js';
-
-/**
- * Each of these starts the graceful shutdown (a stop during start-up ends the start instead).
- * SIGHUP and SIGQUIT too: their default would kill the process with no drain and no closed
- * database, and a service has no terminal to hang up or configuration to reload.
- */
-const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const satisfies readonly NodeJS.Signals[];
-type StopSignal = (typeof STOP_SIGNALS)[number];
+import { STOP_SIGNALS, type StopSignal } from './stop-signals.js';
 
 /**
  * Every setting, the listeners' hosts resolved and their ports tried, before anything opens; a
