@@ -3,6 +3,7 @@
 
 import { isIP } from 'node:net';
 import { MIN_TOKEN_LENGTH } from 'health-views';
+import { oneLine } from './shared/one-line.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -316,20 +317,6 @@ function checkHost(name: string, host: string, problems: string[]): void {
   problems.push(
     `${name} must be an IP address or a host name, without scheme or port (such as 0.0.0.0, 127.0.0.1 or ::) ` +
       `(got ${quote(host)})`,
-  );
-}
-
-/** Characters that would end or garble a line of text: C0 and C1 controls, DEL, line and paragraph separators. */
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/** text with every character that could split or garble its line escaped (\n, \u0085, ...). */
-export function oneLine(text: string): string {
-  return text.replace(
-    LINE_BREAKING,
-    (char) => SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
 
