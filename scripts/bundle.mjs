@@ -74,7 +74,7 @@ const lmdbFromItsPackage = {
 /**
  * Fastify's server.js requires node:http2, node:https and node:dns at load time, though it uses
  * them only for an HTTP/2 or HTTPS server or to look up a host name: loading them is most of the
- * builtins a start pays for nothing (http2 alone takes several ms). Here each is loaded when first
+ * builtins a start pays for nothing (http2 the most). Here each is loaded when first
  * used. The build fails if those lines change, so a Fastify update is reviewed here.
  * @type {import('esbuild').Plugin}
  */

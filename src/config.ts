@@ -124,8 +124,8 @@ export const DEFAULT_METRICS_HOST = '127.0.0.1';
 export const DEFAULT_MAX_QUEUED_RESPONSES = 32;
 
 /**
- * The service's largest answers are about 21 KB (/metrics) and 13 KB (?details with a full
- * history): this holds six of the one and nine of the other, and no connection holds more.
+ * Room for several of the service's largest answers at once (/metrics, ?details with a full
+ * history: docs/reliability.md gives their sizes), and no connection holds more.
  */
 export const DEFAULT_MAX_QUEUED_BYTES = 128 * 1024;
 
