@@ -39,8 +39,6 @@ export interface Metrics {
 }
 
 export interface MetricsOptions {
-  /** Node's process metrics (event loop lag, heap, GC, CPU, handles). Default true. */
-  readonly defaultMetrics?: boolean;
   /** Log lines dropped so far because stdout did not take them (log-destination.ts). */
   readonly droppedLogLines?: () => number;
 }
@@ -51,7 +49,7 @@ type HealthSource = Pick<Health, 'checkNames' | 'viewNames' | 'check' | 'view' |
 export function createMetrics(health: HealthSource, options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   const registers = [registry];
-  let processMetricsPending = options.defaultMetrics ?? true;
+  let processMetricsPending = true;
   const startProcessMetrics = (): void => {
     if (!processMetricsPending) return;
     processMetricsPending = false;
