@@ -62,7 +62,7 @@ export class RequestObserver extends LogController {
 
   constructor(options: RequestObserverOptions) {
     // Fastify's own per-request lines (incoming, completed, its default 404 and error handlers'
-    // lines) stay off: this class writes the one access line, and http-errors.ts logs 5xx causes.
+    // lines) stay off: this class writes the one access line, and http/errors.ts logs 5xx causes.
     super({ disableRequestLogging: true, requestIdLogLabel: REQUEST_ID_LOG_LABEL });
     this.accessLog = options.accessLog;
     this.logger = options.logger;
