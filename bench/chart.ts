@@ -1,20 +1,16 @@
 // The report's hand-written SVG plot: req/s per endpoint and server beside the raw ceiling, and
 // p50/p99 latency of every load, with the targets drawn in. A pure function of results.json.
 
+import { formatMs, formatRatio } from './format.js';
 import type { LoadFigure } from './measure.js';
 import type { Results } from './results.js';
-import { TARGETS, formatRatio, throughputRatio } from './targets.js';
+import { TARGETS, throughputRatio } from './targets.js';
 
 const COLORS = { raw: '#9aa0a6', fastify: '#fbbc04', fastifyLogging: '#f29900', healthViews: '#a142f4', service: '#1a73e8', serviceNoAccessLog: '#34a853', p50: '#8ab4f8', p99: '#1967d2', target: '#d93025' };
 type ColorKey = keyof typeof COLORS;
 
 function esc(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-}
-
-function ms(value: number): string {
-  if (!Number.isFinite(value)) return 'n/a';
-  return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0);
 }
 
 /** The top of an axis with 4 gridlines: 4 times a round step, at or above value. */
@@ -47,7 +43,7 @@ function axes(parts: string[], { x, y, width, height, max, unit, title }: Panel)
     const value = (max / 4) * i;
     const ty = yOf(value);
     parts.push(`<line x1="${x}" y1="${ty}" x2="${x + width}" y2="${ty}" class="grid"/>`);
-    parts.push(`<text x="${x - 6}" y="${ty + 4}" class="tick" text-anchor="end">${esc(unit === 'req/s' ? compact(value) : ms(value))}</text>`);
+    parts.push(`<text x="${x - 6}" y="${ty + 4}" class="tick" text-anchor="end">${esc(unit === 'req/s' ? compact(value) : formatMs(value))}</text>`);
   }
   parts.push(`<line x1="${x}" y1="${y + height}" x2="${x + width}" y2="${y + height}" class="axis"/>`);
   return yOf;
@@ -148,8 +144,8 @@ export function renderSvg(results: Results): string {
       const value = figure[field];
       const bx = cx - lw - 1 + k * (lw + 2);
       const by = yMs(Number.isFinite(value) ? value : 0);
-      parts.push(`<rect x="${bx}" y="${by}" width="${lw}" height="${right.y + right.height - by}" fill="${COLORS[color]}"><title>${esc(`${name.join(' ')} ${color}: ${ms(value)} ms`)}</title></rect>`);
-      parts.push(`<text x="${bx + lw / 2}" y="${by - 4}" class="tiny" text-anchor="middle">${ms(value)}</text>`);
+      parts.push(`<rect x="${bx}" y="${by}" width="${lw}" height="${right.y + right.height - by}" fill="${COLORS[color]}"><title>${esc(`${name.join(' ')} ${color}: ${formatMs(value)} ms`)}</title></rect>`);
+      parts.push(`<text x="${bx + lw / 2}" y="${by - 4}" class="tiny" text-anchor="middle">${formatMs(value)}</text>`);
     }
     name.forEach((word, w) => parts.push(`<text x="${cx}" y="${right.y + right.height + 13 + w * 11}" class="tiny" text-anchor="middle">${esc(word)}</text>`));
   });

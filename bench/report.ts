@@ -5,26 +5,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderSvg } from './chart.js';
+import { formatMb, formatMs, formatRatio, formatRps } from './format.js';
 import type { LoadFigure, StartFigure } from './measure.js';
 import { isMeasured, type Results } from './results.js';
 import type { TimingSummary } from './stats.js';
-import { TARGETS, cpuRatio, evaluateTargets, formatRatio, shownRatio, startRatio, throughputRatio } from './targets.js';
+import { TARGETS, cpuRatio, evaluateTargets, shownRatio, startRatio, throughputRatio } from './targets.js';
 import { accountsLadder, healthLadder, memoryFloor, probeFloor } from './ladders.js';
-
-export function formatRps(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
-}
-
-export function formatMs(value: number): string {
-  if (!Number.isFinite(value)) return 'n/a';
-  if (value < 10) return value.toFixed(2);
-  if (value < 100) return value.toFixed(1);
-  return value.toFixed(0);
-}
-
-function mb(value: number): string {
-  return value.toFixed(1);
-}
 
 function resultOf(results: Results, id: string): string {
   return results.targets?.find((target) => target.id === id)?.result ?? '';
@@ -156,13 +142,13 @@ function otherRows(results: Results): Row[] {
     startRow(results, '', "the image's node with a compile cache written by an earlier start", results.starts.secondNodeCompileCache ?? 'not measured in this run'),
     [
       'RSS idle after one request',
-      `${mb(idle.rssMb)} MB (heap and other anonymous ${mb(idle.anonMb)} MB, file pages ${mb(idle.fileMb)} MB)`,
-      isMeasured(bareNodeIdle) ? `bare node:http (plain node): ${mb(bareNodeIdle.rssMb)} MB (anonymous ${mb(bareNodeIdle.anonMb)}, file ${mb(bareNodeIdle.fileMb)})` : bareNodeIdle,
+      `${formatMb(idle.rssMb)} MB (heap and other anonymous ${formatMb(idle.anonMb)} MB, file pages ${formatMb(idle.fileMb)} MB)`,
+      isMeasured(bareNodeIdle) ? `bare node:http (plain node): ${formatMb(bareNodeIdle.rssMb)} MB (anonymous ${formatMb(bareNodeIdle.anonMb)}, file ${formatMb(bareNodeIdle.fileMb)})` : bareNodeIdle,
       isMeasured(bareNodeIdle) ? formatRatio(idle.rssMb / bareNodeIdle.rssMb) : '',
       `< ${TARGETS.idleRssMb} MB`,
       resultOf(results, 'idle-rss'),
     ],
-    ['RSS after the load runs', `${mb(afterLoad.rssMb)} MB (peak ${mb(afterLoad.peakRssMb)} MB)`, 'RSS idle', formatRatio(afterLoad.rssMb / idle.rssMb), '', ''],
+    ['RSS after the load runs', `${formatMb(afterLoad.rssMb)} MB (peak ${formatMb(afterLoad.peakRssMb)} MB)`, 'RSS idle', formatRatio(afterLoad.rssMb / idle.rssMb), '', ''],
   ];
 }
 
