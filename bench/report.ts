@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { renderSvg } from './chart.js';
 import { formatMb, formatMs, formatRatio, formatRps } from './format.js';
 import type { LoadFigure, StartFigure } from './measure.js';
-import { isMeasured, type Results } from './results.js';
+import { isMeasured, type Missing, type Results } from './results.js';
 import type { TimingSummary } from './stats.js';
 import { TARGETS, cpuRatio, evaluateTargets, shownRatio, startRatio, throughputRatio } from './targets.js';
 import { accountsLadder, healthLadder, memoryFloor, probeFloor } from './ladders.js';
@@ -73,6 +73,12 @@ function startRow(results: Results, id: string, which: string, start: StartFigur
   ];
 }
 
+/** A probe command's wall time against `node -e 0`'s. */
+function wallTimeRow(figure: string, time: TimingSummary | Missing, node: TimingSummary, target = '', result = ''): Row {
+  if (!isMeasured(time)) return [figure, time, '`node -e 0`', 'n/a', target, result];
+  return [figure, timing(time), '`node -e 0`', formatRatio(time.medianMs / node.medianMs), target, result];
+}
+
 /** Everything else: each figure with its anchor, ratio, target and verdict. */
 function otherRows(results: Results): Row[] {
   const { accounts } = results.throughput;
@@ -120,22 +126,14 @@ function otherRows(results: Results): Row[] {
       '',
     ],
     ['`node -e 0` wall time', timing(probes.node), '', '', '', ''],
-    [
+    wallTimeRow(
       'healthchecker wall time (`node dist/healthchecker/healthchecker.cjs -port=PORT`)',
-      isMeasured(probes.healthchecker) ? timing(probes.healthchecker) : probes.healthchecker,
-      '`node -e 0`',
-      isMeasured(probes.healthchecker) ? formatRatio(probes.healthchecker.medianMs / probes.node.medianMs) : 'n/a',
+      probes.healthchecker,
+      probes.node,
       `<= ${TARGETS.healthcheckerVsNode.toFixed(2)}`,
       resultOf(results, 'healthchecker-wall-time'),
-    ],
-    [
-      'curl wall time (`curl -sf URL/health`)',
-      isMeasured(probes.curl) ? timing(probes.curl) : probes.curl,
-      '`node -e 0`',
-      isMeasured(probes.curl) ? formatRatio(probes.curl.medianMs / probes.node.medianMs) : 'n/a',
-      '',
-      '',
-    ],
+    ),
+    wallTimeRow('curl wall time (`curl -sf URL/health`)', probes.curl, probes.node),
     startRow(results, 'start-vs-node-this', "the bench's node", results.starts.thisNode),
     startRow(results, 'start-vs-node-second', "the image's node", results.starts.secondNode),
     // Not a target: what baking a compile cache into the image would bring.
