@@ -3,6 +3,7 @@
 // and, when the rungs do not fit, the floor: what the kept features cost and what meeting the target
 // would take. Pure functions of results.json; the words are computed from each run's figures.
 
+import { formatMb } from './format.js';
 import type { LoadFigure } from './measure.js';
 import { isMeasured, type ProfileSummary, type Results, type StoreReadFigure } from './results.js';
 import { TARGETS } from './targets.js';
@@ -158,19 +159,18 @@ ${floorOf(rungs, budget)}${nodeShare(results.profile?.health)}`;
 export function memoryFloor(results: Results): string {
   const { idle, bareNodeIdle } = results.memory;
   if (!isMeasured(bareNodeIdle)) return `The floor under the idle RSS was ${bareNodeIdle}.`;
-  const mb = (value: number): string => value.toFixed(1);
   const left = TARGETS.idleRssMb - bareNodeIdle.rssMb;
   const added = idle.rssMb - bareNodeIdle.rssMb;
   const verdict =
     idle.rssMb < TARGETS.idleRssMb
       ? 'It fits.'
-      : `Meeting it would take ${mb(idle.rssMb - TARGETS.idleRssMb)} MB off: ${Math.round((100 * (idle.rssMb - TARGETS.idleRssMb)) / added)}% of what the service adds.`;
+      : `Meeting it would take ${formatMb(idle.rssMb - TARGETS.idleRssMb)} MB off: ${Math.round((100 * (idle.rssMb - TARGETS.idleRssMb)) / added)}% of what the service adds.`;
   return (
-    `The floor under the idle RSS: a bare node:http server run by plain node idles at ${mb(bareNodeIdle.rssMb)} MB ` +
-    `(${mb(bareNodeIdle.fileMb)} MB of it file pages: node's own binary and libraries). The service adds ${mb(added)} MB to it ` +
-    `(anonymous memory, the heap and compiled code: ${mb(idle.anonMb - bareNodeIdle.anonMb)} MB; file pages: ` +
-    `${mb(idle.fileMb - bareNodeIdle.fileMb)} MB, lmdb's addon and the bundle's code cache among them); the target ` +
-    `(< ${TARGETS.idleRssMb} MB) leaves it ${mb(left)} MB. ${verdict}`
+    `The floor under the idle RSS: a bare node:http server run by plain node idles at ${formatMb(bareNodeIdle.rssMb)} MB ` +
+    `(${formatMb(bareNodeIdle.fileMb)} MB of it file pages: node's own binary and libraries). The service adds ${formatMb(added)} MB to it ` +
+    `(anonymous memory, the heap and compiled code: ${formatMb(idle.anonMb - bareNodeIdle.anonMb)} MB; file pages: ` +
+    `${formatMb(idle.fileMb - bareNodeIdle.fileMb)} MB, lmdb's addon and the bundle's code cache among them); the target ` +
+    `(< ${TARGETS.idleRssMb} MB) leaves it ${formatMb(left)} MB. ${verdict}`
   );
 }
 

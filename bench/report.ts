@@ -5,26 +5,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderSvg } from './chart.js';
+import { formatMb, formatMs, formatRatio, formatRps } from './format.js';
 import type { LoadFigure, StartFigure } from './measure.js';
-import { isMeasured, type Results } from './results.js';
+import { isMeasured, type Missing, type Results } from './results.js';
 import type { TimingSummary } from './stats.js';
-import { TARGETS, cpuRatio, evaluateTargets, formatRatio, shownRatio, startRatio, throughputRatio } from './targets.js';
+import { TARGETS, cpuRatio, evaluateTargets, shownRatio, startRatio, throughputRatio } from './targets.js';
 import { accountsLadder, healthLadder, memoryFloor, probeFloor } from './ladders.js';
-
-export function formatRps(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
-}
-
-export function formatMs(value: number): string {
-  if (!Number.isFinite(value)) return 'n/a';
-  if (value < 10) return value.toFixed(2);
-  if (value < 100) return value.toFixed(1);
-  return value.toFixed(0);
-}
-
-function mb(value: number): string {
-  return value.toFixed(1);
-}
 
 function resultOf(results: Results, id: string): string {
   return results.targets?.find((target) => target.id === id)?.result ?? '';
@@ -87,6 +73,12 @@ function startRow(results: Results, id: string, which: string, start: StartFigur
   ];
 }
 
+/** A probe command's wall time against `node -e 0`'s. */
+function wallTimeRow(figure: string, time: TimingSummary | Missing, node: TimingSummary, target = '', result = ''): Row {
+  if (!isMeasured(time)) return [figure, time, '`node -e 0`', 'n/a', target, result];
+  return [figure, timing(time), '`node -e 0`', formatRatio(time.medianMs / node.medianMs), target, result];
+}
+
 /** Everything else: each figure with its anchor, ratio, target and verdict. */
 function otherRows(results: Results): Row[] {
   const { accounts } = results.throughput;
@@ -134,35 +126,27 @@ function otherRows(results: Results): Row[] {
       '',
     ],
     ['`node -e 0` wall time', timing(probes.node), '', '', '', ''],
-    [
+    wallTimeRow(
       'healthchecker wall time (`node dist/healthchecker/healthchecker.cjs -port=PORT`)',
-      isMeasured(probes.healthchecker) ? timing(probes.healthchecker) : probes.healthchecker,
-      '`node -e 0`',
-      isMeasured(probes.healthchecker) ? formatRatio(probes.healthchecker.medianMs / probes.node.medianMs) : 'n/a',
+      probes.healthchecker,
+      probes.node,
       `<= ${TARGETS.healthcheckerVsNode.toFixed(2)}`,
       resultOf(results, 'healthchecker-wall-time'),
-    ],
-    [
-      'curl wall time (`curl -sf URL/health`)',
-      isMeasured(probes.curl) ? timing(probes.curl) : probes.curl,
-      '`node -e 0`',
-      isMeasured(probes.curl) ? formatRatio(probes.curl.medianMs / probes.node.medianMs) : 'n/a',
-      '',
-      '',
-    ],
+    ),
+    wallTimeRow('curl wall time (`curl -sf URL/health`)', probes.curl, probes.node),
     startRow(results, 'start-vs-node-this', "the bench's node", results.starts.thisNode),
     startRow(results, 'start-vs-node-second', "the image's node", results.starts.secondNode),
     // Not a target: what baking a compile cache into the image would bring.
     startRow(results, '', "the image's node with a compile cache written by an earlier start", results.starts.secondNodeCompileCache ?? 'not measured in this run'),
     [
       'RSS idle after one request',
-      `${mb(idle.rssMb)} MB (heap and other anonymous ${mb(idle.anonMb)} MB, file pages ${mb(idle.fileMb)} MB)`,
-      isMeasured(bareNodeIdle) ? `bare node:http (plain node): ${mb(bareNodeIdle.rssMb)} MB (anonymous ${mb(bareNodeIdle.anonMb)}, file ${mb(bareNodeIdle.fileMb)})` : bareNodeIdle,
+      `${formatMb(idle.rssMb)} MB (heap and other anonymous ${formatMb(idle.anonMb)} MB, file pages ${formatMb(idle.fileMb)} MB)`,
+      isMeasured(bareNodeIdle) ? `bare node:http (plain node): ${formatMb(bareNodeIdle.rssMb)} MB (anonymous ${formatMb(bareNodeIdle.anonMb)}, file ${formatMb(bareNodeIdle.fileMb)})` : bareNodeIdle,
       isMeasured(bareNodeIdle) ? formatRatio(idle.rssMb / bareNodeIdle.rssMb) : '',
       `< ${TARGETS.idleRssMb} MB`,
       resultOf(results, 'idle-rss'),
     ],
-    ['RSS after the load runs', `${mb(afterLoad.rssMb)} MB (peak ${mb(afterLoad.peakRssMb)} MB)`, 'RSS idle', formatRatio(afterLoad.rssMb / idle.rssMb), '', ''],
+    ['RSS after the load runs', `${formatMb(afterLoad.rssMb)} MB (peak ${formatMb(afterLoad.peakRssMb)} MB)`, 'RSS idle', formatRatio(afterLoad.rssMb / idle.rssMb), '', ''],
   ];
 }
 

@@ -1,5 +1,6 @@
 // The targets of the bench and their verdicts: pure functions of results.json.
 
+import { formatRatio } from './format.js';
 import type { LoadFigure, StartFigure } from './measure.js';
 import { isMeasured, type Missing, type Results, type TargetVerdict, type Verdict } from './results.js';
 import { median, ratioOfRounds, type RoundRatio } from './stats.js';
@@ -30,10 +31,6 @@ export function throughputRatio(figure: LoadFigure, anchor: LoadFigure): RoundRa
 /** The same, for CPU time per request (anchor's over the figure's: above 1 means cheaper). */
 export function cpuRatio(figure: LoadFigure, anchor: LoadFigure): RoundRatio {
   return ratioOfRounds(anchor.roundsCpuUsPerRequest, figure.roundsCpuUsPerRequest);
-}
-
-export function formatRatio(value: number): string {
-  return Number.isFinite(value) ? value.toFixed(2) : 'n/a';
 }
 
 export function shownRatio(r: RoundRatio): string {
