@@ -6,7 +6,7 @@ type HeaderValues = { readonly [name: string]: string | number | readonly string
 /**
  * One object with every source's headers, later sources winning, as `{ ...a, ...b }` would give,
  * but copied key by key into a fresh literal: node:http's writeHead walks the result once more,
- * and walking an object spread costs more on every answer (the figures: the root README, Health).
+ * and walking an object spread costs more on every answer (the figures: docs/performance.md in the repository).
  */
 export function mergeHeaders(
   ...sources: readonly (HeaderValues | undefined)[]
