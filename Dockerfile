@@ -27,7 +27,7 @@ COPY src ./src
 COPY packages ./packages
 COPY healthchecker ./healthchecker
 COPY launcher ./launcher
-COPY scripts/bundle.mjs scripts/runtime-modules.mjs ./scripts/
+COPY scripts/bundle.mjs scripts/runtime-modules.mjs scripts/write-code-cache.mjs ./scripts/
 RUN npm run build
 
 # The bundle holds every JavaScript dependency but lmdb (a native addon): the runtime gets lmdb
@@ -37,6 +37,19 @@ RUN node scripts/runtime-modules.mjs /staging/app
 # The runtime image has no shell to mkdir or chown with, so the volume's mount point is made
 # here (with node, which both the real and the stand-in build images have) and copied over.
 RUN node -e "require('node:fs').mkdirSync('/staging/data', { recursive: true })"
+
+# ---------------------------------------------------------------------------------------------
+# The V8 code cache of the bundle, written by one start of the service on a temp database
+# (scripts/write-code-cache.mjs) with the runtime image's node, in a stage of its own so the
+# script stays out of the image; its start-up log lines appear in the build output.
+FROM ${RUNTIME_IMAGE} AS code-cache
+WORKDIR /app
+COPY --from=build /build/package.json ./package.json
+COPY --from=build /staging/app/node_modules ./node_modules
+COPY --from=build /build/dist/accountservice.cjs /build/dist/accountservice-bundle.cjs ./
+COPY --from=build /build/scripts/write-code-cache.mjs /code-cache-script/write-code-cache.mjs
+ENV LIBC=glibc
+RUN ["/nodejs/bin/node", "/code-cache-script/write-code-cache.mjs", "/app"]
 
 # ---------------------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE}
@@ -62,11 +75,10 @@ ENV NODE_ENV=production \
     DB_PATH=/data/accounts.mdb \
     LIBC=glibc
 
-# The V8 code cache of the bundle (/app/code-cache), written by one start of the service on a temp
-# database with this image's own node: V8 takes only data made by the same version with the same
-# flags, so the build stage's cache is not copied. Run as root, before USER, so the cache stays
-# read-only to the service. Its start-up log lines appear in the build output.
-RUN ["/nodejs/bin/node", "-e", "require('/app/accountservice.cjs').writeCodeCache().catch((e) => { console.error(e); process.exit(1); })"]
+# The V8 code cache of the bundle, made in the stage above with this image's own node (V8 takes
+# only data made by the same version with the same flags, so the build stage's is not copied).
+# Owned by root, so it stays read-only to the service.
+COPY --from=code-cache /app/code-cache ./code-cache
 
 # 65532 is distroless' "nonroot" user; numeric so Kubernetes' runAsNonRoot can verify it.
 USER 65532:65532

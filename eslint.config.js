@@ -18,7 +18,7 @@ const modules = (names, message) => ({ paths: names.map((name) => ({ name, messa
 
 const fastify = modules(
   ['fastify'],
-  'only the adapters and the edge files (app.ts, service.ts, routes.ts, http-errors.ts, request-observer.ts) know Fastify',
+  'only the adapters and the edge files (http/app.ts, service/service.ts, routes.ts, http/errors.ts, request-observer.ts) know Fastify',
 );
 /** @type {Restriction} */
 const fastifyPlugins = {
@@ -74,6 +74,67 @@ function restrict(...restrictions) {
       },
     ],
   };
+}
+
+/**
+ * src/'s layers, highest first: a module imports from its own layer and the ones below it, never
+ * from one above (the process runs the service, which composes the HTTP app, which serves the
+ * features, which read the configuration and the shared parts).
+ * @type {ReadonlyArray<{ name: string, folders: string[], files?: string[] }>}
+ */
+const LAYERS = [
+  { name: 'process/', folders: ['process'] },
+  { name: 'service/', folders: ['service'] },
+  { name: 'http/', folders: ['http'] },
+  { name: 'the features', folders: ['accounts', 'health', 'metrics', 'observability', 'testability'] },
+  { name: 'config.ts and shared/', folders: ['shared'], files: ['src/config.ts'] },
+];
+const LAYER_ORDER = LAYERS.map((layer) => layer.folders.join(', ')).join(' -> ');
+
+/** A layer's files may import nothing of the folders of the layers above it. @returns {Restriction} */
+function belowLayersAbove(/** @type {number} */ index) {
+  const above = LAYERS.slice(0, index).flatMap((layer) => layer.folders);
+  if (above.length === 0) return {};
+  return {
+    patterns: [
+      {
+        // From src/config.ts (./http/...) or from a file in a folder (../http/...).
+        regex: String.raw`^(\./|(\.\./)+)(${above.join('|')})/`,
+        message: `${LAYERS[index]?.name} is below ${above.join(', ')}: src/'s layers are ${LAYER_ORDER}, config.ts; a module imports only from its own layer or below`,
+      },
+    ],
+  };
+}
+
+/** Files that may import Fastify: the HTTP edge. */
+const FASTIFY_EDGE = [
+  'src/http/app.ts',
+  'src/service/service.ts',
+  'src/**/routes.ts',
+  'src/http/errors.ts',
+  'src/observability/request-observer.ts',
+  'src/observability/request-logger.ts',
+];
+/** The data: no HTTP at all. */
+const DATA = ['src/accounts/*store*.ts', 'src/accounts/account.ts', 'src/accounts/seed.ts'];
+
+/**
+ * The import rules of src/: each layer's files under its layer rule, and within it the Fastify
+ * edge and the data under theirs (ESLint replaces a rule's options rather than merging them, so
+ * each group lists every restriction it is under; a nested files array means "all of these").
+ * @returns {import('eslint').Linter.Config[]}
+ */
+function serviceBoundaries() {
+  return LAYERS.flatMap((layer, index) => {
+    const globs = [...layer.folders.map((folder) => `src/${folder}/**/*.ts`), ...(layer.files ?? [])];
+    const within = (/** @type {string[]} */ kind) => globs.flatMap((glob) => kind.map((file) => [glob, file]));
+    const layerRule = belowLayersAbove(index);
+    return [
+      { files: globs, rules: restrict(testOrBench, fastify, fastifyPlugins, layerRule) },
+      { files: within(FASTIFY_EDGE), rules: restrict(testOrBench, layerRule) },
+      { files: within(DATA), rules: restrict(testOrBench, fastify, fastifyPlugins, nodeHttp, layerRule) },
+    ];
+  });
 }
 
 const healthPackage = 'packages/health-views';
@@ -143,21 +204,7 @@ export default defineConfig(
 
   // Import boundaries (README's Layout); tests, bench and scripts may import anything.
   { files: ['src/**/*.ts'], rules: restrict(testOrBench, fastify, fastifyPlugins) },
-  {
-    files: [
-      'src/app.ts',
-      'src/service.ts',
-      'src/**/routes.ts',
-      'src/http-errors.ts',
-      'src/observability/request-observer.ts',
-      'src/observability/request-logger.ts',
-    ],
-    rules: restrict(testOrBench),
-  },
-  {
-    files: ['src/accounts/*store*.ts', 'src/accounts/account.ts', 'src/accounts/seed.ts'],
-    rules: restrict(testOrBench, fastify, fastifyPlugins, nodeHttp),
-  },
+  ...serviceBoundaries(),
   { files: [`${healthPackage}/src/**/*.ts`], rules: restrict(service, frameworksAndLoggers, nodeHttp) },
   {
     // The public types name node:http's request and response (RequestListener, withHealth's), by type only.

@@ -16,7 +16,7 @@ export { ROOT };
 /** What npm start and the image run: the bundle of the service and its JavaScript dependencies. */
 export const SERVICE_MAIN = MAIN;
 /** The same code unbundled (tsc's output), for profiles that attribute time to each package's files. */
-export const SERVICE_MAIN_UNBUNDLED = join(ROOT, 'dist/src/entry.js');
+export const SERVICE_MAIN_UNBUNDLED = join(ROOT, 'dist/src/process/entry.js');
 /** The built probe CLI. */
 export const HEALTHCHECKER = join(ROOT, 'dist/healthchecker/healthchecker.cjs');
 export const BENCH_DIR = join(ROOT, 'bench');
@@ -63,8 +63,7 @@ export function findSecondNode(given: string | undefined): string | undefined {
  * the image's node; npm run build writes only the building node's.
  */
 export function writeCodeCache(node: string): void {
-  const script = "require('./dist/accountservice.cjs').writeCodeCache().catch((e) => { console.error(e); process.exit(1); })";
-  const run = spawnSync(node, ['-e', script], { cwd: ROOT, encoding: 'utf8', env: cleanEnv({ LIBC: 'glibc' }), stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+  const run = spawnSync(node, ['scripts/write-code-cache.mjs', 'dist'], { cwd: ROOT, encoding: 'utf8', env: cleanEnv({ LIBC: 'glibc' }), stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
   if (run.status !== 0) throw new Error(`writing the code cache with ${node} failed: ${run.error?.message ?? run.stderr}`);
 }
 

@@ -1,23 +1,23 @@
-// The entry point the image and `npm start` run: starts the bundled service (accountservice-bundle.cjs
-// beside this file) from a V8 code cache when the build left one for this node binary and this
-// bundle. The cache holds the bytecode of every function a start and its first requests ran, so
-// V8 neither parses the 1.2 MB bundle nor compiles those functions again (Node 22's own compile
-// cache keeps only the top level of each file, and Node 20 has none).
+// The entry point the image and `npm start` run, with one job: loading the bundled service
+// (accountservice-bundle.cjs beside this file), from a V8 code cache when the build left one for
+// this node binary and this bundle. The cache holds the bytecode of every function a start and its
+// first requests ran, so V8 neither parses the bundle nor compiles those functions again (Node 22's
+// own compile cache keeps only the top level of each file, and Node 20 has none). The build writes
+// the cache (scripts/write-code-cache.mjs), with this file's loadBundle.
 //
 // The bundle ends with the digest the build wrote: one that does not match (empty, cut short,
 // altered) is one fatal line, exit 1. A cache is used only when it is a regular file of bounded
 // size that starts with that digest and that V8 accepts (its own version and flags); anything else
 // costs only the time it would have saved. Each start says in one line whether it was used, and if
-// not why. Node modules only: this file runs before the service installs its signal handlers, so it
-// stays small.
+// not why. Node modules only, and the list of stop signals it shares with the service (bundled in
+// by the build): this file runs before the service installs its signal handlers, so it stays small.
 
 import crypto = require('node:crypto');
 import fs = require('node:fs');
-import http = require('node:http');
 import Module = require('node:module');
-import os = require('node:os');
 import path = require('node:path');
 import vm = require('node:vm');
+import stopSignals = require('../src/process/stop-signals.js');
 
 const BUNDLE = path.join(__dirname, 'accountservice-bundle.cjs');
 const CACHE_DIR = path.join(__dirname, 'code-cache');
@@ -130,7 +130,7 @@ function errorText(error: unknown): string {
 }
 
 interface LoadedBundle {
-  /** The compiled bundle: createCachedData() on it after a start is what writeCodeCache stores. */
+  /** The compiled bundle: createCachedData() on it after a start is what the build's code cache stores. */
   readonly script: vm.Script;
   /** The SHA-256 of the bundle, which a code cache made from it starts with. */
   readonly digest: Buffer;
@@ -195,84 +195,26 @@ function logLine(level: 'info' | 'warn' | 'fatal', msg: string, fields: Record<s
 
 const PINO_LEVELS = { info: 30, warn: 40, fatal: 60 } as const;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = http.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function get(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      })
-      .on('error', () => resolve(0));
-  });
-}
-
 /**
- * Writes the code cache for the node binary running it, as the image build and `npm run build` do:
- * starts the service in this process (its log goes to stdout) on a temp database and a free port,
- * with the image's settings, sends it the requests a first health probe and a first client send,
- * stores the bytecode of everything that ran, then stops it with SIGTERM (the process exits).
+ * Holds the stop signals from the launcher's first line until the service has its own handlers: as
+ * PID 1 (the image) a signal with no listener is dropped, and otherwise it kills the process with
+ * no log line. Everything up to the service's own handlers runs synchronously, so a signal that
+ * comes meanwhile waits in libuv and reaches those handlers once the event loop runs: the start
+ * then stops cleanly, as in any phase. Returns the function that lets go of them.
  */
-async function writeCodeCache(cacheDir = CACHE_DIR, bundle = BUNDLE): Promise<void> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accountservice-code-cache-'));
-  process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
-  const port = await freePort();
-  Object.assign(process.env, {
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    METRICS_PORT: '0',
-    DB_PATH: path.join(dataDir, 'accounts.mdb'),
-    SHUTDOWN_DRAIN_DELAY_MS: '0',
-  });
-  const loaded = loadBundle(bundle, cacheDir);
-  loaded.run();
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while ((await get(`${base}/health`)) !== 200) {
-    if (Date.now() > deadline) throw new Error('writeCodeCache: the service did not answer 200 on /health within 30 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  for (const route of ['/health', '/health/ready', '/accounts/10000', '/accounts/1']) await get(`${base}${route}`);
-  const file = codeCacheFile(cacheDir);
-  fs.mkdirSync(cacheDir, { recursive: true });
-  fs.writeFileSync(`${file}.tmp`, Buffer.concat([loaded.digest, loaded.script.createCachedData()]));
-  fs.renameSync(`${file}.tmp`, file);
-  process.kill(process.pid, 'SIGTERM');
-}
-
-/** The signals the service stops on (src/main.ts installs its handlers for the same four). */
-const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const;
-
-interface LaunchOptions {
-  readonly bundle?: string;
-  readonly cacheDir?: string;
-  /** Runs once the stop signals are held, before the bundle loads (the test build pauses here). */
-  readonly beforeLoad?: () => void;
-}
-
-/**
- * Starts the service: loads the bundle (from its code cache when it fits), says in one line
- * whether the cache was used, and runs it. A damaged bundle is one fatal line and exit 1.
- */
-function launch({ bundle = BUNDLE, cacheDir = CACHE_DIR, beforeLoad }: LaunchOptions = {}): void {
-  // A stop signal is held from the launcher's first line: as PID 1 (the image) a signal with no
-  // listener is dropped, and otherwise it kills the process with no log line. Everything up to the
-  // service's own handlers runs synchronously, so a signal that comes meanwhile waits in libuv and
-  // reaches those handlers once the event loop runs: the start then stops cleanly, as in any phase.
+function holdStopSignals(): () => void {
   const hold = (): void => {};
-  for (const signal of STOP_SIGNALS) process.on(signal, hold);
-  beforeLoad?.();
+  for (const signal of stopSignals.STOP_SIGNALS) process.on(signal, hold);
+  return () => {
+    for (const signal of stopSignals.STOP_SIGNALS) process.off(signal, hold);
+  };
+}
+
+/**
+ * Loads the bundle (from its code cache when it fits), says in one line whether the cache was
+ * used, and runs it: the service starts. A damaged bundle is one fatal line and exit 1.
+ */
+function startBundle(bundle = BUNDLE, cacheDir = CACHE_DIR): void {
   let loaded: LoadedBundle;
   try {
     loaded = loadBundle(bundle, cacheDir);
@@ -287,10 +229,17 @@ function launch({ bundle = BUNDLE, cacheDir = CACHE_DIR, beforeLoad }: LaunchOpt
     : `code cache not used: ${cache.why}; the bundle is compiled instead`;
   logLine(cache.level, msg, { codeCache: cache.used ? 'used' : 'not used' });
   loaded.run();
-  for (const signal of STOP_SIGNALS) process.off(signal, hold);
+}
+
+/** Starts the service with the stop signals held until its own handlers are in. */
+function launch(): void {
+  const letGo = holdStopSignals();
+  startBundle();
+  letGo();
 }
 
 if (require.main === module) launch();
 
-// For the image build and npm run build (writeCodeCache), the test build (launch), the bench and the tests.
-export = { codeCacheFile, launch, loadBundle, writeCodeCache };
+// For the build's code cache (loadBundle, codeCacheFile), the test build (holdStopSignals, startBundle)
+// and the tests.
+export = { codeCacheFile, holdStopSignals, launch, loadBundle, startBundle };

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the compiled service (dist/src/main.js, from tsc) and its JavaScript dependencies into
+// Bundles the compiled service (dist/src/process/entry.js, from tsc) and its JavaScript dependencies into
 // one CommonJS file, dist/accountservice-bundle.cjs. Node then reads and compiles one file at start
 // instead of some 400 modules, each resolved through package.json lookups (the bench measures
 // both: start to healthy and idle RSS). lmdb's JavaScript is in it too; its native addon stays in
@@ -11,8 +11,9 @@
 // checks: an empty, cut or altered bundle is one clear line instead of a silent exit or V8's stack.
 //
 // Then the entry point, dist/accountservice.cjs (launcher/accountservice.cts: what `npm start` and
-// the image run), and the V8 code cache of the bundle for the node running this script, written by
-// one start of the service (the image build writes its own with the image's node).
+// the image run, with the one list of stop signals it shares with the service bundled in), and the
+// V8 code cache of the bundle for the node running this script, written by one start of the service
+// (scripts/write-code-cache.mjs; the image build runs it again with the image's node).
 //
 // Last, the test build in dist/test-support/: the same service and launcher from the entries in
 // test/support/, which pause in the start-up phase named on their command line, so a test can send
@@ -73,7 +74,7 @@ const lmdbFromItsPackage = {
 /**
  * Fastify's server.js requires node:http2, node:https and node:dns at load time, though it uses
  * them only for an HTTP/2 or HTTPS server or to look up a host name: loading them is most of the
- * builtins a start pays for nothing (http2 alone takes several ms). Here each is loaded when first
+ * builtins a start pays for nothing (http2 the most). Here each is loaded when first
  * used. The build fails if those lines change, so a Fastify update is reviewed here.
  * @type {import('esbuild').Plugin}
  */
@@ -187,17 +188,16 @@ async function bundleService(entry, outfile) {
 }
 
 /**
- * Builds a launcher: dist/accountservice.cjs as it is; the test build's with the launcher bundled in.
+ * Builds a launcher into one file: node: modules stay outside, anything of ours goes in.
  * @param {string} entry
  * @param {string} outfile
- * @param {boolean} bundle
  */
-function buildLauncher(entry, outfile, bundle) {
+function buildLauncher(entry, outfile) {
   return build({
     absWorkingDir: root,
     entryPoints: [entry],
     outfile,
-    bundle,
+    bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20.19',
@@ -205,25 +205,21 @@ function buildLauncher(entry, outfile, bundle) {
   });
 }
 
-await bundleService('dist/src/entry.js', 'dist/accountservice-bundle.cjs');
-await buildLauncher('launcher/accountservice.cts', 'dist/accountservice.cjs', false);
+await bundleService('dist/src/process/entry.js', 'dist/accountservice-bundle.cjs');
+await buildLauncher('launcher/accountservice.cts', 'dist/accountservice.cjs');
 
 // A cache from the previous bundle would be ignored anyway (it names the bundle it was made from).
 rmSync(new URL('../dist/code-cache', import.meta.url), {
   recursive: true,
   force: true,
 });
-const training = spawnSync(
-  process.execPath,
-  ['-e', "require('./dist/accountservice.cjs').writeCodeCache().catch((e) => { console.error(e); process.exit(1); })"],
-  // The service's own log (stdout) is not the build's; its environment is the image's (writeCodeCache sets it).
-  {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', LIBC: process.env.LIBC ?? 'glibc' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-    timeout: 60_000,
-  },
-);
+const training = spawnSync(process.execPath, [join(root, 'scripts/write-code-cache.mjs'), join(root, 'dist')], {
+  // The service's own log (stdout) is not the build's; its environment is the image's (the script sets it).
+  cwd: root,
+  env: { PATH: process.env.PATH ?? '', LIBC: process.env.LIBC ?? 'glibc' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+  timeout: 60_000,
+});
 if (training.status !== 0) {
   process.stderr.write(`bundle: writing the code cache failed (exit ${training.status ?? training.signal})\n`);
   process.exit(1);
@@ -234,5 +230,5 @@ if (training.status !== 0) {
 rmSync(new URL('../dist/test-support', import.meta.url), { recursive: true, force: true });
 if (existsSync(join(root, 'test/support'))) {
   await bundleService('test/support/paused-service.ts', 'dist/test-support/accountservice-bundle.cjs');
-  await buildLauncher('test/support/paused-launcher.cts', 'dist/test-support/accountservice.cjs', true);
+  await buildLauncher('test/support/paused-launcher.cts', 'dist/test-support/accountservice.cjs');
 }

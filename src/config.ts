@@ -2,8 +2,8 @@
 // The only module that knows the environment variable names; nothing else reads process.env.
 
 import { isIP } from 'node:net';
-import { DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_RESPONSES } from './http/connection-guard.js';
-import { DEFAULT_LOG_BUFFER_BYTES } from './log-destination.js';
+import { MIN_TOKEN_LENGTH } from 'health-views';
+import { oneLine } from './shared/one-line.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -117,48 +117,35 @@ export const PRODUCTION_METRICS_PORT = 9100;
 /** The metrics port's address unless METRICS_HOST says otherwise: reachable from this machine only. */
 export const DEFAULT_METRICS_HOST = '127.0.0.1';
 
+/**
+ * Real clients rarely pipeline at all, and benchmark tools a few requests deep; a connection with
+ * more than this many answers waiting is not reading them.
+ */
+export const DEFAULT_MAX_QUEUED_RESPONSES = 32;
+
+/**
+ * Room for several of the service's largest answers at once (/metrics, ?details with a full
+ * history: docs/reliability.md gives their sizes), and no connection holds more.
+ */
+export const DEFAULT_MAX_QUEUED_BYTES = 128 * 1024;
+
+/** Enough for a few seconds of a busy access log while a log driver restarts. */
+export const DEFAULT_LOG_BUFFER_BYTES = 4 * 1024 * 1024;
+
 /** Most connections open on PORT at once, by default (HTTP_MAX_CONNECTIONS). */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 export const TESTABILITY_PRODUCTION_OVERRIDE = 'I_UNDERSTAND_TESTABILITY_IS_UNSAFE_IN_PRODUCTION';
 
 /** Parses the environment into a Config, or throws ConfigError listing every invalid variable. */
-// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export function loadConfig(env: Env): Config {
   const problems: string[] = [];
   const read = new EnvReader(env, problems);
-
+  // Read first, so their problems come first: production decides defaults and what is refused.
   const production = readNodeEnv(read, problems) === 'production';
-  const details = read.oneOf('HEALTH_DETAILS', HEALTH_DETAILS_MODES, production ? 'never' : 'always');
-  const token = read.string('HEALTH_TOKEN', '');
-  if (details === 'token' && token.length < 16) {
-    problems.push('HEALTH_TOKEN must be set to a secret of at least 16 characters when HEALTH_DETAILS=token');
-  }
-  if (details !== 'token' && token !== '') {
-    // A token that is ignored is a trap: with 'always' a wrong token still sees details, with
-    // 'never' the right one sees none. Saying so at start beats either surprise.
-    problems.push(
-      `HEALTH_TOKEN is set but HEALTH_DETAILS is ${details}${defaulted(env.HEALTH_DETAILS) ? ' (its default here)' : ''}, ` +
-        'so the token would be ignored: set HEALTH_DETAILS=token to give details to its bearer, or unset HEALTH_TOKEN',
-    );
-  }
-  const testabilityEnabled = read.bool('TESTABILITY_ENABLED', false);
-  const override = read.bool(TESTABILITY_PRODUCTION_OVERRIDE, false);
-  if (testabilityEnabled && production && !override) {
-    problems.push(
-      `TESTABILITY_ENABLED=true is refused with NODE_ENV=production: the testability routes let anyone ` +
-        `make the service unhealthy. Set ${TESTABILITY_PRODUCTION_OVERRIDE}=true as well only if you really mean it`,
-    );
-  }
-
-  const servedBy = read.string('SERVED_BY', '');
-  if (servedBy !== '' && !SERVED_BY_PATTERN.test(servedBy)) {
-    problems.push(
-      `SERVED_BY must be 1 to 253 letters, digits, dots, colons, hyphens or underscores, such as 10.0.0.5 or ` +
-        `accountservice-1 (got ${quote(servedBy)})`,
-    );
-  }
-
+  const disclosure = readDisclosure(read, env, problems, production);
+  const testability = readTestability(read, problems, production);
+  const servedBy = readServedBy(read, problems);
   const config: Config = {
     port: read.int('PORT', 6767, 0, 65535),
     host: read.string('HOST', '0.0.0.0'),
@@ -178,37 +165,95 @@ export function loadConfig(env: Env): Config {
       maxQueuedBytes: read.int('HTTP_MAX_QUEUED_BYTES', DEFAULT_MAX_QUEUED_BYTES, 16 * 1024, 1024 ** 3),
       maxConnections: read.int('HTTP_MAX_CONNECTIONS', DEFAULT_MAX_CONNECTIONS, 1, 1_000_000),
     },
-    health: {
-      details,
-      token: token === '' ? undefined : token,
-      checkIntervalMs: read.int('HEALTH_CHECK_INTERVAL_MS', 1000, 10, 3_600_000),
-      checkTimeoutMs: read.int('HEALTH_CHECK_TIMEOUT_MS', 500, 1, 60_000),
-      eventLoopDelayLimitMs: read.int('HEALTH_EVENT_LOOP_LIMIT_MS', 1000, 10, 60_000),
-      database: {
-        failureThreshold: read.int('HEALTH_DB_FAILURE_THRESHOLD', 1, 1, 1000),
-        successThreshold: read.int('HEALTH_DB_SUCCESS_THRESHOLD', 1, 1, 1000),
-        failureGraceMs: read.optionalInt('HEALTH_DB_FAILURE_GRACE_MS', 0, 3_600_000),
-      },
-      replaceAfterMs: read.int('HEALTH_REPLACE_AFTER_MS', 0, 0, 3_600_000),
-    },
-    testability: { enabled: testabilityEnabled },
-    servedBy: servedBy === '' ? undefined : servedBy,
-    shutdown: {
-      drainDelayMs: read.int('SHUTDOWN_DRAIN_DELAY_MS', 3000, 0, 600_000),
-      timeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 5000, 1, 600_000),
-      gracePeriodMs: read.int('SHUTDOWN_GRACE_PERIOD_MS', 10_000, 1, 3_600_000),
-    },
-    watch: {
-      maxSubscribers: read.int('HEALTH_WATCH_MAX_SUBSCRIBERS', 16, 0, 10_000),
-      // Below the server's 70 s idle-socket timeout, or a quiet stream would be cut.
-      heartbeatMs: read.int('HEALTH_WATCH_HEARTBEAT_MS', 15_000, 100, 60_000),
-    },
+    health: readHealth(read, disclosure),
+    testability,
+    servedBy,
+    shutdown: readShutdown(read),
+    watch: readWatch(read),
   };
   checkListeners(config, env, problems);
   if (config.dbPath === '') problems.push('DB_PATH must not be empty (a file path, for example data/accounts.mdb)');
-
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Who sees health details (HEALTH_DETAILS), and the token that shows them when it is 'token'. */
+function readDisclosure(
+  read: EnvReader,
+  env: Env,
+  problems: string[],
+  production: boolean,
+): Pick<Config['health'], 'details' | 'token'> {
+  const details = read.oneOf('HEALTH_DETAILS', HEALTH_DETAILS_MODES, production ? 'never' : 'always');
+  const token = read.string('HEALTH_TOKEN', '');
+  if (details === 'token' && token.length < MIN_TOKEN_LENGTH) {
+    problems.push(
+      `HEALTH_TOKEN must be set to a secret of at least ${MIN_TOKEN_LENGTH} characters when HEALTH_DETAILS=token`,
+    );
+  }
+  if (details !== 'token' && token !== '') {
+    // A token that is ignored is a trap: with 'always' a wrong token still sees details, with
+    // 'never' the right one sees none. Saying so at start beats either surprise.
+    problems.push(
+      `HEALTH_TOKEN is set but HEALTH_DETAILS is ${details}${defaulted(env.HEALTH_DETAILS) ? ' (its default here)' : ''}, ` +
+        'so the token would be ignored: set HEALTH_DETAILS=token to give details to its bearer, or unset HEALTH_TOKEN',
+    );
+  }
+  return { details, token: token === '' ? undefined : token };
+}
+
+function readTestability(read: EnvReader, problems: string[], production: boolean): Config['testability'] {
+  const enabled = read.bool('TESTABILITY_ENABLED', false);
+  const override = read.bool(TESTABILITY_PRODUCTION_OVERRIDE, false);
+  if (enabled && production && !override) {
+    problems.push(
+      `TESTABILITY_ENABLED=true is refused with NODE_ENV=production: the testability routes let anyone ` +
+        `make the service unhealthy. Set ${TESTABILITY_PRODUCTION_OVERRIDE}=true as well only if you really mean it`,
+    );
+  }
+  return { enabled };
+}
+
+function readServedBy(read: EnvReader, problems: string[]): string | undefined {
+  const servedBy = read.string('SERVED_BY', '');
+  if (servedBy !== '' && !SERVED_BY_PATTERN.test(servedBy)) {
+    problems.push(
+      `SERVED_BY must be 1 to 253 letters, digits, dots, colons, hyphens or underscores, such as 10.0.0.5 or ` +
+        `accountservice-1 (got ${quote(servedBy)})`,
+    );
+  }
+  return servedBy === '' ? undefined : servedBy;
+}
+
+function readHealth(read: EnvReader, disclosure: Pick<Config['health'], 'details' | 'token'>): Config['health'] {
+  return {
+    ...disclosure,
+    checkIntervalMs: read.int('HEALTH_CHECK_INTERVAL_MS', 1000, 10, 3_600_000),
+    checkTimeoutMs: read.int('HEALTH_CHECK_TIMEOUT_MS', 500, 1, 60_000),
+    eventLoopDelayLimitMs: read.int('HEALTH_EVENT_LOOP_LIMIT_MS', 1000, 10, 60_000),
+    database: {
+      failureThreshold: read.int('HEALTH_DB_FAILURE_THRESHOLD', 1, 1, 1000),
+      successThreshold: read.int('HEALTH_DB_SUCCESS_THRESHOLD', 1, 1, 1000),
+      failureGraceMs: read.optionalInt('HEALTH_DB_FAILURE_GRACE_MS', 0, 3_600_000),
+    },
+    replaceAfterMs: read.int('HEALTH_REPLACE_AFTER_MS', 0, 0, 3_600_000),
+  };
+}
+
+function readShutdown(read: EnvReader): Config['shutdown'] {
+  return {
+    drainDelayMs: read.int('SHUTDOWN_DRAIN_DELAY_MS', 3000, 0, 600_000),
+    timeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 5000, 1, 600_000),
+    gracePeriodMs: read.int('SHUTDOWN_GRACE_PERIOD_MS', 10_000, 1, 3_600_000),
+  };
+}
+
+function readWatch(read: EnvReader): Config['watch'] {
+  return {
+    maxSubscribers: read.int('HEALTH_WATCH_MAX_SUBSCRIBERS', 16, 0, 10_000),
+    // Below the server's 70 s idle-socket timeout, or a quiet stream would be cut.
+    heartbeatMs: read.int('HEALTH_WATCH_HEARTBEAT_MS', 15_000, 100, 60_000),
+  };
 }
 
 function defaulted(value: string | undefined): boolean {
@@ -272,20 +317,6 @@ function checkHost(name: string, host: string, problems: string[]): void {
   problems.push(
     `${name} must be an IP address or a host name, without scheme or port (such as 0.0.0.0, 127.0.0.1 or ::) ` +
       `(got ${quote(host)})`,
-  );
-}
-
-/** Characters that would end or garble a line of text: C0 and C1 controls, DEL, line and paragraph separators. */
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/** text with every character that could split or garble its line escaped (\n, \u0085, ...). */
-export function oneLine(text: string): string {
-  return text.replace(
-    LINE_BREAKING,
-    (char) => SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
 

@@ -23,12 +23,10 @@ export class SharedDatabaseError extends Error {
   override readonly name = 'SharedDatabaseError';
 }
 
-export interface LeaseOptions {
-  /** How often the holder touches the lease. Default 1000 ms. */
-  readonly heartbeatMs?: number;
-  /** A lease untouched for longer is left by an instance that is gone. Default 3 heartbeats. */
-  readonly staleMs?: number;
-}
+/** How often the holder touches the lease. */
+const HEARTBEAT_MS = 1000;
+/** A lease untouched for longer is left by an instance that is gone. */
+const STALE_MS = 3 * HEARTBEAT_MS;
 
 export interface Lease {
   /** Stops the heartbeat and removes the lease if it is still this instance's. */
@@ -44,9 +42,7 @@ interface Holder {
 }
 
 /** The lease on the database at path, once no other live instance holds it. */
-export async function acquireLease(path: string, options: LeaseOptions = {}): Promise<Lease> {
-  const heartbeatMs = options.heartbeatMs ?? 1000;
-  const staleMs = options.staleMs ?? 3 * heartbeatMs;
+export async function acquireLease(path: string): Promise<Lease> {
   const file = `${resolve(path)}.lease`;
   // No directory: nothing to share, and opening the store reports the missing directory itself.
   if (!existsSync(dirname(file))) return { release: async () => {} };
@@ -54,7 +50,7 @@ export async function acquireLease(path: string, options: LeaseOptions = {}): Pr
   assertNoOtherKindOfFile(file);
   const me: Holder = { instance: randomUUID(), pidNamespace: pidNamespace(), pid: process.pid, hostname: hostname() };
   const held = readHolder(file);
-  if (held !== undefined) await assertGone(file, held.holder, held.touchedMs, me, staleMs, heartbeatMs);
+  if (held !== undefined) await assertGone(file, held.holder, held.touchedMs, me, STALE_MS, HEARTBEAT_MS);
 
   try {
     await writeFile(file, JSON.stringify(me));
@@ -66,7 +62,7 @@ export async function acquireLease(path: string, options: LeaseOptions = {}): Pr
   const heartbeat = setInterval(() => {
     const now = new Date();
     utimes(file, now, now).catch(() => {}); // a missing lease is rewritten by no one: best effort
-  }, heartbeatMs);
+  }, HEARTBEAT_MS);
   heartbeat.unref();
   return {
     async release() {

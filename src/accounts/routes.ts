@@ -4,29 +4,26 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { ACCOUNT_ID_RULE, isValidAccountId } from './account.js';
 import { StoreUnavailableError, type AccountStore } from './account-store.js';
-import { httpError } from '../http-errors.js';
+import { httpError } from '../shared/http-error.js';
 import { servedBySuffix, withServedBy } from './served-by.js';
 
 /**
  * How long a lookup may wait for the store before answering 503. LMDB reads take microseconds;
  * a store that takes a second is sick, and a client is better told so than left waiting.
  */
-export const DEFAULT_LOOKUP_TIMEOUT_MS = 1000;
+export const LOOKUP_TIMEOUT_MS = 1000;
 
 /** What a client is told when the store cannot answer: fixed words, whatever the cause. */
 export const STORE_UNAVAILABLE = 'the account database is unavailable right now; try again later';
 
 export interface AccountRoutesOptions {
   readonly store: Pick<AccountStore, 'getAccountJson'>;
-  /** Default DEFAULT_LOOKUP_TIMEOUT_MS. */
-  readonly lookupTimeoutMs?: number | undefined;
   /** Named in every answer's `servedBy` field. */
   readonly servedBy: string;
 }
 
 export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (app, options) => {
   const { store } = options;
-  const lookupTimeoutMs = options.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS;
   const suffix = servedBySuffix(options.servedBy);
   // Not an async handler: a store that answers at once (LMDB reads are synchronous) is answered in
   // the same turn, with no promise, microtask or timer per request; one that returns a promise gets
@@ -42,7 +39,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
       throw storeFailure(error);
     }
     if (!(found instanceof Promise)) return sendAccount(reply, accountId, found, suffix);
-    return withDeadline(found, lookupTimeoutMs).then(
+    return withDeadline(found, LOOKUP_TIMEOUT_MS).then(
       (json) => sendAccount(reply, accountId, json, suffix),
       (error: unknown) => {
         throw storeFailure(error);

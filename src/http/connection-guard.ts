@@ -16,18 +16,7 @@
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-
-/**
- * Real clients rarely pipeline at all, and benchmark tools a few requests deep; a connection with
- * more than this many answers waiting is not reading them.
- */
-export const DEFAULT_MAX_QUEUED_RESPONSES = 32;
-
-/**
- * The service's largest answers are about 21 KB (/metrics) and 13 KB (?details with a full
- * history): this holds six of the one and nine of the other, and no connection holds more.
- */
-export const DEFAULT_MAX_QUEUED_BYTES = 128 * 1024;
+import { DEFAULT_MAX_QUEUED_BYTES } from '../config.js';
 
 /** What a connection had queued when it was closed for it. */
 export interface QueuedLoad {

@@ -18,7 +18,7 @@ interface Listener {
 }
 
 /** One problem per listener that cannot listen where its settings say, each naming the setting. */
-export async function checkListenAddresses(config: Config, lookupTimeoutMs = LOOKUP_TIMEOUT_MS): Promise<string[]> {
+export async function checkListenAddresses(config: Config): Promise<string[]> {
   const listeners: Listener[] = [{ hostSetting: 'HOST', host: config.host, portSetting: 'PORT', port: config.port }];
   const { metrics } = config;
   if (metrics.enabled && metrics.port !== undefined) {
@@ -31,17 +31,17 @@ export async function checkListenAddresses(config: Config, lookupTimeoutMs = LOO
   }
   const problems: string[] = [];
   for (const listener of listeners) {
-    const problem = await checkListener(listener, lookupTimeoutMs);
+    const problem = await checkListener(listener);
     if (problem !== undefined) problems.push(problem);
   }
   return problems;
 }
 
-async function checkListener(listener: Listener, lookupTimeoutMs: number): Promise<string | undefined> {
+async function checkListener(listener: Listener): Promise<string | undefined> {
   const { hostSetting, host } = listener;
   let address: string;
   try {
-    address = await resolve(host, lookupTimeoutMs);
+    address = await resolve(host, LOOKUP_TIMEOUT_MS);
   } catch (error) {
     return (
       `${hostSetting} ${host} does not resolve to an address (${codeOf(error)}): give an address of this ` +

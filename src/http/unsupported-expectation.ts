@@ -1,19 +1,13 @@
 // Answers a request whose Expect header is not 100-continue. Node answers it itself with a bare
 // 417 unless someone listens for 'checkExpectation'; here it gets what every other error gets: the
-// JSON error body, nosniff and the request id.
+// JSON error body and the headers every answer carries.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorBody } from '../http-errors.js';
-import { REQUEST_ID_HEADER, requestIdFrom } from '../observability/request-id.js';
+import type { ServerResponse } from 'node:http';
+import { errorAnswer } from './errors.js';
 
-/** A 'checkExpectation' listener for a node:http server. */
-export function answerUnsupportedExpectation(request: IncomingMessage, response: ServerResponse): void {
-  const body = JSON.stringify(errorBody(417, 'the Expect header is not supported here; only 100-continue is'));
-  response.writeHead(417, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'x-content-type-options': 'nosniff',
-    [REQUEST_ID_HEADER]: requestIdFrom(request.headers[REQUEST_ID_HEADER]),
-  });
-  response.end(body);
+/** The answer of a node:http server's 'checkExpectation' listener; headers: answerHeaders' for the request. */
+export function answerUnsupportedExpectation(response: ServerResponse, headers: Record<string, string>): void {
+  const answer = errorAnswer(417, 'the Expect header is not supported here; only 100-continue is', headers);
+  response.writeHead(417, answer.headers);
+  response.end(answer.body);
 }

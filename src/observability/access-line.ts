@@ -1,8 +1,8 @@
 // The access line, written without pino's per-call serialisation but byte for byte as pino writes
 // it. pino renders a template of the line once per level, with placeholders for the fields; each
-// request then fills the placeholders in. pino's generic serialiser walks the fields object key by
-// key, checking each for serializers, redaction and escaping: in CPU profiles of GET /accounts/{id},
-// the largest part of an access line's cost.
+// request then fills the placeholders in. pino's generic serialiser would walk the fields object
+// key by key on every request, checking each for serializers, redaction and escaping: work whose
+// result is the same for every access line but the values (bench/REPORT.md: what the access line costs a request).
 
 import { pino, type Logger } from 'pino';
 

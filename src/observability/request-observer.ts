@@ -18,13 +18,12 @@ export interface RequestObserverOptions {
   readonly onCompleted?: ((method: string, route: string, statusCode: number, durationMs: number) => void) | undefined;
   /** Routes never passed to onCompleted (the metrics route must not count its own scrapes). */
   readonly unobservedRoutes?: readonly string[];
-  /** Routes logged at debug: probes that come every few seconds would flood an info log. */
-  readonly quietRoute?: (route: string) => boolean;
-  /** The log field that carries the request id. Default requestId. */
-  readonly requestIdLogLabel?: string;
 }
 
-/** Health probes, /health and everything under it, are logged at debug. */
+/** The log field that carries the request id. */
+const REQUEST_ID_LOG_LABEL = 'requestId';
+
+/** Health probes, /health and everything under it, are logged at debug: they come every few seconds. */
 export function isHealthRoute(route: string): boolean {
   return route === '/health' || route.startsWith('/health/');
 }
@@ -63,16 +62,15 @@ export class RequestObserver extends LogController {
 
   constructor(options: RequestObserverOptions) {
     // Fastify's own per-request lines (incoming, completed, its default 404 and error handlers'
-    // lines) stay off: this class writes the one access line, and http-errors.ts logs 5xx causes.
-    super({ disableRequestLogging: true, requestIdLogLabel: options.requestIdLogLabel ?? 'requestId' });
+    // lines) stay off: this class writes the one access line, and http/errors.ts logs 5xx causes.
+    super({ disableRequestLogging: true, requestIdLogLabel: REQUEST_ID_LOG_LABEL });
     this.accessLog = options.accessLog;
     this.logger = options.logger;
-    this.requestIdLabel = options.requestIdLogLabel ?? 'requestId';
+    this.requestIdLabel = REQUEST_ID_LOG_LABEL;
     this.writeLine = createAccessLineWriter(options.logger, this.requestIdLabel);
     this.onCompleted = options.onCompleted;
     this.unobserved = new Set(options.unobservedRoutes ?? []);
-    const quiet = options.quietRoute ?? isHealthRoute;
-    this.quietRoute = (route) => quiet(route) || this.unobserved.has(route);
+    this.quietRoute = (route) => isHealthRoute(route) || this.unobserved.has(route);
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {

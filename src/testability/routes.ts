@@ -1,7 +1,7 @@
 // GET|PUT /testability/healthy/:state, the article's switch. Registered only when enabled.
 
 import type { FastifyPluginAsync } from 'fastify';
-import { httpError } from '../http-errors.js';
+import { httpError } from '../shared/http-error.js';
 import { parseGoBool, STATE_RULE, type TestabilitySwitch } from './testability-switch.js';
 
 export interface TestabilityRoutesOptions {

@@ -4,8 +4,8 @@
 //
 //   node --import tsx test/helpers/log-exit-child.ts <count> exit|throw|reject|fatal
 
-import { createLoggers } from '../../src/logger.js';
-import { createStdoutDestination } from '../../src/log-destination.js';
+import { createLoggers } from '../../src/process/logger.js';
+import { createStdoutDestination } from '../../src/process/log-destination.js';
 
 const [countArg = '0', how = 'exit'] = process.argv.slice(2);
 const { logger, accessLogger } = createLoggers({ level: 'info', pretty: false }, createStdoutDestination());

@@ -1,27 +1,27 @@
-// Runs the real service (src/service.ts, the wiring main.ts runs) on a free port on 127.0.0.1, with
-// test settings passed as environment variables through loadConfig and injected parts as deps.
+// Runs the real service (src/service/service.ts, the wiring main.ts runs) on a free port on
+// 127.0.0.1, with test settings passed as environment variables through loadConfig and the parts a
+// test injects (a store, short timeouts) through the service's one seam, ServiceSeams.
 
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Env, type HealthDetailsMode } from '../../src/config.js';
 import { InMemoryAccountStore, type AccountStore } from '../../src/accounts/account-store.js';
 import type { Health } from 'health-views';
-import type { Lifecycle } from '../../src/lifecycle.js';
+import type { Lifecycle } from '../../src/shared/lifecycle.js';
 import type { TestabilitySwitch } from '../../src/testability/testability-switch.js';
-import type { Clock } from '../../src/health/clock.js';
 import type { Metrics } from '../../src/metrics/metrics.js';
-import { createService, type Service } from '../../src/service.js';
-import type { ServerTimeouts } from '../../src/app.js';
+import { seedAccounts } from '../../src/accounts/seed.js';
+import { createService, type Service } from '../../src/service/service.js';
+import type { ServerTimeouts } from '../../src/http/server-timeouts.js';
 
 export interface TestAppOptions {
-  /** Defaults to an in-memory store, seeded with 100 accounts by the service. */
+  /** Served as it is; default: an in-memory store seeded with SEED_ACCOUNTS (100) accounts. */
   readonly store?: AccountStore;
   readonly testability?: boolean;
   readonly details?: HealthDetailsMode;
   readonly token?: string;
   readonly checkIntervalMs?: number;
   readonly checkTimeoutMs?: number;
-  readonly clock?: Clock;
   readonly logger?: Logger;
   /**
    * Count requests and serve GET /metrics, as METRICS=on does. Default false: each metrics
@@ -32,15 +32,12 @@ export interface TestAppOptions {
   readonly serveMetrics?: boolean;
   /** One log line per request, as ACCESS_LOG does. Default true (only seen with a logger given). */
   readonly accessLog?: boolean;
-  /** Leave the lifecycle in 'starting' (startup check DOWN) until the test marks it serving. */
-  readonly starting?: boolean;
   /** /health/watch limits. */
   readonly watch?: { readonly maxSubscribers: number; readonly heartbeatMs: number };
   /** Any other setting, as the environment would give it (applied last). */
   readonly env?: Env;
   /** Server timeouts (short ones for slow-client tests). */
   readonly timeouts?: Partial<ServerTimeouts>;
-  readonly healthAdapter?: 'interceptor' | 'plugin';
 }
 
 export interface TestApp {
@@ -73,15 +70,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     HEALTH_WATCH_HEARTBEAT_MS: options.watch ? String(options.watch.heartbeatMs) : undefined,
     ...options.env,
   };
-  const service = createService(loadConfig(env), {
-    logger: options.logger ?? pino({ level: 'silent' }),
-    store: options.store ?? new InMemoryAccountStore(),
-    seedGivenStore: options.store === undefined,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.starting ? { stayStarting: true } : {}),
-    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
-    ...(options.healthAdapter ? { healthAdapter: options.healthAdapter } : {}),
-  });
+  const config = loadConfig(env);
+  const store = options.store ?? (await seededMemoryStore(config.seedAccounts));
+  const service = createService(
+    config,
+    { logger: options.logger ?? pino({ level: 'silent' }) },
+    { store, ...(options.timeouts ? { timeouts: options.timeouts } : {}) },
+  );
   try {
     await service.start();
     const url = await service.listen();
@@ -100,4 +95,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     await service.close();
     throw error;
   }
+}
+
+/** An in-memory store holding the seed's accounts, as the service's own seeding leaves its store. */
+export async function seededMemoryStore(accounts: number): Promise<InMemoryAccountStore> {
+  const store = new InMemoryAccountStore();
+  await store.seed(seedAccounts(accounts));
+  return store;
 }

@@ -1,12 +1,12 @@
 // A request target in absolute form (`GET http://host/accounts/10000 HTTP/1.1`, as a client sends
 // it to a proxy) is answered as its origin form would be (RFC 9112 §3.2.2: a server must accept
-// it), on every route and listener: accounts, the health routes under either adapter, /metrics on
+// it), on every route and listener: accounts, the health routes (answered before Fastify), /metrics on
 // the service port and on a port of its own. Raw sockets, since fetch only sends the origin form.
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SERVER_TIMEOUTS } from '../../src/app.js';
-import { createMetricsServer } from '../../src/metrics/server.js';
+import { SERVER_TIMEOUTS } from '../../src/http/server-timeouts.js';
+import { createMetricsServer } from '../../src/http/metrics-port.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { rawExchange, type RawResponse } from '../reliability/support.js';
 
@@ -15,8 +15,8 @@ after(async () => {
   await Promise.all(apps.map((app) => app.close()));
 });
 
-async function start(healthAdapter: 'interceptor' | 'plugin'): Promise<{ port: number }> {
-  const app = await startTestApp({ healthAdapter, metrics: true });
+async function start(): Promise<{ port: number }> {
+  const app = await startTestApp({ metrics: true });
   apps.push(app);
   return { port: Number(new URL(app.url).port) };
 }
@@ -44,21 +44,19 @@ const TARGETS: ReadonlyArray<readonly [absolute: string, origin: string]> = [
   ['http://example.com/health/ready', '/health/ready'],
 ];
 
-for (const healthAdapter of ['interceptor', 'plugin'] as const) {
-  describe(`absolute-form request targets (health routes by the ${healthAdapter})`, () => {
-    it('are answered as their origin form is: same status, same body', async () => {
-      const { port } = await start(healthAdapter);
-      for (const [absolute, origin] of TARGETS) {
-        const expected = shape(await get(port, origin));
-        assert.deepEqual(shape(await get(port, absolute)), expected, `GET ${absolute} answered as GET ${origin}`);
-      }
-      // The checks on the targets above mean something only if the origin forms differ.
-      assert.equal((await get(port, '/accounts/10000')).status, 200);
-      assert.equal((await get(port, 'http://h/health')).status, 200);
-      assert.equal((await get(port, 'http://h/metrics')).status, 200);
-    });
+describe('absolute-form request targets on the service port', () => {
+  it('are answered as their origin form is: same status, same body', async () => {
+    const { port } = await start();
+    for (const [absolute, origin] of TARGETS) {
+      const expected = shape(await get(port, origin));
+      assert.deepEqual(shape(await get(port, absolute)), expected, `GET ${absolute} answered as GET ${origin}`);
+    }
+    // The checks on the targets above mean something only if the origin forms differ.
+    assert.equal((await get(port, '/accounts/10000')).status, 200);
+    assert.equal((await get(port, 'http://h/health')).status, 200);
+    assert.equal((await get(port, 'http://h/metrics')).status, 200);
   });
-}
+});
 
 describe('absolute-form request targets on the metrics port', () => {
   it('GET http://host/metrics is a scrape', async () => {

@@ -14,7 +14,7 @@ import { pino, type Logger } from 'pino';
 import { StoreUnavailableError, type AccountStore } from '../../src/accounts/account-store.js';
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { seedAccounts } from '../../src/accounts/seed.js';
-import { buildApp } from '../../src/app.js';
+import { buildApp } from '../../src/http/app.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { withDeadline } from '../helpers/deadline.js';
 import { seededAccountJson } from '../helpers/account-json.js';

@@ -2,11 +2,16 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { pino } from 'pino';
+import { seededMemoryStore, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
 import { FaultyStore } from '../helpers/faulty-store.js';
 import { InMemoryAccountStore } from '../../src/accounts/account-store.js';
 import { seedAccounts } from '../../src/accounts/seed.js';
+import { loadConfig } from '../../src/config.js';
+import { createServiceHealth } from '../../src/health/service-health.js';
+import { buildApp } from '../../src/http/app.js';
+import { createLifecycle } from '../../src/shared/lifecycle.js';
 
 interface Answer {
   status: number;
@@ -123,15 +128,23 @@ describe('health over HTTP, default setup', () => {
   });
 
   it('answers /health/started 503 until seeding has finished, then 200', async () => {
-    const local = await startTestApp({ starting: true });
+    // The service listens only once seeding is done, so the starting phase is seen on the service's
+    // own parts, composed here as service.ts composes them, with the lifecycle left in 'starting'.
+    const lifecycle = createLifecycle();
+    const store = await seededMemoryStore(100);
+    const { health: settings, watch } = loadConfig({ HEALTH_DETAILS: 'always' });
+    const health = createServiceHealth({ store, lifecycle, testability: undefined, health: settings, watch });
+    const app = await buildApp({ logger: pino({ level: 'silent' }), store, health, lifecycle });
     try {
-      const before = await get(`${local.url}/health/started`);
+      await health.start();
+      const url = await app.listen({ port: 0, host: '127.0.0.1' });
+      const before = await get(`${url}/health/started`);
       assert.equal(before.status, 503);
       assert.equal(JSON.parse(before.text).checks.startup.cause, 'seeding has not finished');
-      local.lifecycle.markServing();
-      assert.equal((await get(`${local.url}/health/started`)).status, 200);
+      lifecycle.markServing();
+      assert.equal((await get(`${url}/health/started`)).status, 200);
     } finally {
-      await local.close();
+      await app.close();
     }
   });
 });

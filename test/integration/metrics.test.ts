@@ -4,8 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config.js';
-import { SERVER_TIMEOUTS } from '../../src/app.js';
-import { createMetricsServer, type MetricsServer } from '../../src/metrics/server.js';
+import { SERVER_TIMEOUTS } from '../../src/http/server-timeouts.js';
+import { createMetricsServer, type MetricsServer } from '../../src/http/metrics-port.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
 import { withDeadline } from '../helpers/deadline.js';

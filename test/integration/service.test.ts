@@ -1,5 +1,5 @@
-// createService, the composition main.ts runs: each phase can be stopped (deps.onPhase sees each one
-// begin), and close() is safe in any phase and closes what the start opened.
+// createService, the composition main.ts runs: each phase can be stopped (the onPhase seam sees each
+// one begin), and close() is safe in any phase and closes what the start opened.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { StoreOpenError } from '../../src/accounts/lmdb-account-store.js';
-import { StartAborted, createService, type StartPhase } from '../../src/service.js';
+import { StartAborted, createService, type StartPhase } from '../../src/service/service.js';
 import { seededAccountJson } from '../helpers/account-json.js';
 import { withDeadline } from '../helpers/deadline.js';
 import { waitFor } from '../helpers/wait.js';
 import { FaultyStore } from '../helpers/faulty-store.js';
-import { InMemoryAccountStore } from '../../src/accounts/account-store.js';
+import { seededMemoryStore } from '../helpers/test-app.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -48,22 +48,26 @@ describe('createService', () => {
   });
 
   for (const stopIn of ['seeding', 'first checks', 'building the app', 'listening'] as const) {
-    it(`a stop in the phase "${stopIn}" (onPhase): start() ends, and close() closes the store and releases its lease`, async () => {
+    it(`a stop in the phase "${stopIn}" (onPhase): start() ends, having closed the store and released its lease`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'accountservice-service-'));
+      const lease = join(dir, 'accounts.mdb.lease');
       try {
         const abort = new AbortController();
         const phases: StartPhase[] = [];
+        let leaseHeld = false;
         const onPhase = (phase: StartPhase): void => {
           phases.push(phase);
-          if (phase === stopIn) abort.abort('SIGTERM');
+          if (phase !== stopIn) return;
+          leaseHeld = existsSync(lease);
+          abort.abort('SIGTERM');
         };
-        const service = createService(configIn(dir), { logger, onPhase });
+        const service = createService(configIn(dir), { logger }, { onPhase });
         await assert.rejects(service.start({ signal: abort.signal }), StartAborted);
         assert.equal(phases.at(-1), stopIn, `phases entered: ${phases.join(', ')}`);
-        assert.equal(existsSync(join(dir, 'accounts.mdb.lease')), true, 'the lease is held while the store is open');
+        assert.equal(leaseHeld, true, 'the lease is held while the store is open');
+        await assert.rejects(service.store.count(), /closed/, 'the stopped start closed the store');
+        assert.equal(existsSync(lease), false, 'and released the lease');
         await withDeadline(service.close(), 5000, 'close after the stopped start');
-        await assert.rejects(service.store.count(), /closed/, 'the store is closed');
-        assert.equal(existsSync(join(dir, 'accounts.mdb.lease')), false, 'the lease is released');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -91,8 +95,8 @@ describe('createService', () => {
   });
 
   it('close() lets a lookup already in flight finish on an open store before it closes the store', async () => {
-    const store = new FaultyStore(new InMemoryAccountStore());
-    const service = createService(configIn(tmpdir()), { logger, store, seedGivenStore: true });
+    const store = new FaultyStore(await seededMemoryStore(100));
+    const service = createService(configIn(tmpdir()), { logger }, { store });
     try {
       await service.start();
       const url = await service.listen();

@@ -9,12 +9,21 @@
 // database is gone once the process has exited.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PID1, assertPid1Possible, innerPid, pid1Skip } from '../helpers/pid1.js';
-import { TEST_MAIN, startService, startServiceRaw, type ServiceProcess } from '../helpers/service-process.js';
+import {
+  MAIN,
+  TEST_MAIN,
+  assertBuilt,
+  startService,
+  startServiceRaw,
+  type ServiceProcess,
+} from '../helpers/service-process.js';
+import { STOP_SIGNALS } from '../../src/process/stop-signals.js';
 import { waitFor } from '../helpers/wait.js';
 
 type Raw = ReturnType<typeof startServiceRaw>;
@@ -43,8 +52,8 @@ async function exitWithin(service: Raw | ServiceProcess, timeoutMs: number): Pro
   }
 }
 
-/** The test build, pausing 3 s in the phase (the launcher's, "launching", included). */
-const pausedIn = (phase: string) => ({ main: TEST_MAIN, args: [`--pause-in=${phase}`, '--pause-ms=3000'] });
+/** The test build, pausing in the phase (the launcher's, "launching", included), 3 s unless told. */
+const pausedIn = (phase: string, ms = 3000) => ({ main: TEST_MAIN, args: [`--pause-in=${phase}`, `--pause-ms=${ms}`] });
 
 /** Starts the service as PID 1, waits for the log line of a phase, sends the signal there. */
 async function signalInPhase(
@@ -88,12 +97,16 @@ describe('a stop signal during start-up, as PID 1', { skip: pid1Skip }, () => {
     assert.equal(logged(service, /^start-up: listening$/), undefined, 'no later phase was entered');
   });
 
-  it('SIGTERM while the launcher loads the bundle (before any code of the service runs) stops the start', async (t) => {
-    const { service, code, ms } = await signalInPhase('SIGTERM', 'launching', pausedIn('launching'));
-    t.diagnostic(`exit ${code} ${ms} ms after SIGTERM`);
-    assertStoppedDuringStart(service, code, 'SIGTERM');
-    assert.equal(logged(service, /^start-up: seeding$/), undefined, 'no later phase was entered');
-  });
+  // Each signal the service stops on: the launcher must hold every one of them until the service's
+  // own handlers are in (as PID 1 one it does not hold is dropped, and the start goes on serving).
+  for (const signal of STOP_SIGNALS) {
+    it(`${signal} while the launcher loads the bundle (before any code of the service runs) stops the start`, async (t) => {
+      const { service, code, ms } = await signalInPhase(signal, 'launching', pausedIn('launching', 1000));
+      t.diagnostic(`exit ${code} ${ms} ms after ${signal}`);
+      assertStoppedDuringStart(service, code, signal);
+      assert.equal(logged(service, /^start-up: seeding$/), undefined, 'no later phase was entered');
+    });
+  }
 
   for (const [signal, phase] of [
     ['SIGTERM', 'first checks'],
@@ -110,6 +123,23 @@ describe('a stop signal during start-up, as PID 1', { skip: pid1Skip }, () => {
       assert.equal(logged(service, /^stopped during start-up/)?.phase, phase);
     });
   }
+});
+
+describe('the launcher', () => {
+  it('holds exactly the signals the service stops on (src/process/stop-signals.ts)', () => {
+    assertBuilt();
+    // In a process of its own: the built launcher's holdStopSignals, and which signals gained a listener.
+    const script = [
+      `const launcher = require(${JSON.stringify(MAIN)});`,
+      "const names = Object.keys(require('node:os').constants.signals);",
+      'const before = names.map((name) => process.listenerCount(name));',
+      'launcher.holdStopSignals();',
+      'process.stdout.write(JSON.stringify(names.filter((name, i) => process.listenerCount(name) > before[i])));',
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.status, 0, `status ${run.status} signal ${run.signal}: ${run.stderr}`);
+    assert.deepEqual(JSON.parse(run.stdout).sort(), [...STOP_SIGNALS].sort(), 'held by the launcher vs stopped on');
+  });
 });
 
 describe('a stop signal while serving, as PID 1', { skip: pid1Skip }, () => {

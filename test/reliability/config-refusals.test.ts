@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
-import { oneLine } from '../../src/config.js';
+import { oneLine } from '../../src/shared/one-line.js';
 import { startServiceRaw } from '../helpers/service-process.js';
 import { withDeadline } from '../helpers/deadline.js';
 

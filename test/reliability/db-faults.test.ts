@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
 import { seedAccounts } from '../../src/accounts/seed.js';
-import { DEFAULT_LOOKUP_TIMEOUT_MS } from '../../src/accounts/routes.js';
+import { LOOKUP_TIMEOUT_MS } from '../../src/accounts/routes.js';
 import { FaultyStore, type FaultMode } from '../helpers/faulty-store.js';
 import { seededAccountJson } from '../helpers/account-json.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -123,7 +123,7 @@ describe('database faults while the service runs (FaultyStore around a real LMDB
   beforeEach(async () => {
     faulty.setMode('ok');
     await waitFor(async () => (await get(`${service.url}/health`, 1000)).status === 200, {
-      timeoutMs: DEFAULT_LOOKUP_TIMEOUT_MS + DETECT_WITHIN_MS + 1000,
+      timeoutMs: LOOKUP_TIMEOUT_MS + DETECT_WITHIN_MS + 1000,
       what: 'a healthy service before the fault',
     });
   });
@@ -148,7 +148,7 @@ describe('database faults while the service runs (FaultyStore around a real LMDB
     const probe = await get(`${service.url}/health`, 1000);
     assert.equal(probe.status, 503);
 
-    const slowest = await lookupsAnswer503(DEFAULT_LOOKUP_TIMEOUT_MS + LOOKUP_SLACK_MS);
+    const slowest = await lookupsAnswer503(LOOKUP_TIMEOUT_MS + LOOKUP_SLACK_MS);
     faultsSeen += faulty.faultsInjected - before;
     t.diagnostic(
       `${mode}: /health 503 after ${afterMs} ms (detail: ${detail}); ` +
@@ -162,7 +162,7 @@ describe('database faults while the service runs (FaultyStore around a real LMDB
   });
 
   it('slow (slower than the check timeout and the lookup deadline): /health 503 "timed out"; lookups 503 within their deadline; recovers', async (t) => {
-    const slowMs = DEFAULT_LOOKUP_TIMEOUT_MS + 500;
+    const slowMs = LOOKUP_TIMEOUT_MS + 500;
     await injectAndCheck(t, 'slow', new RegExp(`timed out after ${CHECK_TIMEOUT_MS} ms`), slowMs);
     // The check still running when the database comes back may take slowMs to return first.
     await recovers(t, slowMs + DETECT_WITHIN_MS);
@@ -172,7 +172,7 @@ describe('database faults while the service runs (FaultyStore around a real LMDB
     await injectAndCheck(t, 'hang', new RegExp(`timed out after ${CHECK_TIMEOUT_MS} ms`));
     assert.ok(faulty.hangingCalls > 0, 'calls really are held by the hanging database');
     // Many more lookups while it hangs: each still answers within its deadline.
-    const slowest = await lookupsAnswer503(DEFAULT_LOOKUP_TIMEOUT_MS + LOOKUP_SLACK_MS, 50);
+    const slowest = await lookupsAnswer503(LOOKUP_TIMEOUT_MS + LOOKUP_SLACK_MS, 50);
     t.diagnostic(
       `hang: 50 more concurrent lookups all 503, the slowest in ${slowest} ms; ${faulty.hangingCalls} calls held`,
     );

@@ -8,8 +8,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
-import { METRICS_MAX_CONNECTIONS } from '../../src/metrics/server.js';
-import { SERVER_TIMEOUTS } from '../../src/app.js';
+import { METRICS_MAX_CONNECTIONS } from '../../src/http/metrics-port.js';
+import { SERVER_TIMEOUTS } from '../../src/http/server-timeouts.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
 import { openRawConnection, parseResponses, rssKb, timedGet, unreadingClient } from './support.js';
 import { waitFor } from '../helpers/wait.js';

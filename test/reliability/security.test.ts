@@ -432,3 +432,33 @@ describe('the 503 of a server that is closing', () => {
     });
   });
 });
+
+describe('while the service drains', () => {
+  it('every kind of answer says Connection: close, with nosniff and the request id (answer-headers.ts)', async (t) => {
+    const service = await startTestApp();
+    try {
+      service.lifecycle.markShuttingDown();
+      const port = portOf(service.url);
+      // A route's answer, the health interceptor's, Fastify's early error, and Node's 417 (each
+      // written by other code, all with the headers of answerHeaders).
+      const kinds: ReadonlyArray<readonly [string, string, number]> = [
+        ['an account', 'GET /accounts/10000 HTTP/1.1', 200],
+        ['a health answer', 'GET /health/ready HTTP/1.1', 503],
+        ['bad percent-encoding', 'GET /accounts/%zz HTTP/1.1', 400],
+        ['an unsupported Expect', 'GET /accounts/10000 HTTP/1.1\r\nExpect: teapot', 417],
+      ];
+      for (const [what, head, status] of kinds) {
+        const exchange = await rawExchange(port, `${head}\r\nHost: x\r\nX-Request-Id: draining-1\r\n\r\n`);
+        const answer = exchange.responses[0];
+        assert.ok(answer !== undefined, `${what}: an answer, got ${JSON.stringify(exchange.received)}`);
+        assert.equal(answer.status, status, `${what}: ${answer.body}`);
+        assert.equal(answer.headers.connection, 'close', `${what}: Connection: close while draining`);
+        assert.equal(answer.headers['x-content-type-options'], 'nosniff', `${what}: nosniff`);
+        assert.equal(answer.headers['x-request-id'], 'draining-1', `${what}: the request id`);
+      }
+      t.diagnostic(`${kinds.length} kinds of answer, each with Connection: close, nosniff and the request id`);
+    } finally {
+      await service.close();
+    }
+  });
+});

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { SERVER_TIMEOUTS, type ServerTimeouts } from '../../src/app.js';
+import { SERVER_TIMEOUTS, type ServerTimeouts } from '../../src/http/server-timeouts.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
 import { withDeadline } from '../helpers/deadline.js';

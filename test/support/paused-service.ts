@@ -3,7 +3,7 @@
 // log line ("start-up: seeding"), ending early when a stop signal aborts the start.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runMain } from '../../src/main.js';
+import { runMain } from '../../src/process/main.js';
 import { phasePause } from './phase-pause.js';
 
 const pause = phasePause(process.argv);

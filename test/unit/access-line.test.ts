@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { pino } from 'pino';
-import { createLoggers } from '../../src/logger.js';
-import { createStdoutDestination } from '../../src/log-destination.js';
+import { createLoggers } from '../../src/process/logger.js';
+import { createStdoutDestination } from '../../src/process/log-destination.js';
 import { createAccessLineWriter, type AccessLine } from '../../src/observability/access-line.js';
 
 /** Fields that need escaping, or none, as URLs, ids and messages can bring them. */

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config.js';
 import { createServiceHealth } from '../../src/health/service-health.js';
-import { createLifecycle } from '../../src/lifecycle.js';
+import { createLifecycle } from '../../src/shared/lifecycle.js';
 import { FakeClock } from '../../packages/health-views/test/helpers/fake-clock.js';
 
 describe('health damping and watch settings', () => {

@@ -6,7 +6,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig, oneLine } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { oneLine } from '../../src/shared/one-line.js';
 import { configProblems } from '../helpers/config-problems.js';
 
 describe('NODE_ENV', () => {

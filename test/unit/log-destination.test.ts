@@ -9,8 +9,8 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { createLoggers } from '../../src/logger.js';
-import { createStdoutDestination } from '../../src/log-destination.js';
+import { createLoggers } from '../../src/process/logger.js';
+import { createStdoutDestination } from '../../src/process/log-destination.js';
 import { ROOT } from '../helpers/service-process.js';
 import { runTsToEnd } from '../helpers/run-to-end.js';
 

@@ -5,9 +5,8 @@ type HeaderValues = { readonly [name: string]: string | number | readonly string
 
 /**
  * One object with every source's headers, later sources winning, as `{ ...a, ...b }` would give,
- * but copied key by key into a fresh literal: the object spread cost about 20 µs more per answer
- * once node:http's writeHead walked the result (measured on GET /health through the node:http
- * adapter: 101 against 80 CPU µs per request; see bench/REPORT.md).
+ * but copied key by key into a fresh literal: node:http's writeHead walks the result once more,
+ * and walking an object spread costs more on every answer (the figures: docs/performance.md in the repository).
  */
 export function mergeHeaders(
   ...sources: readonly (HeaderValues | undefined)[]

@@ -15,9 +15,7 @@
 
 import { writeSync } from 'node:fs';
 import type { DestinationStream } from 'pino';
-
-/** Enough for a few seconds of a busy access log while a log driver restarts. */
-export const DEFAULT_LOG_BUFFER_BYTES = 4 * 1024 * 1024;
+import { DEFAULT_LOG_BUFFER_BYTES } from '../config.js';
 
 /** At exit, how long a stalled stdout is waited for before the rest of the buffer is dropped. */
 const EXIT_FLUSH_LIMIT_MS = 500;

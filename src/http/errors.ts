@@ -4,33 +4,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-
-export interface ErrorBody {
-  readonly statusCode: number;
-  readonly error: string;
-  readonly message: string;
-}
-
-/** An error whose message is meant for the client. */
-export class HttpError extends Error {
-  override readonly name = 'HttpError';
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
-/** cause: the internal error behind it, logged for the operator, never shown to the client. */
-export function httpError(statusCode: number, message: string, cause?: unknown): HttpError {
-  return new HttpError(statusCode, message, cause === undefined ? undefined : { cause });
-}
-
-export function errorBody(statusCode: number, message: string): ErrorBody {
-  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
-}
+import { errorBody, HttpError, type ErrorBody } from '../shared/http-error.js';
+import { answerHeaders } from './answer-headers.js';
 
 /** Maps any error to the answer a client may see. */
 export function toClientError(error: unknown): ErrorBody {
@@ -57,8 +32,8 @@ export function installErrorHandling(app: FastifyInstance): void {
 
 /**
  * Answers what Node's HTTP parser rejects before Fastify sees a request (a garbage request line, a
- * bad header, headers too large or too slow): the same JSON body and nosniff header as any other
- * error, then the connection closes. The raw bytes are not logged: they may hold a client's secrets.
+ * bad header, headers too large or too slow): the same JSON body and headers as any other error,
+ * then the connection closes. The raw bytes are not logged: they may hold a client's secrets.
  */
 export function answerClientError(this: FastifyInstance, error: ConnectionError, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
@@ -70,17 +45,28 @@ export function answerClientError(this: FastifyInstance, error: ConnectionError,
         : [400, 'the request is not valid HTTP/1.1'];
   this.log.debug({ code: error.code, reason: error.message }, `client error answered ${statusCode}`);
   if (socket.writable) {
-    const body = JSON.stringify(errorBody(statusCode, message));
-    socket.write(
-      `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\n` +
-        'content-type: application/json; charset=utf-8\r\n' +
-        `content-length: ${Buffer.byteLength(body)}\r\n` +
-        'x-content-type-options: nosniff\r\n' +
-        'connection: close\r\n\r\n' +
-        body,
-    );
+    const answer = errorAnswer(statusCode, message, answerHeaders(undefined, true));
+    const head = Object.entries(answer.headers).map(([name, value]) => `${name}: ${value}\r\n`);
+    socket.write(`HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\n${head.join('')}\r\n${answer.body}`);
   }
   socket.destroy(error);
+}
+
+/** An error answer written outside Fastify (to a node:http response or a raw socket): its body and head. */
+export function errorAnswer(
+  statusCode: number,
+  message: string,
+  headers: Record<string, string>,
+): { readonly headers: Record<string, string>; readonly body: string } {
+  const body = JSON.stringify(errorBody(statusCode, message));
+  return {
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      ...headers,
+    },
+    body,
+  };
 }
 
 function truncate(text: string, max: number): string {

@@ -2,7 +2,7 @@
 
 import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { LogLevel } from './config.js';
+import type { LogLevel } from '../config.js';
 import { createStdoutDestination, type LogDestination } from './log-destination.js';
 
 export interface LoggerOptions {

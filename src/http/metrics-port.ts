@@ -4,10 +4,10 @@
 // bytes per connection), a connection limit of its own, and a bounded close.
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { guardConnections, type ConnectionGuard, type ConnectionGuardOptions } from '../http/connection-guard.js';
-import { originForm } from '../http/request-target.js';
-import { createTimedServer, type ServerTimeouts } from '../http/server-timeouts.js';
-import { METRICS_PATH, type Metrics } from './metrics.js';
+import { guardConnections, type ConnectionGuard, type ConnectionGuardOptions } from './connection-guard.js';
+import { originForm } from './request-target.js';
+import { createTimedServer, type ServerTimeouts } from './server-timeouts.js';
+import { METRICS_PATH, type Metrics } from '../metrics/metrics.js';
 
 /**
  * Prometheus keeps one connection per scraping server (two for an HA pair); the rest is room for a

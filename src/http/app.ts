@@ -1,7 +1,7 @@
 // Builds the HTTP app from its parts. It never listens: main.ts does, and tests use port 0.
 
 import { hostname, networkInterfaces } from 'node:os';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -10,27 +10,27 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { withHealth, type AdapterHooks, type Health } from 'health-views';
-import { healthPlugin } from 'health-views/fastify';
 import type { Logger } from 'pino';
-import type { AccountStore } from './accounts/account-store.js';
-import { accountRoutes } from './accounts/routes.js';
-import { servedByAddress } from './accounts/served-by.js';
-import { answerClientError, errorBody, installErrorHandling } from './http-errors.js';
-import { DEFAULT_MAX_QUEUED_RESPONSES, guardConnections } from './http/connection-guard.js';
-import { guardLogging } from './http/guard-log.js';
-import { originForm } from './http/request-target.js';
-import { createTimedServer, SERVER_TIMEOUTS, type ServerTimeouts } from './http/server-timeouts.js';
-import { answerUnsupportedExpectation } from './http/unsupported-expectation.js';
-import type { Lifecycle } from './lifecycle.js';
-import { METRICS_PATH, type Metrics } from './metrics/metrics.js';
-import { metricsRoutes } from './metrics/routes.js';
-import { REQUEST_ID_HEADER, createUuidSource, requestIdFrom } from './observability/request-id.js';
-import { lazyRequestLoggers } from './observability/request-logger.js';
-import { RequestObserver } from './observability/request-observer.js';
-import type { TestabilitySwitch } from './testability/testability-switch.js';
-import { testabilityRoutes } from './testability/routes.js';
-
-export { SERVER_TIMEOUTS, type ServerTimeouts };
+import type { AccountStore } from '../accounts/account-store.js';
+import { accountRoutes } from '../accounts/routes.js';
+import { servedByAddress } from '../accounts/served-by.js';
+import { answerClientError, installErrorHandling } from './errors.js';
+import { errorBody } from '../shared/http-error.js';
+import { DEFAULT_MAX_QUEUED_RESPONSES } from '../config.js';
+import { answerHeaders } from './answer-headers.js';
+import { guardConnections, type ConnectionGuard } from './connection-guard.js';
+import { guardLogging } from './guard-log.js';
+import { originForm } from './request-target.js';
+import { createTimedServer, SERVER_TIMEOUTS, type ServerTimeouts } from './server-timeouts.js';
+import { answerUnsupportedExpectation } from './unsupported-expectation.js';
+import type { Lifecycle } from '../shared/lifecycle.js';
+import { METRICS_PATH, type Metrics } from '../metrics/metrics.js';
+import { metricsRoutes } from '../metrics/routes.js';
+import { REQUEST_ID_HEADER, createUuidSource, requestIdFrom } from '../observability/request-id.js';
+import { lazyRequestLoggers } from '../observability/request-logger.js';
+import { RequestObserver } from '../observability/request-observer.js';
+import type { TestabilitySwitch } from '../testability/testability-switch.js';
+import { testabilityRoutes } from '../testability/routes.js';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -39,20 +39,11 @@ export interface AppDeps {
   readonly store: AccountStore;
   /** Answers every health route (views, one check, the watch stream), behind its disclosure gate. */
   readonly health: Health;
-  /**
-   * How the health routes are served: 'interceptor' (default) answers them in the node:http request
-   * listener, before Fastify sees the request; 'plugin' registers them as Fastify routes. The
-   * interceptor answers GET /health at 1.20 of the plugin's req/s and costs /accounts nothing
-   * measurable (README, Health).
-   */
-  readonly healthAdapter?: 'interceptor' | 'plugin';
   readonly lifecycle: Lifecycle;
   /** Present only when the testability routes are enabled. */
   readonly testability?: TestabilitySwitch | undefined;
-  /** How long an account lookup may wait for the store before answering 503 (default 1000 ms). */
-  readonly lookupTimeoutMs?: number | undefined;
-  /** Overrides SERVER_TIMEOUTS (tests use short ones). */
-  readonly timeouts?: Partial<ServerTimeouts> | undefined;
+  /** How long a slow or silent client may hold a connection. Default SERVER_TIMEOUTS. */
+  readonly timeouts?: ServerTimeouts | undefined;
   /** Every answered request is counted into these (absent with METRICS=off). */
   readonly metrics?: Metrics | undefined;
   /** Whether this app serves GET /metrics; false when a separate metrics port does. Default true. */
@@ -90,10 +81,44 @@ const NO_SCHEMA_COMPILERS: FastifyServerOptions['schemaController'] = {
   },
 };
 
-// eslint-disable-next-line max-lines-per-function -- issue 26: to be split by job
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const timeouts: ServerTimeouts = { ...SERVER_TIMEOUTS, ...deps.timeouts };
-  const { metrics } = deps;
+  const edge = requestEdge(deps);
+  const app: FastifyInstance = Fastify(fastifyOptions(deps, edge));
+  const connections = guardServiceConnections(app, deps);
+  app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) =>
+    answerUnsupportedExpectation(response, edge.headersOf(request)),
+  );
+  app.addHook('preClose', (done) => {
+    connections.beginClosing();
+    done();
+  });
+  // Callback style: an async hook costs a promise per request on the hot path.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(answerHeaders(request.id, edge.draining()));
+    if (connections.closing) {
+      void reply.code(503).header('retry-after', '1').send(errorBody(503, 'the service is shutting down; try again'));
+      return;
+    }
+    done();
+  });
+  await registerRoutes(app, deps);
+  return app;
+}
+
+/** What every request meets at the edge, whoever answers it: its id, its headers, its observer. */
+interface RequestEdge {
+  /** Writes the access line and counts the request into the metrics. */
+  readonly observer: RequestObserver;
+  /** The request's id: its X-Request-Id when sane, else a fresh one. */
+  readonly requestIdOf: (request: IncomingMessage) => string;
+  /** The headers every answer carries (answer-headers.ts), for a request Fastify has not seen. */
+  readonly headersOf: (request: IncomingMessage) => Record<string, string>;
+  /** True while the service drains: answers say Connection: close. */
+  readonly draining: () => boolean;
+}
+
+function requestEdge(deps: AppDeps): RequestEdge {
+  const { metrics, lifecycle } = deps;
   const observer = new RequestObserver({
     logger: deps.accessLogger ?? deps.logger,
     accessLog: deps.accessLog ?? true,
@@ -102,37 +127,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : undefined,
     unobservedRoutes: [METRICS_PATH],
   });
-  const interceptHealth = (deps.healthAdapter ?? 'interceptor') === 'interceptor';
   // Made 256 at a time, each a flat string: a fresh id is made for every request that brings none.
   const freshId = createUuidSource();
-  // The same headers on a health answer as on every other answer, whichever adapter writes it.
+  const requestIdOf = (request: IncomingMessage): string => requestIdFrom(request.headers[REQUEST_ID_HEADER], freshId);
+  const draining = (): boolean => lifecycle.phase === 'shutting-down';
+  return { observer, requestIdOf, headersOf: (request) => answerHeaders(requestIdOf(request), draining()), draining };
+}
+
+function fastifyOptions(deps: AppDeps, edge: RequestEdge): FastifyServerOptions {
+  const { observer } = edge;
+  // The same headers on a health answer as on every other answer; counted and logged as any route.
   const healthHooks: AdapterHooks<IncomingMessage> = {
-    headers: (request): Record<string, string> => {
-      const id = requestIdFrom(request.headers[REQUEST_ID_HEADER], freshId);
-      // While draining, as on every other answer: keep-alive clients reconnect elsewhere.
-      if (deps.lifecycle.phase === 'shutting-down') {
-        return { 'x-content-type-options': 'nosniff', [REQUEST_ID_HEADER]: id, connection: 'close' };
-      }
-      return { 'x-content-type-options': 'nosniff', [REQUEST_ID_HEADER]: id };
-    },
+    headers: edge.headersOf,
     onAnswered: (answered, request, headers) =>
       observer.observeAnswered(answered, request.url ?? '/', headers?.[REQUEST_ID_HEADER] ?? ''),
   };
-  const app: FastifyInstance = Fastify({
-    // Health probes are answered before Fastify: pre-rendered bytes, no routing, no hooks.
-    ...(interceptHealth ? { serverFactory: healthFirstServer(deps.health, healthHooks, timeouts) } : {}),
+  return {
+    // Health probes are answered before Fastify: pre-rendered bytes, no routing, no hooks. The
+    // server's timeouts are set there: Fastify sets its own only on a server it creates.
+    serverFactory: healthFirstServer(deps.health, healthHooks, deps.timeouts ?? SERVER_TIMEOUTS),
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it picks the instance's logger type
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: observer,
     childLoggerFactory: lazyRequestLoggers,
-    genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER], freshId),
-    requestTimeout: timeouts.requestTimeoutMs,
-    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
-    connectionTimeout: timeouts.connectionTimeoutMs,
-    http: {
-      headersTimeout: timeouts.headersTimeoutMs,
-      connectionsCheckingInterval: timeouts.connectionsCheckingIntervalMs,
-    },
+    genReqId: edge.requestIdOf,
     routerOptions: { maxParamLength: 1000 },
     // Absolute-form targets are routed, logged and quoted in errors as their origin form.
     rewriteUrl: (req) => originForm(req.url ?? '/'),
@@ -147,12 +165,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const statusCode = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 400;
       const message = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid percent-encoding' : error.message;
       observer.observeFrameworkError(request, reply);
-      reply.header('x-content-type-options', 'nosniff'); // onRequest hooks have not run yet
-      void reply.code(statusCode).header(REQUEST_ID_HEADER, request.id).send(errorBody(statusCode, message));
+      // The onRequest hook has not run yet.
+      reply.headers(answerHeaders(request.id, edge.draining()));
+      void reply.code(statusCode).send(errorBody(statusCode, message));
     },
-  });
+  };
+}
 
-  const connections = guardConnections(app.server, {
+/** The connection guard on the service port, its lines in the log, and its closing with the app. */
+function guardServiceConnections(app: FastifyInstance, deps: AppDeps): ConnectionGuard {
+  return guardConnections(app.server, {
     maxQueuedResponses: deps.maxQueuedResponses ?? DEFAULT_MAX_QUEUED_RESPONSES,
     ...(deps.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: deps.maxQueuedBytes }),
     ...(deps.maxConnections === undefined ? {} : { maxConnections: deps.maxConnections }),
@@ -162,41 +184,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       limit: 'HTTP_MAX_CONNECTIONS allows',
     }),
   });
-  app.server.on('checkExpectation', answerUnsupportedExpectation);
-  app.addHook('preClose', (done) => {
-    connections.beginClosing();
-    done();
-  });
+}
 
-  // Callback style: an async hook costs a promise per request on the hot path.
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header(REQUEST_ID_HEADER, request.id);
-    // While draining, tell keep-alive clients to reconnect elsewhere instead of reusing this socket.
-    if (deps.lifecycle.phase === 'shutting-down') reply.header('connection', 'close');
-    if (connections.closing) {
-      void reply.code(503).header('retry-after', '1').send(errorBody(503, 'the service is shutting down; try again'));
-      return;
-    }
-    done();
-  });
-
+/** The error handler and the routes: accounts, then the switch and /metrics when there are any. */
+async function registerRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   installErrorHandling(app);
   await app.register(accountRoutes, {
     store: deps.store,
-    lookupTimeoutMs: deps.lookupTimeoutMs,
     servedBy: deps.servedBy ?? servedByAddress(networkInterfaces(), hostname()),
   });
-  if (!interceptHealth) {
-    // Fastify's onRequest hook above already sets nosniff and the request id; the plugin counts
-    // and logs through Fastify's own request completion, like any route.
-    await app.register(healthPlugin, { health: deps.health });
-  }
   // Watch streams never finish on their own: end them first, or closing would wait for them.
   app.addHook('preClose', async () => deps.health.close('shutting down'));
   if (deps.testability) await app.register(testabilityRoutes, { testability: deps.testability });
-  if (metrics && (deps.serveMetrics ?? true)) await app.register(metricsRoutes, { metrics });
-  return app;
+  if (deps.metrics && (deps.serveMetrics ?? true)) await app.register(metricsRoutes, { metrics: deps.metrics });
 }
 
 /**
