@@ -70,7 +70,8 @@ export interface Config {
     readonly replaceAfterMs: number;
     /** Flap damping of the database check; the defaults (1, 1, off) react at once, as the article. */
     readonly database: {
-      readonly failureThreshold: number;
+      /** Unset: one failure, or, with failureGraceMs alone, time alone decides. */
+      readonly failureThreshold: number | undefined;
       readonly successThreshold: number;
       readonly failureGraceMs: number | undefined;
     };
@@ -232,7 +233,7 @@ function readHealth(read: EnvReader, disclosure: Pick<Config['health'], 'details
     checkTimeoutMs: read.int('HEALTH_CHECK_TIMEOUT_MS', 500, 1, 60_000),
     eventLoopDelayLimitMs: read.int('HEALTH_EVENT_LOOP_LIMIT_MS', 1000, 10, 60_000),
     database: {
-      failureThreshold: read.int('HEALTH_DB_FAILURE_THRESHOLD', 1, 1, 1000),
+      failureThreshold: read.optionalInt('HEALTH_DB_FAILURE_THRESHOLD', 1, 1000),
       successThreshold: read.int('HEALTH_DB_SUCCESS_THRESHOLD', 1, 1, 1000),
       failureGraceMs: read.optionalInt('HEALTH_DB_FAILURE_GRACE_MS', 0, 3_600_000),
     },

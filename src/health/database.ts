@@ -15,7 +15,7 @@ export function databaseCheck(store: Pick<AccountStore, 'check'>, settings: Conf
     timeoutMs: settings.checkTimeoutMs,
     // What any client may learn about the failure: fixed words, never exception text.
     publicCause: 'the database cannot be read',
-    failureThreshold,
+    ...(failureThreshold === undefined ? {} : { failureThreshold }),
     successThreshold,
     ...(failureGraceMs === undefined ? {} : { failureGraceMs }),
   };

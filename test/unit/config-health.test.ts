@@ -10,7 +10,7 @@ import { FakeClock } from '../../packages/health-views/test/helpers/fake-clock.j
 describe('health damping and watch settings', () => {
   it('defaults to reacting at once, as the article does', () => {
     const { health, watch } = loadConfig({});
-    assert.deepEqual(health.database, { failureThreshold: 1, successThreshold: 1, failureGraceMs: undefined });
+    assert.deepEqual(health.database, { failureThreshold: undefined, successThreshold: 1, failureGraceMs: undefined });
     assert.equal(health.replaceAfterMs, 0);
     assert.deepEqual(watch, { maxSubscribers: 16, heartbeatMs: 15_000 });
   });
@@ -44,6 +44,36 @@ describe('health damping and watch settings', () => {
     for (let failures = 1; failures <= 3; failures++) {
       await clock.advance(config.health.checkIntervalMs);
       assert.equal(health.check('database')!.status, failures < 3 ? 'UP' : 'DOWN', `after ${failures} failures`);
+    }
+    health.close();
+  });
+
+  it('HEALTH_DB_FAILURE_GRACE_MS alone: time decides, not the first failure', async () => {
+    const config = loadConfig({ HEALTH_DB_FAILURE_GRACE_MS: '5000' });
+    let failing = false;
+    const clock = new FakeClock();
+    const lifecycle = createLifecycle();
+    lifecycle.markServing();
+    const health = createServiceHealth({
+      store: {
+        check: async () => {
+          if (failing) throw new Error('EIO');
+        },
+      },
+      lifecycle,
+      testability: undefined,
+      health: config.health,
+      watch: config.watch,
+      clock,
+    });
+    await health.start();
+    failing = true;
+    const interval = config.health.checkIntervalMs;
+    // Failing from the first run after this: DOWN once 5000 ms have passed since that run, not before.
+    for (let elapsed = interval; elapsed <= 5000 + interval; elapsed += interval) {
+      await clock.advance(interval);
+      const expected = elapsed - interval >= 5000 ? 'DOWN' : 'UP';
+      assert.equal(health.check('database')!.status, expected, `${elapsed - interval} ms after the first failure`);
     }
     health.close();
   });
