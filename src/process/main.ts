@@ -40,6 +40,7 @@ async function main(env: NodeJS.ProcessEnv, seams: ServiceSeams): Promise<void> 
   if (failure !== undefined) return exitAfterFlush(deps.logger, failure);
 
   await service.listen();
+  await seams.onListening?.();
   // In one turn, the shutdown's handlers in before the start-up's are out: were a stop signal's
   // listeners down to none for a moment, Node would close its watcher and drop a signal pending in
   // it (one sent as the listen line was read, say), and the service would never stop.

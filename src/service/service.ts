@@ -59,6 +59,12 @@ export interface ServiceSeams {
    * signal aborted meanwhile. The test build pauses here so a signal can land in a phase.
    */
   readonly onPhase?: (phase: StartPhase, signal: AbortSignal | undefined) => Promise<void> | void;
+  /**
+   * Called by the process once the service listens, before its shutdown takes the stop signals
+   * over; the process waits for it. The test build pauses here so a signal can land while the
+   * listener opens.
+   */
+  readonly onListening?: () => Promise<void> | void;
 }
 
 export interface StartOptions {

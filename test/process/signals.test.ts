@@ -161,6 +161,28 @@ describe('a stop signal while serving, as PID 1', { skip: pid1Skip }, () => {
   });
 });
 
+describe('a stop signal while the listener opens, as PID 1', { skip: pid1Skip }, () => {
+  it('is acted on once the service listens: it drains and exits 0, it does not go on serving', async (t) => {
+    const service = startServiceRaw({
+      prefix: PID1,
+      ...pausedIn('listener open', 3000),
+      env: { SHUTDOWN_DRAIN_DELAY_MS: '100' },
+    });
+    running.push(service);
+    const pid = await innerPid(service.pid);
+    // Listening, and held before the shutdown takes the signals over: the start-up's handler gets it.
+    await waitFor(() => logged(service, /^Starting HTTP service/), { timeoutMs: 30_000, what: 'the listen line' });
+    const sent = performance.now();
+    process.kill(pid, 'SIGTERM');
+    const code = await exitWithin(service, 20_000);
+    t.diagnostic(`exit ${code} ${Math.round(performance.now() - sent)} ms after SIGTERM (3000 ms pause, 100 ms drain)`);
+    assert.equal(code, 0, `exit code, with log:\n${messages(service)}\n${service.stderr()}`);
+    assert.equal(logged(service, /^stopped during start-up/), undefined, 'it had started: a shutdown, not a stop');
+    assert.ok(logged(service, /^shutting down \(SIGTERM\)/), `the shutdown names the signal:\n${messages(service)}`);
+    assert.ok(logged(service, /^shutdown complete$/), `the shutdown completed:\n${messages(service)}`);
+  });
+});
+
 describe('signals while serving', () => {
   for (const signal of ['SIGHUP', 'SIGQUIT'] as const) {
     it(`${signal} shuts down gracefully: drain, close, exit 0`, async () => {
