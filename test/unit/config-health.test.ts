@@ -7,6 +7,28 @@ import { createServiceHealth } from '../../src/health/service-health.js';
 import { createLifecycle } from '../../src/shared/lifecycle.js';
 import { FakeClock } from '../../packages/health-views/test/helpers/fake-clock.js';
 
+/** The service's health on config, started on a fake clock, with a database check that fails from failFromNowOn(). */
+async function startedHealth(config: ReturnType<typeof loadConfig>) {
+  let failing = false;
+  const clock = new FakeClock();
+  const lifecycle = createLifecycle();
+  lifecycle.markServing();
+  const health = createServiceHealth({
+    store: {
+      check: async () => {
+        if (failing) throw new Error('EIO');
+      },
+    },
+    lifecycle,
+    testability: undefined,
+    health: config.health,
+    watch: config.watch,
+    clock,
+  });
+  await health.start();
+  return { health, clock, failFromNowOn: () => (failing = true) };
+}
+
 describe('health damping and watch settings', () => {
   it('defaults to reacting at once, as the article does', () => {
     const { health, watch } = loadConfig({});
@@ -22,25 +44,9 @@ describe('health damping and watch settings', () => {
       HEALTH_DB_FAILURE_GRACE_MS: '5000',
     });
     assert.deepEqual(config.health.database, { failureThreshold: 3, successThreshold: 2, failureGraceMs: 5000 });
-    let failing = false;
-    const clock = new FakeClock();
-    const lifecycle = createLifecycle();
-    lifecycle.markServing();
-    const health = createServiceHealth({
-      store: {
-        check: async () => {
-          if (failing) throw new Error('EIO');
-        },
-      },
-      lifecycle,
-      testability: undefined,
-      health: config.health,
-      watch: config.watch,
-      clock,
-    });
-    await health.start();
+    const { health, clock, failFromNowOn } = await startedHealth(config);
     assert.equal(health.check('database')!.status, 'UP');
-    failing = true;
+    failFromNowOn();
     for (let failures = 1; failures <= 3; failures++) {
       await clock.advance(config.health.checkIntervalMs);
       assert.equal(health.check('database')!.status, failures < 3 ? 'UP' : 'DOWN', `after ${failures} failures`);
@@ -50,24 +56,8 @@ describe('health damping and watch settings', () => {
 
   it('HEALTH_DB_FAILURE_GRACE_MS alone: time decides, not the first failure', async () => {
     const config = loadConfig({ HEALTH_DB_FAILURE_GRACE_MS: '5000' });
-    let failing = false;
-    const clock = new FakeClock();
-    const lifecycle = createLifecycle();
-    lifecycle.markServing();
-    const health = createServiceHealth({
-      store: {
-        check: async () => {
-          if (failing) throw new Error('EIO');
-        },
-      },
-      lifecycle,
-      testability: undefined,
-      health: config.health,
-      watch: config.watch,
-      clock,
-    });
-    await health.start();
-    failing = true;
+    const { health, clock, failFromNowOn } = await startedHealth(config);
+    failFromNowOn();
     const interval = config.health.checkIntervalMs;
     // Failing from the first run after this: DOWN once 5000 ms have passed since that run, not before.
     for (let elapsed = interval; elapsed <= 5000 + interval; elapsed += interval) {
