@@ -2,7 +2,7 @@
 // Accounts are kept as their ready JSON bytes, so a lookup is one memory-mapped read and a copy.
 
 import { closeSync, constants, existsSync, openSync, renameSync, statSync, statfsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { open, type Database, type GetOptions, type RootDatabase } from 'lmdb';
 import {
   StoreFullError,
@@ -106,11 +106,19 @@ export class LmdbAccountStore implements AccountStore {
     if (!statSync(dir).isDirectory()) {
       throw new StoreOpenError(`cannot open the database at ${file}: ${dir} is not a directory`);
     }
+    if (existsSync(file) && statSync(file).isDirectory()) {
+      // A mistake in the path, not damage: never moved aside, whatever DB_ON_DAMAGE says.
+      throw new StoreOpenError(
+        `cannot open the database at ${file}: it is a directory; the path names the database file, e.g. ${join(file, 'accounts.mdb')}`,
+      );
+    }
     checkFiles(file, options);
     checkFreeSpace(file, dir);
     checkWritable(file, dir);
     try {
-      const root = open({ path: file, compression: false, maxDbs: 4 });
+      // noSubdir: the path is the data file, with or without an extension (lmdb-js takes a path
+      // without one for a directory of its own, and fails on the file the checks above made).
+      const root = open({ path: file, noSubdir: true, compression: false, maxDbs: 4 });
       const accounts = root.openDB<Buffer, string>({ name: 'accounts', encoding: 'binary' });
       const meta = root.openDB<SeedMarker, string>({ name: 'meta', encoding: 'json' });
       return new LmdbAccountStore(file, root, accounts, meta);

@@ -6,7 +6,7 @@
 import { after, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbAccountStore } from '../../src/accounts/lmdb-account-store.js';
@@ -152,16 +152,22 @@ describe('the service process', { concurrency: true }, () => {
     }
   });
 
-  test('a data directory that is missing or not a directory: exit 1 with a fatal line naming the path', async () => {
+  test('a data directory that is missing or not a directory, or DB_PATH naming a directory: exit 1 with a fatal line naming the path', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'a-file'), 'x');
+    mkdirSync(join(dir, 'volume'));
     const cases = [
       { dbPath: join(dir, 'missing', 'accounts.mdb'), reason: /does not exist/ },
       { dbPath: join(dir, 'a-file', 'accounts.mdb'), reason: /is not a directory/ },
+      {
+        dbPath: join(dir, 'volume'),
+        reason: /is a directory; the path names the database file/,
+        env: { DB_ON_DAMAGE: 'rebuild' },
+      },
     ];
     await Promise.all(
-      cases.map(async ({ dbPath, reason }) => {
-        const service = startServiceRaw({ env: { DB_PATH: dbPath } });
+      cases.map(async ({ dbPath, reason, env }) => {
+        const service = startServiceRaw({ env: { DB_PATH: dbPath, ...env } });
         running.push(service);
         const closed = once(service.child, 'close'); // after exit and all of stdout and stderr
         assert.equal(await service.exitedWithin(15_000), 1, dbPath);
@@ -174,6 +180,11 @@ describe('the service process', { concurrency: true }, () => {
         assert.equal(logIndex(service, /^Starting HTTP service/), -1, 'it never listens');
         assert.doesNotMatch(service.stderr(), /\n\s+at /, 'no stack trace');
       }),
+    );
+    assert.deepEqual(
+      readdirSync(dir).sort(),
+      ['a-file', 'volume'],
+      'nothing moved aside, even with DB_ON_DAMAGE=rebuild',
     );
   });
 });

@@ -3,7 +3,7 @@
 
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemoryAccountStore, StoreUnavailableError, type AccountStore } from '../../src/accounts/account-store.js';
@@ -306,6 +306,35 @@ describe('LmdbAccountStore on disk', () => {
     const after = readFileSync(path);
     assert.equal(after.length, before.length, 'the file did not grow');
     assert.ok(after.equals(before), 'not one byte of the data file changed');
+  });
+
+  test('opens a path without an extension as the data file, as it does one with', async () => {
+    const path = join(dir, 'accounts');
+    const store = LmdbAccountStore.open(path);
+    try {
+      await store.seed(seedAccounts(3));
+      assert.equal(text(store.getAccountJson('10002')), '{"id":"10002","name":"Person_2"}');
+    } finally {
+      await store.close();
+    }
+    assert.ok(statSync(path).isFile(), 'the path is the data file, not a directory');
+    assert.ok(statSync(`${path}-lock`).isFile(), 'its lock file beside it');
+  });
+
+  test('a path that is a directory is refused as a mistake, never moved aside as damage', () => {
+    const path = join(dir, 'volume');
+    mkdirSync(path);
+    writeFileSync(join(path, 'keep'), "the operator's file");
+    assert.throws(
+      () => LmdbAccountStore.open(path, { onDamage: 'rebuild' }),
+      (error: unknown) => {
+        assert.ok(error instanceof StoreOpenError, `expected StoreOpenError, got ${String(error)}`);
+        assert.match(error.message, /is a directory; the path names the database file, e\.g\. .*volume\/accounts\.mdb/);
+        return true;
+      },
+    );
+    assert.deepEqual(readdirSync(dir), ['volume'], 'nothing moved aside');
+    assert.equal(readFileSync(join(path, 'keep'), 'utf8'), "the operator's file");
   });
 
   test('refuses to open in a directory that does not exist, naming the path', () => {
