@@ -197,8 +197,9 @@ export default defineConfig(
     rules: { 'max-lines-per-function': ['error', { max: 80 }] },
   },
   {
-    // The tarball test's CommonJS consumers (test/package/): require() is what they test.
-    files: ['test/package/consumer/*.cjs'],
+    // The tarball test's CommonJS consumers (test/package/): require() is what they test. The
+    // bench's minimal probe: a CommonJS file, as the healthchecker it is the anchor of.
+    files: ['test/package/consumer/*.cjs', 'bench/programs/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 

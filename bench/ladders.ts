@@ -195,3 +195,25 @@ export function probeFloor(results: Results): string {
     `most about ${us(allowedUs)} µs, or probes answered ahead of the queue.`
   );
 }
+
+/**
+ * The healthchecker's wall time against the least a probe run by node can do: node's start, one
+ * connection, one request, the status line. What the healthchecker takes over that is its own work.
+ */
+export function healthcheckerFloor(results: Results): string {
+  const { node, healthchecker, minimalProbe } = results.probeCommands;
+  if (!isMeasured(healthchecker) || minimalProbe === undefined || !isMeasured(minimalProbe)) return '';
+  const floor = minimalProbe.medianMs / node.medianMs;
+  const own = healthchecker.medianMs - minimalProbe.medianMs;
+  const fits = floor <= TARGETS.healthcheckerVsNode;
+  return (
+    `The floor under the healthchecker's wall time: the least a probe run by node can do (connect, one GET /health, ` +
+    `read the status line; no argument checks, no timeout) takes ${minimalProbe.medianMs.toFixed(1)} ms, ` +
+    `${floor.toFixed(2)}x \`node -e 0\`. The healthchecker takes ${own.toFixed(1)} ms more than that (its argument checks, ` +
+    `timeout and response parsing, and the noise of medians of separate processes). ` +
+    (fits
+      ? `The floor is under the target (<= ${TARGETS.healthcheckerVsNode.toFixed(2)}x).`
+      : `The floor alone is over the target (<= ${TARGETS.healthcheckerVsNode.toFixed(2)}x): no probe run by node meets it on this machine; ` +
+        `a native client would (curl, above), and the distroless image has none.`)
+  );
+}

@@ -19,6 +19,8 @@ export const SERVICE_MAIN = MAIN;
 export const SERVICE_MAIN_UNBUNDLED = join(ROOT, 'dist/src/process/entry.js');
 /** The built probe CLI. */
 export const HEALTHCHECKER = join(ROOT, 'dist/healthchecker/healthchecker.cjs');
+/** The healthchecker's anchor: connect, one GET /health, the status line (bench/programs/minimal-probe.cjs). */
+export const MINIMAL_PROBE = join(ROOT, 'bench/programs/minimal-probe.cjs');
 export const BENCH_DIR = join(ROOT, 'bench');
 
 /** What an endpoint's load asks for: all 100 seeded accounts in turn, or /health. */

@@ -10,7 +10,7 @@ import type { LoadFigure, StartFigure } from './measure.js';
 import { isMeasured, type Missing, type Results } from './results.js';
 import type { TimingSummary } from './stats.js';
 import { TARGETS, cpuRatio, evaluateTargets, shownRatio, startRatio, throughputRatio } from './targets.js';
-import { accountsLadder, healthLadder, memoryFloor, probeFloor } from './ladders.js';
+import { accountsLadder, healthcheckerFloor, healthLadder, memoryFloor, probeFloor } from './ladders.js';
 
 function resultOf(results: Results, id: string): string {
   return results.targets?.find((target) => target.id === id)?.result ?? '';
@@ -133,6 +133,11 @@ function otherRows(results: Results): Row[] {
       `<= ${TARGETS.healthcheckerVsNode.toFixed(2)}`,
       resultOf(results, 'healthchecker-wall-time'),
     ),
+    wallTimeRow(
+      'the least a probe run by node can do (`node bench/programs/minimal-probe.cjs PORT`: connect, one GET /health, the status line)',
+      probes.minimalProbe ?? 'not measured in this run',
+      probes.node,
+    ),
     wallTimeRow('curl wall time (`curl -sf URL/health`)', probes.curl, probes.node),
     startRow(results, 'start-vs-node-this', "the bench's node", results.starts.thisNode),
     startRow(results, 'start-vs-node-second', "the image's node", results.starts.secondNode),
@@ -212,6 +217,8 @@ ${table(OTHER_HEADER, otherRows(results))}
 ${memoryFloor(results)}
 
 ${probeFloor(results)}
+
+${healthcheckerFloor(results)}
 
 How these are measured:
 - /health under load: the load tool saturates GET /accounts/{id} for ${settings.saturationS} s while

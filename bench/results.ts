@@ -73,7 +73,14 @@ export interface Results {
   readonly healthUnderLoad: ProbeFigure;
   readonly healthUnderLoadRaw: ProbeFigure;
   readonly healthTransitions: { service: string; check: string; from: string; to: string; cause: string | null }[];
-  readonly probeCommands: { method: string; node: TimingSummary; healthchecker: TimingSummary | Missing; curl: TimingSummary | Missing };
+  readonly probeCommands: {
+    method: string;
+    node: TimingSummary;
+    healthchecker: TimingSummary | Missing;
+    /** bench/programs/minimal-probe.cjs: the least a probe run by node can do (absent in runs before it). */
+    minimalProbe?: TimingSummary | Missing;
+    curl: TimingSummary | Missing;
+  };
   /** This node's starts first, then the second node's (or why it was not timed). */
   readonly starts: {
     readonly thisNode: StartFigure;

@@ -34,6 +34,7 @@ import {
 import {
   BENCH_DIR,
   HEALTHCHECKER,
+  MINIMAL_PROBE,
   ProcessGroup,
   SERVICE_ENV,
   SERVICE_MAIN,
@@ -291,11 +292,12 @@ async function healthUnderSaturation(
   return { underLoad, underLoadRaw, afterLoad: memoryOf(servers.service.pid) };
 }
 
-/** Wall times of `node -e 0`, the healthchecker and curl against the idle service. */
+/** Wall times of `node -e 0`, the healthchecker, the least a node probe can do, and curl against the idle service. */
 function probeCommandTimes({ mode }: Rig, service: RunningService): Results['probeCommands'] {
-  log(`wall times of node -e 0, the healthchecker and curl, ${mode.startCommandRuns} runs each`);
+  log(`wall times of node -e 0, the healthchecker, the minimal probe and curl, ${mode.startCommandRuns} runs each`);
   const commands: TimedCommand[] = [{ key: 'node', argv: [process.execPath, '-e', '0'] }];
   if (existsSync(HEALTHCHECKER)) commands.push({ key: 'healthchecker', argv: [process.execPath, HEALTHCHECKER, `-port=${service.port}`] });
+  commands.push({ key: 'minimalProbe', argv: [process.execPath, MINIMAL_PROBE, String(service.port)] });
   const curl = findExecutable('curl');
   if (curl !== undefined) commands.push({ key: 'curl', argv: [curl, '-sf', '-o', '/dev/null', `${service.url}/health`] });
   const timings = timeCommands(commands, mode.startCommandRuns, mode.startCommandWarmup);
@@ -303,6 +305,7 @@ function probeCommandTimes({ mode }: Rig, service: RunningService): Results['pro
     method: 'timed spawnSync',
     node: timings.node!,
     healthchecker: timings.healthchecker ?? `missing: ${HEALTHCHECKER} is not built`,
+    minimalProbe: timings.minimalProbe!,
     curl: timings.curl ?? 'missing: curl is not installed',
   };
 }
