@@ -3,6 +3,7 @@
 
 import { constants } from 'node:os';
 import { systemClock } from './clock.js';
+import { MAX_TIMER_MS } from './scheduler.js';
 import type {
   CleanupHook,
   ClosableServer,
@@ -53,15 +54,21 @@ export function resolveShutdownOptions(options: ShutdownOptions): ResolvedShutdo
     fail('health', 'must be the registry createHealth returned');
   }
   const hookTimeoutMs = milliseconds(options.hookTimeoutMs, 'hookTimeoutMs', SHUTDOWN_DEFAULTS.hookTimeoutMs, 1);
+  const drainDelayMs = milliseconds(options.drainDelayMs, 'drainDelayMs', SHUTDOWN_DEFAULTS.drainDelayMs, 0);
+  const timeoutMs = milliseconds(options.timeoutMs, 'timeoutMs', SHUTDOWN_DEFAULTS.timeoutMs, 1);
+  // The deadline is one timer of drain + timeout: past a Node timer's limit it would fire at once.
+  if (drainDelayMs + timeoutMs > MAX_TIMER_MS) {
+    fail('drainDelayMs + timeoutMs', `must be at most ${MAX_TIMER_MS} ms (got ${drainDelayMs + timeoutMs})`);
+  }
   return {
     health,
     flag: options.flag === undefined ? undefined : readinessFlag(health, options.flag),
     servers: list(options.servers, 'servers').map((server, i) => checkedServer(server, `servers[${i}]`)),
     cleanup: list(options.cleanup, 'cleanup').map((hook, i) => resolveHook(hook, i, hookTimeoutMs)),
     signals: stopSignals(options.signals),
-    drainDelayMs: milliseconds(options.drainDelayMs, 'drainDelayMs', SHUTDOWN_DEFAULTS.drainDelayMs, 0),
+    drainDelayMs,
     skipDrainWhenDown: knownView(health, options.skipDrainWhenDown),
-    timeoutMs: milliseconds(options.timeoutMs, 'timeoutMs', SHUTDOWN_DEFAULTS.timeoutMs, 1),
+    timeoutMs,
     onEvent: optionalFunction(options.onEvent, 'onEvent') ?? (() => {}),
     exit: optionalFunction(options.exit, 'exit') ?? ((code) => process.exit(code)),
     clock: checkedClock(options.clock),
@@ -74,8 +81,10 @@ function fail(option: string, problem: string): never {
 
 function milliseconds(value: number | undefined, option: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    fail(option, `must be a finite number of milliseconds >= ${min} (got ${String(value)})`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
+    // A Node timer longer than MAX_TIMER_MS fires after 1 ms: a long deadline would be none.
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    fail(option, `must be a number of milliseconds from ${min} to ${MAX_TIMER_MS} (got ${shown})`);
   }
   return value;
 }

@@ -7,6 +7,7 @@
 
 import { resolveShutdownOptions, type ResolvedHook, type ResolvedShutdownOptions } from './lifecycle-options.js';
 import { createServerStopper, type ServerStopper } from './lifecycle-servers.js';
+import { holdProcessOpen } from './scheduler.js';
 import type { ExitReason, Health, Shutdown, ShutdownEvent, ShutdownOptions, ShutdownPhase } from './types.js';
 
 /** Events without the time since the first signal, which emit() adds. */
@@ -45,6 +46,8 @@ interface Steps {
   readonly enter: (phase: 'closing' | 'cleanup') => void;
   /** Whether exit was called (by the deadline or a second signal) while a step awaited. */
   readonly exited: () => boolean;
+  /** The cleanup hook running now: exit aborts its signal and clears its timer. */
+  readonly hook: { stop?: (reason: ExitReason) => void };
 }
 
 /** One shutdown: begun once, exited once; `onExit` runs just before the exit. */
@@ -58,12 +61,13 @@ function createSequence(
   let startedAt = 0;
   let deadlineMs = 0;
   let deadline: unknown;
-  let keepAlive: ReturnType<typeof setTimeout> | undefined;
+  let keepAlive: (() => void) | undefined;
 
   const steps: Steps = {
     settings,
     stoppers,
     emit: (event) => {
+      if (phase === 'exited' && event.type !== 'exit') return; // exit is the last event
       try {
         settings.onEvent({ ...event, elapsedMs: clock.now() - startedAt });
       } catch {
@@ -74,13 +78,15 @@ function createSequence(
       if (phase === 'exited') return;
       phase = 'exited';
       clock.clearTimeout(deadline);
-      clearTimeout(keepAlive);
+      keepAlive?.();
+      steps.hook.stop?.(reason);
       onExit();
       steps.emit({ type: 'exit', code, reason, deadlineMs });
       settings.exit(code);
     },
     enter: (next) => void (phase = next),
     exited: () => phase === 'exited',
+    hook: {},
   };
 
   function begin(reason: string): void {
@@ -102,7 +108,7 @@ function createSequence(
     }, deadlineMs);
     // The clock's timers do not hold the process open; with nothing else left (no server, say) it
     // would end by itself mid-sequence, with code 0 and no cleanup. This holds it up to the deadline.
-    keepAlive = setTimeout(() => {}, deadlineMs + 1000);
+    keepAlive = holdProcessOpen(deadlineMs + 1000);
     settings.flag?.set(true, `shutting down (${reason})`);
     for (const stopper of stoppers) stopper.drain();
     steps.emit({ type: 'draining', reason, drainDelayMs, ...(skippedFor === undefined ? {} : { skippedFor }) });
@@ -139,7 +145,7 @@ async function closeAndClean(steps: Steps, drainDelayMs: number, reason: string)
   failed ||= errors.length > 0;
   steps.enter('cleanup');
   for (const hook of settings.cleanup) {
-    const done = await runHook(hook, settings, emit);
+    const done = await runHook(hook, steps);
     if (steps.exited()) return;
     failed ||= !done;
   }
@@ -162,18 +168,22 @@ async function closeServers(stoppers: readonly ServerStopper[]): Promise<unknown
   return results.flatMap((result): unknown[] => (result.status === 'rejected' ? [result.reason as unknown] : []));
 }
 
-/** Runs one hook within its timeout (its signal aborts then); true when it finished without error. */
-async function runHook(
-  hook: ResolvedHook,
-  { clock }: ResolvedShutdownOptions,
-  emit: (event: Untimed<ShutdownEvent>) => void,
-): Promise<boolean> {
+/**
+ * Runs one hook within its timeout (its signal aborts then, or when the shutdown exits first: the
+ * deadline or a second signal); true when it finished without error.
+ */
+async function runHook(hook: ResolvedHook, steps: Steps): Promise<boolean> {
+  const { clock } = steps.settings;
   const startedAt = clock.now();
   const controller = new AbortController();
   let timer: unknown;
   const timedOut = new Promise<'timed-out'>((resolve) => {
     timer = clock.setTimeout(() => resolve('timed-out'), hook.timeoutMs);
   });
+  steps.hook.stop = (reason) => {
+    clock.clearTimeout(timer);
+    controller.abort(new Error(`cleanup "${hook.name}" cut short: the shutdown exited (${reason})`));
+  };
   let outcome: 'done' | 'failed' | 'timed-out';
   let error: unknown;
   try {
@@ -184,11 +194,12 @@ async function runHook(
     outcome = 'failed';
     error = thrown;
   }
+  steps.hook.stop = undefined;
   clock.clearTimeout(timer);
   if (outcome === 'timed-out') {
     controller.abort(new Error(`cleanup "${hook.name}" timed out after ${hook.timeoutMs} ms`));
   }
   const durationMs = clock.now() - startedAt;
-  emit({ type: 'cleanup', name: hook.name, outcome, durationMs, ...(error === undefined ? {} : { error }) });
+  steps.emit({ type: 'cleanup', name: hook.name, outcome, durationMs, ...(error === undefined ? {} : { error }) });
   return outcome === 'done';
 }

@@ -327,6 +327,34 @@ describe('createShutdown', () => {
     assert.equal(exitEvent(f.events)?.reason, 'failed');
   });
 
+  it('at the deadline aborts the hook under way, and no event follows the exit', async () => {
+    let abortedWith: unknown;
+    const f = await start({
+      drainDelayMs: 0,
+      hookTimeoutMs: 60_000,
+      cleanup: [
+        {
+          name: 'flush',
+          run: (signal) =>
+            new Promise<void>((resolve) => {
+              signal.addEventListener('abort', () => {
+                abortedWith = signal.reason;
+                resolve(); // a hook that ends once told to: its event would come after the exit
+              });
+            }),
+        },
+      ],
+    });
+    f.shutdown.begin('test');
+    await until(() => f.shutdown.phase === 'cleanup', 'the cleanup phase');
+    await f.clock.advance(TIMEOUT_MS);
+    await until(() => f.exits.length > 0, 'the exit at the deadline');
+    assert.match(String(abortedWith), /cleanup "flush" cut short: the shutdown exited \(deadline\)/);
+    await new Promise((resolve) => setImmediate(resolve)); // the hook's own settling, had it been emitted
+    assert.equal(f.events.at(-1)?.type, 'exit', `the exit is the last event: ${types(f.events).join(', ')}`);
+    assert.deepEqual(f.exits, [1]);
+  });
+
   it('at the deadline destroys the connections left and exits 1', async () => {
     const f = await start();
     const stuck = await connection(f.port);
@@ -514,9 +542,26 @@ describe('createShutdown options', () => {
     [
       'a negative drain',
       { drainDelayMs: -1 },
-      /option drainDelayMs must be a finite number of milliseconds >= 0 \(got -1\)/,
+      /option drainDelayMs must be a number of milliseconds from 0 to 2147483647 \(got -1\)/,
     ],
-    ['no timeout', { timeoutMs: 0 }, /option timeoutMs must be .* >= 1 \(got 0\)/],
+    [
+      'no timeout',
+      { timeoutMs: 0 },
+      /option timeoutMs must be a number of milliseconds from 1 to 2147483647 \(got 0\)/,
+    ],
+    // Longer than a Node timer takes: the deadline would fire after 1 ms.
+    ['a timeout past a timer', { timeoutMs: 2 ** 31 }, /option timeoutMs must be .* to 2147483647 \(got 2147483648\)/],
+    [
+      'a drain and timeout past a timer together',
+      { drainDelayMs: 2e9, timeoutMs: 2e9 },
+      /option drainDelayMs \+ timeoutMs must be at most 2147483647/,
+    ],
+    [
+      'a hook timeout past a timer',
+      { cleanup: [{ name: 'x', run() {}, timeoutMs: 3e9 }] },
+      /option cleanup\[0\]\.timeoutMs must be/,
+    ],
+    ['a timeout given as text', { timeoutMs: '5000' as never }, /option timeoutMs must be .* \(got "5000"\)/],
     ['an infinite hook timeout', { hookTimeoutMs: Infinity }, /option hookTimeoutMs must be/],
     ['a signal that cannot be caught', { signals: ['SIGKILL'] }, /option signals holds "SIGKILL"/],
     ['no signal at all', { signals: ['SIGNOPE' as NodeJS.Signals] }, /option signals holds "SIGNOPE"/],
