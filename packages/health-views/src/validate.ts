@@ -99,6 +99,10 @@ export function validateCheck(check: CheckDefinition): void {
   }
   const where = `check "${check.name}"`;
   validatePolicy(check, where);
+  optionalBoolean(check.critical, `${where}: critical`);
+  if (check.publicCause !== undefined && (typeof check.publicCause !== 'string' || check.publicCause === '')) {
+    throw new Error(`health-views: ${where}: publicCause must be a non-empty string when given`);
+  }
   if (check.kind === 'flag') {
     optionalBoolean(check.healthyWhen, `${where}: healthyWhen`);
     optionalBoolean(check.initial, `${where}: initial`);
@@ -130,7 +134,9 @@ function validateView(view: ViewDefinition, checks: ReadonlySet<string>): void {
     }
     if (seen.has(name)) throw new Error(`health-views: view "${view.name}" names check "${name}" twice`);
     seen.add(name);
-    if (typeof member !== 'string') validatePolicy(member, `view "${view.name}", check "${name}"`);
+    if (typeof member === 'string') continue;
+    validatePolicy(member, `view "${view.name}", check "${name}"`);
+    optionalBoolean(member.critical, `view "${view.name}", check "${name}": critical`);
   }
 }
 
@@ -154,7 +160,8 @@ function atLeast(value: number | undefined, what: string, min = 1, required = fa
   if (value === undefined && !required) return;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     const range = max === Infinity ? `>= ${min}` : `from ${min} to ${max}`;
-    throw new Error(`health-views: ${what} must be a number ${range} (got ${String(value)})`);
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    throw new Error(`health-views: ${what} must be a number ${range} (got ${shown})`);
   }
 }
 

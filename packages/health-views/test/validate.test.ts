@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHealth } from '../src/registry.js';
+import { tcpCheck } from '../src/checks/tcp.js';
 import type { CheckDefinition, HealthOptions, ViewDefinition } from '../src/types.js';
 import { FakeClock } from './helpers/fake-clock.js';
 
@@ -28,7 +29,10 @@ describe('validation', () => {
       for (const value of [0, -1, 0.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '100', undefined]) {
         assert.throws(
           () => build({ checks: [{ ...check, [field]: value as number }] }),
-          new RegExp(`check "db": ${field} must be a number from 1 to 2147483647 \\(got ${String(value)}\\)`),
+          // A string is quoted, so "100" (an env var passed as it is) does not read as the number 100.
+          new RegExp(
+            `check "db": ${field} must be a number from 1 to 2147483647 \\(got ${typeof value === 'string' ? `"${value}"` : String(value)}\\)`,
+          ),
           `${field}: ${String(value)} was accepted`,
         );
       }
@@ -55,6 +59,32 @@ describe('validation', () => {
     await health.start();
     health.close();
     assert.ok(delays.length > 0 && Math.max(...delays) <= 2_147_483_647, `timer delays: ${delays.join(', ')}`);
+  });
+
+  it('refuses a critical that is not a boolean and an empty or non-string publicCause, on any check and in a view', () => {
+    // 'false' is truthy: taken as it is, the check would be critical, the opposite of what was meant.
+    assert.throws(
+      () => build({ checks: [{ ...check, critical: 'false' as never }] }),
+      /check "db": critical must be true or false \(got "false"\)/,
+    );
+    assert.throws(
+      () => build({ checks: [{ ...check, publicCause: 42 as never }] }),
+      /check "db": publicCause must be a non-empty string/,
+    );
+    assert.throws(
+      () => build({ checks: [{ ...check, publicCause: '' }] }),
+      /check "db": publicCause must be a non-empty string/,
+    );
+    assert.throws(
+      () =>
+        build({ views: [{ name: 'ready', path: '/health/ready', checks: [{ check: 'db', critical: 0 as never }] }] }),
+      /view "ready", check "db": critical must be true or false \(got 0\)/,
+    );
+    assert.throws(
+      () => tcpCheck({ host: 'db', port: 5432, critical: 'no' as never }),
+      /check "tcp": critical must be true or false/,
+    );
+    build({ checks: [{ ...check, critical: false, publicCause: 'the database is down' }] }); // and the right ones pass
   });
 
   it("refuses a flag's healthyWhen or initial that is not a boolean, and a set() of anything else", () => {

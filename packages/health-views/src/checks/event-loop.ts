@@ -15,6 +15,7 @@ import {
   type BuiltInCheck,
   type BuiltInCheckOptions,
 } from './options.js';
+import { MAX_TIMER_MS } from '../scheduler.js';
 
 export interface EventLoopCheckOptions<Name extends string = string> extends BuiltInCheckOptions<Name> {
   /** The delay above which the check is DOWN, in ms. Default 1000. */
@@ -35,7 +36,8 @@ export function eventLoopCheck<const Name extends string = 'event-loop'>(
   numberOption(where, 'limitMs', options.limitMs, { min: 0, above: true });
   if (options.percentile !== 'max')
     numberOption(where, 'percentile', options.percentile, { min: 0, max: 100, above: true });
-  numberOption(where, 'resolutionMs', options.resolutionMs, { min: 1, whole: true });
+  // A sampling timer past a Node timer's limit fires every 1 ms and reads every delay as 0.
+  numberOption(where, 'resolutionMs', options.resolutionMs, { min: 1, max: MAX_TIMER_MS, whole: true });
   const { limitMs = 1000, percentile = 99, resolutionMs = 20 } = options;
   const label = percentile === 'max' || percentile === 100 ? 'max' : `p${percentile}`;
   const window = createDelayWindow(resolutionMs, percentile);

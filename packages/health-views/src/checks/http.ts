@@ -166,7 +166,9 @@ function urlOption(where: string, value: unknown): URL {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new Error(`${where}: url must be an absolute http: or https: URL (got ${show(value)})`);
+    // Never the value itself: a URL given by mistake (a database's) may carry a password.
+    const got = url === undefined ? 'a value that is not a URL' : `a ${url.protocol} URL`;
+    throw new Error(`${where}: url must be an absolute http: or https: URL (got ${got})`);
   }
   return url;
 }
@@ -213,6 +215,19 @@ function tlsOption(where: string, value: HttpCheckTls | undefined): RequestOptio
   const known = ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername'];
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) throw new Error(`${where}: tls: unknown option "${key}" (options: ${known.join(', ')})`);
+  }
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    const pem = value[key];
+    const list = Array.isArray(pem) ? (pem as unknown[]) : [pem];
+    if (pem !== undefined && !list.every((item) => typeof item === 'string' || Buffer.isBuffer(item))) {
+      throw new Error(`${where}: tls: ${key} must be a string or Buffer (PEM), or a list of them`);
+    }
+  }
+  if (value.servername !== undefined && typeof value.servername !== 'string') {
+    throw new Error(`${where}: tls: servername must be a string`);
+  }
+  if (value.rejectUnauthorized !== undefined && typeof value.rejectUnauthorized !== 'boolean') {
+    throw new Error(`${where}: tls: rejectUnauthorized must be true or false`);
   }
   const { ca, ...rest } = value;
   return { ...rest, ...(ca === undefined ? {} : { ca: typeof ca === 'string' || Buffer.isBuffer(ca) ? ca : [...ca] }) };

@@ -85,13 +85,7 @@ export function definePolledCheck<Name extends string>(
     // Absent rather than undefined: exactOptionalPropertyTypes users spread it, and a report shows what was set.
     ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
   } as BuiltInCheck<Name>;
-  validateCheck(check);
-  if (options.critical !== undefined && typeof options.critical !== 'boolean') {
-    throw new Error(`health-views: check "${check.name}": critical must be true or false`);
-  }
-  if (typeof check.publicCause !== 'string' || check.publicCause === '') {
-    throw new Error(`health-views: check "${check.name}": publicCause must be a non-empty string`);
-  }
+  validateCheck(check); // also critical and publicCause, for every check
   return check;
 }
 

@@ -147,6 +147,11 @@ describe('eventLoopCheck', () => {
       /percentile must be a number above 0 to 100 \(got "p99"\)/,
     );
     assert.throws(() => eventLoopCheck({ resolutionMs: 0.5 }), /resolutionMs must be a whole number from 1/);
+    // Past a timer's limit the sampler would tick every 1 ms and read every delay as 0: never DOWN.
+    assert.throws(
+      () => eventLoopCheck({ resolutionMs: 2 ** 31 }),
+      /resolutionMs must be a whole number from 1 to 2147483647/,
+    );
     assert.throws(() => eventLoopCheck({ limit: 100 } as never), /unknown option "limit"/);
   });
 });

@@ -197,9 +197,14 @@ describe('httpCheck', () => {
   it('refuses bad options at construction, naming the option', () => {
     assert.throws(
       () => httpCheck({ url: 'ftp://x/' }),
-      /httpCheck\(\): url must be an absolute http: or https: URL \(got "ftp:\/\/x\/"\)/,
+      /httpCheck\(\): url must be an absolute http: or https: URL \(got a ftp: URL\)/,
     );
-    assert.throws(() => httpCheck({ url: '/health' }), /url must be an absolute/);
+    assert.throws(() => httpCheck({ url: '/health' }), /url must be an absolute .*\(got a value that is not a URL\)/);
+    // A database URL given by mistake: its password is never in the message.
+    assert.throws(
+      () => httpCheck({ url: 'postgres://admin:hunter2@db/x' }),
+      (error: Error) => /got a postgres: URL/.test(error.message) && !error.message.includes('hunter2'),
+    );
     assert.throws(
       () => httpCheck({ url: base, expectStatus: 99 }),
       /expectStatus must be a whole number from 100 to 599 \(got 99\)/,
@@ -220,6 +225,13 @@ describe('httpCheck', () => {
     assert.throws(
       () => httpCheck({ url: base, tls: { ca: 'x', verify: false } as never }),
       /tls: unknown option "verify"/,
+    );
+    assert.throws(() => httpCheck({ url: base, tls: { ca: 123 as never } }), /tls: ca must be a string or Buffer/);
+    assert.throws(() => httpCheck({ url: base, tls: { key: {} as never } }), /tls: key must be a string or Buffer/);
+    assert.throws(() => httpCheck({ url: base, tls: { servername: 1 as never } }), /tls: servername must be a string/);
+    assert.throws(
+      () => httpCheck({ url: base, tls: { rejectUnauthorized: 'no' as never } }),
+      /tls: rejectUnauthorized must be true or false/,
     );
     assert.throws(() => httpCheck({ url: base, expect: 200 } as never), /unknown option "expect"/);
   });
