@@ -173,7 +173,6 @@ export function loadConfig(env: Env): Config {
     watch: readWatch(read),
   };
   checkListeners(config, env, problems);
-  if (config.dbPath === '') problems.push('DB_PATH must not be empty (a file path, for example data/accounts.mdb)');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -4,6 +4,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, {
   type FastifyBaseLogger,
+  type FastifyError,
   type FastifyInstance,
   type FastifyReply,
   type FastifyServerFactory,
@@ -28,7 +29,8 @@ import { METRICS_PATH, type Metrics } from '../metrics/metrics.js';
 import { metricsRoutes } from '../metrics/routes.js';
 import { REQUEST_ID_HEADER, createUuidSource, requestIdFrom } from '../observability/request-id.js';
 import { lazyRequestLoggers } from '../observability/request-logger.js';
-import { RequestObserver } from '../observability/request-observer.js';
+import { RequestObserver, UNMATCHED } from '../observability/request-observer.js';
+import { truncate } from '../shared/one-line.js';
 import type { TestabilitySwitch } from '../testability/testability-switch.js';
 import { testabilityRoutes } from '../testability/routes.js';
 
@@ -60,6 +62,9 @@ export interface AppDeps {
   readonly servedBy?: string | undefined;
 }
 
+/** The longest path parameter (an account id) routed; longer gets a 414. */
+const MAX_PARAM_LENGTH = 1000;
+
 /**
  * No route declares a JSON schema: ids are checked by hand (accounts/account.ts) and answers are
  * bytes serialised once, when stored. Saying so keeps Fastify from loading ajv and
@@ -85,9 +90,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const edge = requestEdge(deps);
   const app: FastifyInstance = Fastify(fastifyOptions(deps, edge));
   const connections = guardServiceConnections(app, deps);
-  app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) =>
-    answerUnsupportedExpectation(response, edge.headersOf(request)),
-  );
+  app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    const startedAt = performance.now();
+    const headers = edge.headersOf(request);
+    answerUnsupportedExpectation(response, headers);
+    // Answered outside Fastify, as the health routes are: logged and counted the same way.
+    const answered = {
+      method: request.method ?? 'GET',
+      route: UNMATCHED,
+      statusCode: 417,
+      durationMs: performance.now() - startedAt,
+    };
+    edge.observer.observeAnswered(answered, originForm(request.url ?? '/'), headers[REQUEST_ID_HEADER] ?? '');
+  });
   app.addHook('preClose', (done) => {
     connections.beginClosing();
     done();
@@ -140,7 +155,7 @@ function fastifyOptions(deps: AppDeps, edge: RequestEdge): FastifyServerOptions 
   const healthHooks: AdapterHooks<IncomingMessage> = {
     headers: edge.headersOf,
     onAnswered: (answered, request, headers) =>
-      observer.observeAnswered(answered, request.url ?? '/', headers?.[REQUEST_ID_HEADER] ?? ''),
+      observer.observeAnswered(answered, originForm(request.url ?? '/'), headers?.[REQUEST_ID_HEADER] ?? ''),
   };
   return {
     // Health probes are answered before Fastify: pre-rendered bytes, no routing, no hooks. The
@@ -151,7 +166,7 @@ function fastifyOptions(deps: AppDeps, edge: RequestEdge): FastifyServerOptions 
     logController: observer,
     childLoggerFactory: lazyRequestLoggers,
     genReqId: edge.requestIdOf,
-    routerOptions: { maxParamLength: 1000 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Absolute-form targets are routed, logged and quoted in errors as their origin form.
     rewriteUrl: (req) => originForm(req.url ?? '/'),
     schemaController: NO_SCHEMA_COMPILERS,
@@ -163,7 +178,7 @@ function fastifyOptions(deps: AppDeps, edge: RequestEdge): FastifyServerOptions 
     frameworkErrors: (error, request, reply: FastifyReply) => {
       // Fastify's own early errors (bad percent-encoding in the URL, bad content type): always a 4xx.
       const statusCode = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 400;
-      const message = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid percent-encoding' : error.message;
+      const message = frameworkErrorMessage(error);
       observer.observeFrameworkError(request, reply);
       // The onRequest hook has not run yet.
       reply.headers(answerHeaders(request.id, edge.draining()));
@@ -209,4 +224,11 @@ function healthFirstServer(
   timeouts: ServerTimeouts,
 ): FastifyServerFactory<Server> {
   return (handler) => createTimedServer(timeouts, withHealth(health, handler, hooks));
+}
+
+/** Fastify's early errors in words of our own where its message quotes the request (a 1000-character id, say). */
+function frameworkErrorMessage(error: FastifyError): string {
+  if (error.code === 'FST_ERR_BAD_URL') return 'the URL is not valid percent-encoding';
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return `a path segment is longer than ${MAX_PARAM_LENGTH} characters`;
+  return truncate(error.message, 200);
 }

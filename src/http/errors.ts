@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody, HttpError, type ErrorBody } from '../shared/http-error.js';
 import { answerHeaders } from './answer-headers.js';
+import { truncate } from '../shared/one-line.js';
 
 /** Maps any error to the answer a client may see. */
 export function toClientError(error: unknown): ErrorBody {
@@ -67,8 +68,4 @@ export function errorAnswer(
     },
     body,
   };
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}...`;
 }

@@ -1,7 +1,7 @@
 // The service's Prometheus metrics on a registry of their own (never prom-client's global one, so
 // many apps can live in one process): request counts and durations by route template, the health
 // checks' states, durations and transitions, and Node's default process metrics.
-// No HTTP framework here: routes.ts and server.ts serve render()'s text.
+// No HTTP framework here: routes.ts and http/metrics-port.ts serve render()'s text.
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CheckReport, CheckStatus, Health, ViewStatus, WatcherDropped } from 'health-views';

@@ -5,6 +5,7 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { createAccessLineWriter, type AccessLineWriter } from './access-line.js';
+import { truncate } from '../shared/one-line.js';
 
 /** The route label of requests no route matched (404s, malformed URLs). */
 export const UNMATCHED = 'unmatched';
@@ -52,10 +53,8 @@ interface AccessLogFields {
 export class RequestObserver extends LogController {
   private readonly accessLog: boolean;
   private readonly logger: Logger;
-  private readonly requestIdLabel: string;
   private readonly onCompleted: RequestObserverOptions['onCompleted'];
   private readonly unobserved: ReadonlySet<string>;
-  private readonly quietRoute: (route: string) => boolean;
   private readonly policies = new Map<string, RoutePolicy>();
   /** Writes the line of an answer that did not fail as pino would, without pino's per-call work. */
   private readonly writeLine: AccessLineWriter | undefined;
@@ -66,11 +65,9 @@ export class RequestObserver extends LogController {
     super({ disableRequestLogging: true, requestIdLogLabel: REQUEST_ID_LOG_LABEL });
     this.accessLog = options.accessLog;
     this.logger = options.logger;
-    this.requestIdLabel = REQUEST_ID_LOG_LABEL;
-    this.writeLine = createAccessLineWriter(options.logger, this.requestIdLabel);
+    this.writeLine = createAccessLineWriter(options.logger, REQUEST_ID_LOG_LABEL);
     this.onCompleted = options.onCompleted;
     this.unobserved = new Set(options.unobservedRoutes ?? []);
-    this.quietRoute = (route) => isHealthRoute(route) || this.unobserved.has(route);
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
@@ -128,7 +125,7 @@ export class RequestObserver extends LogController {
     if (!this.accessLog) return;
     const log = this.logger;
     if (!log.isLevelEnabled(policy.level)) return;
-    const url = requestUrl.length > MAX_LOGGED_URL ? `${requestUrl.slice(0, MAX_LOGGED_URL)}...` : requestUrl;
+    const url = truncate(requestUrl, MAX_LOGGED_URL);
     const rounded = Math.round(durationMs * 100) / 100;
     if (!error && this.writeLine !== undefined) {
       const msg = `${method} ${url} ${statusCode} ${rounded} ms`;
@@ -137,7 +134,7 @@ export class RequestObserver extends LogController {
     }
     // The request id first, where a child logger's binding would put it: the same line either way.
     const fields: AccessLogFields = {
-      [this.requestIdLabel]: requestId,
+      [REQUEST_ID_LOG_LABEL]: requestId,
       method,
       route,
       url,
@@ -155,7 +152,9 @@ export class RequestObserver extends LogController {
   private policyOf(route: string): RoutePolicy {
     let policy = this.policies.get(route);
     if (policy === undefined) {
-      policy = { level: this.quietRoute(route) ? 'debug' : 'info', observed: !this.unobserved.has(route) };
+      const observed = !this.unobserved.has(route);
+      // Probes and scrapes at debug: at info they would drown the lines of real requests.
+      policy = { level: isHealthRoute(route) || !observed ? 'debug' : 'info', observed };
       this.policies.set(route, policy);
     }
     return policy;

@@ -13,3 +13,8 @@ export function oneLine(text: string): string {
     (char) => SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
+
+/** text cut to max characters, with "..." to say it was: how a request's URL is quoted in a log line or an error. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}...`;
+}

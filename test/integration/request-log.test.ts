@@ -126,6 +126,27 @@ describe('access log', () => {
     assert.equal(debug.length, rounds * paths.length, 'each probe is still logged once, at debug');
   });
 
+  test('answers made outside Fastify are logged and counted too: an unsupported Expect, an absolute-form probe', async () => {
+    const before = lines.length;
+    const expectation = await getWithHeaders(service.url, '/accounts/10000', { expect: 'teapot' });
+    assert.equal(expectation.status, 417);
+    const probe = await getWithHeaders(service.url, 'http://probe.example/health/live', {});
+    assert.equal(probe.status, 200);
+    const logged = accessLines(lines.slice(before)).map((line) => [
+      line.level,
+      line.statusCode,
+      line.url,
+      line.requestId,
+    ]);
+    assert.deepEqual(logged, [
+      [INFO, 417, '/accounts/10000', expectation.requestId],
+      // Logged in origin form, as Fastify's own routes log an absolute-form target.
+      [DEBUG, 200, '/health/live', probe.requestId],
+    ]);
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    assert.match(metrics, /http_request_duration_seconds_count\{[^}]*status_code="417"[^}]*\} 1/, 'the 417 is counted');
+  });
+
   test("every log line of a request carries that request's id, the client's when it is sane", async () => {
     const before = lines.length;
     const id = 'trace-42.retry:1_a-B';

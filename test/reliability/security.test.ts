@@ -239,6 +239,11 @@ describe('safe headers and error bodies, on success and on every kind of error',
       );
       const parsed = JSON.parse(answer.body) as { statusCode?: number };
       assert.equal(parsed.statusCode ?? answer.status, answer.status, `${name}: a JSON error body`);
+      // Small whatever the request: an error quotes at most a cut of it (a 1200-digit id, say).
+      assert.ok(
+        answer.body.length <= 512,
+        `${name}: an error body of ${answer.body.length} bytes: ${answer.body.slice(0, 300)}`,
+      );
     }
   }
 
