@@ -44,7 +44,9 @@ export function createServiceHealth(options: ServiceHealthOptions): Health {
     views: serviceViews(settings, testability !== undefined),
     disclosure:
       settings.details === 'token' ? { mode: 'token', token: settings.token ?? '' } : { mode: settings.details },
-    watch: { maxSubscribers: watch.maxSubscribers, heartbeatMs: watch.heartbeatMs },
+    // No watchers: no watch route at all (404), rather than one that always answers 503.
+    watch:
+      watch.maxSubscribers === 0 ? false : { maxSubscribers: watch.maxSubscribers, heartbeatMs: watch.heartbeatMs },
     serviceId: 'accountservice',
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   });

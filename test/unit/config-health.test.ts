@@ -68,6 +68,13 @@ describe('health damping and watch settings', () => {
     health.close();
   });
 
+  it('HEALTH_WATCH_MAX_SUBSCRIBERS=0: no watch route at all, the other routes as before', async () => {
+    const { health } = await startedHealth(loadConfig({ HEALTH_WATCH_MAX_SUBSCRIBERS: '0' }));
+    assert.equal(health.answer({ method: 'GET', url: '/health/watch', headers: {} }), undefined, 'not a route');
+    assert.equal(health.answer({ method: 'GET', url: '/health', headers: {} })?.statusCode, 200);
+    health.close();
+  });
+
   it('refuses values out of range, naming the variable', () => {
     assert.throws(
       () => loadConfig({ HEALTH_DB_FAILURE_THRESHOLD: '0' }),

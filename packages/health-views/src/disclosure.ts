@@ -11,6 +11,9 @@ export const MIN_TOKEN_LENGTH = 16;
 export type DisclosureGate = (authorization: string | string[] | undefined) => boolean;
 
 export function createDisclosureGate(options: DisclosureOptions = { mode: 'never' }): DisclosureGate {
+  if (options === null || typeof options !== 'object') {
+    throw new Error(`health-views: disclosure must be an object such as { mode: 'never' } (got ${String(options)})`);
+  }
   const { mode, token } = options;
   if (mode !== 'never' && mode !== 'always' && mode !== 'token') {
     throw new Error(`health-views: disclosure.mode must be 'never', 'always' or 'token' (got ${JSON.stringify(mode)})`);

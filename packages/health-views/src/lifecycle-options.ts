@@ -2,7 +2,7 @@
 // option (as validate.ts does for createHealth), never a shutdown that silently does less.
 
 import { constants } from 'node:os';
-import { systemClock } from './clock.js';
+import { checkedClock } from './clock.js';
 import { MAX_TIMER_MS } from './scheduler.js';
 import type {
   CleanupHook,
@@ -71,7 +71,7 @@ export function resolveShutdownOptions(options: ShutdownOptions): ResolvedShutdo
     timeoutMs,
     onEvent: optionalFunction(options.onEvent, 'onEvent') ?? (() => {}),
     exit: optionalFunction(options.exit, 'exit') ?? ((code) => process.exit(code)),
-    clock: checkedClock(options.clock),
+    clock: checkedClock(options.clock, 'shutdown option clock'),
   };
 }
 
@@ -170,16 +170,4 @@ function resolveHook(hook: CleanupHook, index: number, defaultTimeoutMs: number)
 function optionalFunction<T>(value: T | undefined, option: string): T | undefined {
   if (value !== undefined && typeof value !== 'function') fail(option, 'must be a function');
   return value;
-}
-
-function checkedClock(clock: Clock | undefined): Clock {
-  if (clock === undefined) return systemClock;
-  if (
-    typeof clock?.now !== 'function' ||
-    typeof clock.setTimeout !== 'function' ||
-    typeof clock.clearTimeout !== 'function'
-  ) {
-    fail('clock', 'must have now(), setTimeout() and clearTimeout()');
-  }
-  return clock;
 }

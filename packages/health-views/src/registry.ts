@@ -1,7 +1,7 @@
 // Assembles a Health object from its options: the state store (store.ts) of checks and views, the
 // events (listeners, history ring, watch hub) and the routes (routes.ts) that answer from them.
 
-import { iso, systemClock } from './clock.js';
+import { checkedClock, iso } from './clock.js';
 import { createDisclosureGate } from './disclosure.js';
 import { createEventLog } from './events.js';
 import { createRoutes } from './routes.js';
@@ -30,7 +30,7 @@ export function createHealth<
   const Views extends readonly ViewDefinition<CheckNameOf<Checks>>[],
 >(options: HealthOptions<Checks, Views>): Health<CheckNameOf<Checks>, FlagNameOf<Checks>, ViewNameOf<Views>> {
   validateOptions(options);
-  const clock = options.clock ?? systemClock;
+  const clock = checkedClock(options.clock, 'option clock');
   const serviceId = options.serviceId ?? 'service';
   const watch = options.watch === false ? undefined : (options.watch ?? {});
   const hub = watch && createHub(watch, clock);

@@ -140,7 +140,7 @@ export function renderText(input: Renderable): Buffer {
 }
 
 /** The error shape every 4xx of the package has. */
-export function renderError(statusCode: number, message: string): Buffer {
+function renderError(statusCode: number, message: string): Buffer {
   const error = REASONS[statusCode] ?? 'Error';
   return Buffer.from(JSON.stringify({ statusCode, error, message }));
 }

@@ -45,7 +45,7 @@ export interface RoutesSource<View extends RoutedView> {
 export interface RoutesOptions<View extends RoutedView> {
   readonly source: RoutesSource<View>;
   readonly gate: DisclosureGate;
-  readonly hub: Pick<WatchHub, 'hasRoom' | 'subscribe'> | undefined;
+  readonly hub: Pick<WatchHub, 'hasRoom' | 'closed' | 'subscribe'> | undefined;
   readonly watchPath: string | undefined;
   readonly checksPath: string;
   readonly serviceId: string;
@@ -173,11 +173,12 @@ function answerCheck<View extends RoutedView>(
     const names = source.checkNames.join(', ');
     return errorAnswer(route, 404, `no health check named ${quoted(name)}; there are: ${names}`);
   }
-  // Asked about one check, the caller wants its own verdict, critical or not.
+  // Asked about one check, the caller wants its own verdict, critical or not: judged as critical
+  // here, so the status, the health+json component and the text all say the same.
   return render(request, route, parsed.verbose, {
     name: check.name,
     status: check.status === 'UP' ? 'UP' : 'DOWN',
-    checks: [check],
+    checks: [{ ...check, critical: true }],
     excluded: [],
     details: true,
     serviceId,
@@ -194,6 +195,7 @@ function answerWatch<View extends RoutedView>(
   if (!gate(request.headers.authorization)) {
     return errorAnswer(watchPath, 403, `watching health events: ${DETAILS_NEEDED}`);
   }
+  if (hub.closed) return errorAnswer(watchPath, 503, 'health is closed (the service is stopping): no more watchers');
   // HEAD learns the stream's headers and holds no watcher slot.
   if (request.method === 'HEAD') return emptyAnswer(watchPath, 200, STREAM_HEADERS);
   if (!hub.hasRoom) return errorAnswer(watchPath, 503, 'too many health watchers right now; try again later');

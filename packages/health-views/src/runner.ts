@@ -128,7 +128,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-export function causeOf(error: unknown): string {
+function causeOf(error: unknown): string {
   if (error instanceof Error && error.message !== '') return error.message;
   if (typeof error === 'string' && error !== '') return error;
   return 'failed without a message';

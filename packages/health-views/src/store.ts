@@ -52,7 +52,6 @@ export function createStore({
 
   /** The only place states change: every policy watching the check sees the observation. */
   const observe = (entry: CheckEntry, observation: Observation): void => {
-    if (closed && observation.kind === 'stale') return;
     const now = clock.now();
     if (!advance(entry, observation, now, emit)) return;
     for (const view of entry.views) refresh(view, now, serviceId, emit);

@@ -32,11 +32,12 @@ export function validateOptions(options: HealthOptions): void {
     if (views.has(view.name)) throw new Error(`health-views: view "${view.name}" is defined twice`);
     views.add(view.name);
   }
-  atLeast(options.historySize, 'historySize', 0);
+  wholeNumber(options.historySize, 'historySize', 0);
   if (options.watch) {
-    atLeast(options.watch.maxSubscribers, 'watch.maxSubscribers', 0);
+    // No watchers at all is watch: false (no route), not a route that always answers 503.
+    wholeNumber(options.watch.maxSubscribers, 'watch.maxSubscribers', 1);
     atLeast(options.watch.heartbeatMs, 'watch.heartbeatMs', 1, false, MAX_TIMER_MS);
-    atLeast(options.watch.maxQueuedBytes, 'watch.maxQueuedBytes');
+    wholeNumber(options.watch.maxQueuedBytes, 'watch.maxQueuedBytes', 1);
   }
   validateRoutes(options);
 }
@@ -119,6 +120,13 @@ export function validateCheck(check: CheckDefinition): void {
   atLeast(check.intervalMs, `${where}: intervalMs`, 1, true, MAX_TIMER_MS);
   atLeast(check.timeoutMs, `${where}: timeoutMs`, 1, true, MAX_TIMER_MS);
   atLeast(check.maxAgeMs, `${where}: maxAgeMs`, 1, false, MAX_TIMER_MS);
+  // A result may come intervalMs + timeoutMs after the last: a shorter maxAgeMs turns a healthy
+  // check UNKNOWN between runs, and a critical one takes its views DOWN and UP again.
+  if (check.maxAgeMs !== undefined && check.maxAgeMs <= check.intervalMs + check.timeoutMs) {
+    throw new Error(
+      `health-views: ${where}: maxAgeMs must be above intervalMs + timeoutMs (${check.intervalMs + check.timeoutMs} ms), or the check reads UNKNOWN between runs (got ${check.maxAgeMs})`,
+    );
+  }
 }
 
 function validateView(view: ViewDefinition, checks: ReadonlySet<string>): void {
@@ -126,8 +134,12 @@ function validateView(view: ViewDefinition, checks: ReadonlySet<string>): void {
     throw new Error(`health-views: view name ${JSON.stringify(view?.name)} must be letters, digits, - or _`);
   }
   validatePath(view.path, `view "${view.name}": path`);
+  const members: ViewDefinition['checks'] = view.checks;
+  if (!Array.isArray(members)) {
+    throw new Error(`health-views: view "${view.name}": checks must be an array of check names`);
+  }
   const seen = new Set<string>();
-  for (const member of view.checks) {
+  for (const member of members as ViewDefinition['checks']) {
     const name = typeof member === 'string' ? member : member.check;
     if (!checks.has(name)) {
       throw new Error(`health-views: view "${view.name}" names check "${name}", which is not defined`);
@@ -149,9 +161,9 @@ function validatePolicy(policy: CheckPolicy, where: string): void {
       );
     }
   } else {
-    atLeast(policy.failureThreshold, `${where}: failureThreshold`);
+    wholeNumber(policy.failureThreshold, `${where}: failureThreshold`, 1);
   }
-  atLeast(policy.successThreshold, `${where}: successThreshold`);
+  wholeNumber(policy.successThreshold, `${where}: successThreshold`, 1);
   atLeast(policy.failureGraceMs, `${where}: failureGraceMs`, 0);
 }
 
@@ -162,6 +174,14 @@ function atLeast(value: number | undefined, what: string, min = 1, required = fa
     const range = max === Infinity ? `>= ${min}` : `from ${min} to ${max}`;
     const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
     throw new Error(`health-views: ${what} must be a number ${range} (got ${shown})`);
+  }
+}
+
+/** A count (a size, a threshold): a whole number from min, when given. */
+function wholeNumber(value: number | undefined, what: string, min: number): void {
+  atLeast(value, what, min);
+  if (value !== undefined && !Number.isInteger(value)) {
+    throw new Error(`health-views: ${what} must be a whole number (got ${value})`);
   }
 }
 

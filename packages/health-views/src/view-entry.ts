@@ -50,7 +50,8 @@ export function createViewEntry(
     since: now,
     plain: renderPlain(shown, serviceId),
   };
-  for (const member of members) if (!member.entry.views.includes(view)) member.entry.views.push(view);
+  // A new view, and no check twice in one (validate.ts): each member's entry gets it once.
+  for (const member of members) member.entry.views.push(view);
   return view;
 }
 

@@ -9,6 +9,8 @@ import type { Clock, WatchSink, WatcherDropped } from './types.js';
 export interface WatchHub {
   /** Whether one more watcher would be accepted now. */
   readonly hasRoom: boolean;
+  /** Whether close() has ended the streams: no watcher is taken again. */
+  readonly closed: boolean;
   /** Adds a watcher after writing it `first`; undefined when full or closed. The function removes it. */
   subscribe(sink: WatchSink, first: string): (() => void) | undefined;
   broadcast(event: string, data: unknown): void;
@@ -67,6 +69,9 @@ export function createWatchHub({ maxSubscribers, heartbeatMs, maxQueuedBytes, cl
   return {
     get hasRoom() {
       return !closed && sinks.size < maxSubscribers;
+    },
+    get closed() {
+      return closed;
     },
     subscribe(sink, first) {
       if (closed || sinks.size >= maxSubscribers) return undefined;

@@ -57,12 +57,19 @@ describe('registry', () => {
   });
 
   it('a stale result turns UNKNOWN by a timer, with its event, without any probe', async () => {
-    // maxAgeMs below the interval: the result ages out before the next run can refresh it, which
-    // is what a stopped or starved loop looks like.
+    // A starved loop: the first wait for the next run lasts 5000 ms instead of 1000, so the result
+    // ages out (3000 ms) before a run can refresh it.
     const { clock, health, events } = setup({
-      checks: [{ name: 'queue', intervalMs: 10_000, timeoutMs: 100, maxAgeMs: 3000, run: () => true }],
+      checks: [{ name: 'queue', intervalMs: 1000, timeoutMs: 100, maxAgeMs: 3000, run: () => true }],
       views: [{ name: 'live', path: '/live', checks: ['queue'] }],
     });
+    const realSetTimeout = clock.setTimeout.bind(clock);
+    let starved = false;
+    clock.setTimeout = (fn, ms) => {
+      if (ms !== 1000 || starved) return realSetTimeout(fn, ms);
+      starved = true;
+      return realSetTimeout(fn, 5000);
+    };
     await health.start();
     events.length = 0;
     await clock.advance(2999);
@@ -72,7 +79,7 @@ describe('registry', () => {
     assert.equal(stale?.type === 'check' && `${stale.from}->${stale.to}`, 'UP->UNKNOWN');
     assert.match(stale?.type === 'check' ? stale.cause! : '', /stale: no result for 3000 ms/);
     assert.equal(events.find((event) => event.type === 'view')?.type, 'view');
-    await clock.advance(7000);
+    await clock.advance(2000);
     assert.equal(health.check('queue')!.status, 'UP', 'the next run brings it back');
     health.close();
   });

@@ -123,3 +123,48 @@ describe('request targets in absolute form (RFC 9112 §3.2.2)', () => {
     assert.equal(health.answer({ method: 'GET', url: 'http://example.com', headers: {} }), undefined);
   });
 });
+
+describe('the per-check route', () => {
+  it('judges a failing non-critical check alike in every format: 503, fail, failed', () => {
+    const health = createHealth({
+      clock: new FakeClock(),
+      checks: [{ name: 'cache', kind: 'flag', initial: true, critical: false, publicCause: 'the cache is cold' }],
+      views: [{ name: 'ready', path: '/health/ready', checks: ['cache'] }],
+      disclosure: { mode: 'always' },
+    });
+    health.flag('cache').set(false, 'evicted');
+    assert.equal(ask(health, '/health/ready').statusCode, 200, 'in its view it only warns');
+    const json = ask(health, '/health/checks/cache');
+    assert.equal(json.statusCode, 503, shown(json));
+    assert.match(json.body.toString(), /"status":"DOWN"/);
+    const healthJson = ask(health, '/health/checks/cache', { accept: 'application/health+json' });
+    const parsed = JSON.parse(healthJson.body.toString()) as {
+      status: string;
+      checks: Record<string, { status: string }[]>;
+    };
+    assert.equal(parsed.status, 'fail');
+    assert.deepEqual(
+      Object.values(parsed.checks)
+        .flat()
+        .map((component) => component.status),
+      ['fail'],
+      'the component says what the answer says, not warn',
+    );
+    const text = ask(health, '/health/checks/cache?verbose').body.toString();
+    assert.match(text, /\[-\]cache failed/, text);
+    assert.doesNotMatch(text, /warning/, text);
+  });
+});
+
+describe('the watch route after close()', () => {
+  it('GET and HEAD both say health is closed, not "try again later"', () => {
+    const health = setup();
+    health.close();
+    for (const method of ['GET', 'HEAD']) {
+      const answer = health.answer({ method, url: '/health/watch', headers: AUTH });
+      assert.equal(answer?.kind, 'answer', method);
+      assert.equal(answer.statusCode, 503, `${method}: ${answer.statusCode}`);
+      if (method === 'GET') assert.match(answer.body.toString(), /health is closed/);
+    }
+  });
+});

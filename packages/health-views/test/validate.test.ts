@@ -87,6 +87,46 @@ describe('validation', () => {
     build({ checks: [{ ...check, critical: false, publicCause: 'the database is down' }] }); // and the right ones pass
   });
 
+  it('refuses a maxAgeMs a healthy check would outlive between runs (intervalMs + timeoutMs or less)', () => {
+    // check: intervalMs 1000, timeoutMs 100: a result can come 1100 ms after the last.
+    for (const maxAgeMs of [500, 1100]) {
+      assert.throws(
+        () => build({ checks: [{ ...check, maxAgeMs }] }),
+        new RegExp(`check "db": maxAgeMs must be above intervalMs \\+ timeoutMs \\(1100 ms\\).*\\(got ${maxAgeMs}\\)`),
+      );
+    }
+    build({ checks: [{ ...check, maxAgeMs: 1101 }] });
+  });
+
+  it('refuses counts that are not whole numbers, and a watch with room for no one', () => {
+    assert.throws(() => build({ historySize: 2.5 }), /historySize must be a whole number \(got 2.5\)/);
+    assert.throws(
+      () => build({ checks: [{ ...check, failureThreshold: 1.5 }] }),
+      /failureThreshold must be a whole number/,
+    );
+    assert.throws(
+      () => build({ checks: [{ ...check, successThreshold: 2.5 }] }),
+      /successThreshold must be a whole number/,
+    );
+    assert.throws(() => build({ watch: { maxQueuedBytes: 1024.5 } }), /watch.maxQueuedBytes must be a whole number/);
+    assert.throws(
+      () => build({ watch: { maxSubscribers: 0 } }),
+      /watch.maxSubscribers must be a number >= 1 \(got 0\)/,
+    );
+  });
+
+  it('names the option when the clock, the disclosure or a view is not what it must be', () => {
+    assert.throws(
+      () => build({ clock: {} as never }),
+      /^Error: health-views: option clock must have now\(\), setTimeout\(\) and clearTimeout\(\)$/,
+    );
+    assert.throws(() => build({ disclosure: null as never }), /health-views: disclosure must be an object/);
+    assert.throws(
+      () => build({ views: [{ name: 'ready', path: '/health/ready' } as never] }),
+      /health-views: view "ready": checks must be an array of check names/,
+    );
+  });
+
   it("refuses a flag's healthyWhen or initial that is not a boolean, and a set() of anything else", () => {
     for (const field of ['healthyWhen', 'initial']) {
       assert.throws(
