@@ -10,7 +10,7 @@ import { TARGETS } from './targets.js';
 
 type Row = string[];
 
-export interface Rung {
+interface Rung {
   readonly name: string;
   /** The rung in a few words, for the floor's sentences. */
   readonly short: string;
@@ -27,7 +27,7 @@ interface Step {
 }
 
 /** The rungs from the anchor up the steps, each the difference of CPU µs per request to the step below. */
-export function rungsOf(anchor: LoadFigure, steps: readonly Step[]): Rung[] {
+function rungsOf(anchor: LoadFigure, steps: readonly Step[]): Rung[] {
   return steps.map((step, i) => ({
     name: step.name,
     short: step.short,
@@ -36,7 +36,7 @@ export function rungsOf(anchor: LoadFigure, steps: readonly Step[]): Rung[] {
 }
 
 /** The CPU µs per request a server may spend to stay at `target` of an anchor's req/s. */
-export function allowedUs(anchor: LoadFigure, target: number): number {
+function allowedUs(anchor: LoadFigure, target: number): number {
   return anchor.cpuUsPerRequest / target;
 }
 
@@ -49,7 +49,7 @@ function rungTable(rungs: readonly Rung[], total: Omit<Rung, 'short'>, table: (h
  * The verdict on a ladder: the rungs fit the budget, or by how much they do not, which rungs alone
  * exceed it, and what the largest rung is: what meeting the target would take.
  */
-export function floorOf(rungs: readonly Rung[], budget: number): string {
+function floorOf(rungs: readonly Rung[], budget: number): string {
   const total = rungs.reduce((sum, rung) => sum + rung.us, 0);
   if (total <= budget) return `The rungs fit in the budget (${us(total)} of ${us(budget)} µs).`;
   const share = (value: number): string => `${Math.round((100 * value) / Math.max(budget, 1e-9))}%`;
