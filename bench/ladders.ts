@@ -218,6 +218,12 @@ export function probeFloor(results: Results): string {
 export function healthcheckerFloor(results: Results): string {
   const { node, healthchecker, minimalProbe } = results.probeCommands;
   if (!isMeasured(healthchecker) || minimalProbe === undefined || !isMeasured(minimalProbe)) return '';
+  // A probe that failed may have failed fast: its time is no floor.
+  if (minimalProbe.failures > 0)
+    return (
+      `The least a probe run by node can do (bench/programs/minimal-probe.cjs) failed ${minimalProbe.failures} of its ` +
+      `${minimalProbe.runs} timed runs: no floor under the healthchecker's wall time is given.`
+    );
   const floor = minimalProbe.medianMs / node.medianMs;
   const own = healthchecker.medianMs - minimalProbe.medianMs;
   const fits = floor <= TARGETS.healthcheckerVsNode;

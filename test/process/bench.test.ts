@@ -104,6 +104,8 @@ test(
       assertTiming('node -e 0', results.probeCommands.node);
       // npm test builds the healthchecker, so its timing must be there.
       assertTiming('healthchecker', results.probeCommands.healthchecker);
+      // The floor under the healthchecker: the least a probe run by node can do, which must not fail either.
+      assertTiming('minimal probe', results.probeCommands.minimalProbe ?? 'absent from results.json');
 
       for (const [name, start] of [
         ['this node', results.starts.thisNode],

@@ -1,10 +1,12 @@
 // The bench report's floors (bench/ladders.ts) on synthetic results: the /health p99 floor is the
-// line through the run's two measured points.
+// line through the run's two measured points, and the healthchecker floor is given only when the
+// minimal probe never failed.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { probeFloor } from '../../bench/ladders.js';
+import { healthcheckerFloor, probeFloor } from '../../bench/ladders.js';
 import type { Results } from '../../bench/results.js';
+import type { TimingSummary } from '../../bench/stats.js';
 import { TARGETS } from '../../bench/targets.js';
 
 interface Point {
@@ -59,5 +61,32 @@ describe('probeFloor', () => {
     const text = probeFloor(probeResults(line(20), line(80)));
     assert.match(text, /No cost per request gets it under/);
     assert.doesNotMatch(text, /at most about/);
+  });
+});
+
+const timing = (medianMs: number, failures = 0): TimingSummary => ({
+  medianMs,
+  meanMs: medianMs,
+  minMs: medianMs,
+  maxMs: medianMs,
+  runs: 30,
+  failures,
+});
+
+function probeCommands(minimalProbe: TimingSummary): Results {
+  return {
+    probeCommands: { method: '', node: timing(27), healthchecker: timing(35), minimalProbe, curl: timing(9) },
+  } as unknown as Results;
+}
+
+describe('healthcheckerFloor', () => {
+  test('the minimal probe sets the floor when it never failed', () => {
+    assert.match(healthcheckerFloor(probeCommands(timing(34))), /takes 34\.0 ms, 1\.26x `node -e 0`/);
+  });
+
+  test('no floor from a minimal probe that failed (it may have failed fast)', () => {
+    const text = healthcheckerFloor(probeCommands(timing(5, 3)));
+    assert.match(text, /failed 3 of its 30 timed runs: no floor/);
+    assert.doesNotMatch(text, /takes 5\.0 ms/);
   });
 });
