@@ -10,7 +10,7 @@ import { TARGETS } from './targets.js';
 
 type Row = string[];
 
-export interface Rung {
+interface Rung {
   readonly name: string;
   /** The rung in a few words, for the floor's sentences. */
   readonly short: string;
@@ -27,7 +27,7 @@ interface Step {
 }
 
 /** The rungs from the anchor up the steps, each the difference of CPU µs per request to the step below. */
-export function rungsOf(anchor: LoadFigure, steps: readonly Step[]): Rung[] {
+function rungsOf(anchor: LoadFigure, steps: readonly Step[]): Rung[] {
   return steps.map((step, i) => ({
     name: step.name,
     short: step.short,
@@ -36,7 +36,7 @@ export function rungsOf(anchor: LoadFigure, steps: readonly Step[]): Rung[] {
 }
 
 /** The CPU µs per request a server may spend to stay at `target` of an anchor's req/s. */
-export function allowedUs(anchor: LoadFigure, target: number): number {
+function allowedUs(anchor: LoadFigure, target: number): number {
   return anchor.cpuUsPerRequest / target;
 }
 
@@ -49,7 +49,7 @@ function rungTable(rungs: readonly Rung[], total: Omit<Rung, 'short'>, table: (h
  * The verdict on a ladder: the rungs fit the budget, or by how much they do not, which rungs alone
  * exceed it, and what the largest rung is: what meeting the target would take.
  */
-export function floorOf(rungs: readonly Rung[], budget: number): string {
+function floorOf(rungs: readonly Rung[], budget: number): string {
   const total = rungs.reduce((sum, rung) => sum + rung.us, 0);
   if (total <= budget) return `The rungs fit in the budget (${us(total)} of ${us(budget)} µs).`;
   const share = (value: number): string => `${Math.round((100 * value) / Math.max(budget, 1e-9))}%`;
@@ -175,24 +175,39 @@ export function memoryFloor(results: Results): string {
 }
 
 /**
- * /health's p99 under saturation against the raw server's: a probe waits behind the requests of the
- * busy connections, so its wait grows with what one /accounts request costs. The raw server's p99
- * and CPU per request give the expected figure for the service's, and the cost that would meet it.
+ * /health's p99 under saturation against the CPU one /accounts request costs: a probe waits behind
+ * the requests of the busy connections, so its wait grows with that cost. The run measures two
+ * points, raw node:http and the service (p99 under the same load against CPU µs per /accounts
+ * request); the line through them gives the cost at which the p99 would meet the target. Two points
+ * that do not rise from the raw server to the service give no line, and no figure.
  */
 export function probeFloor(results: Results): string {
-  const raw = results.healthUnderLoadRaw;
-  const service = results.healthUnderLoad;
-  const rawUs = results.throughput.accounts.raw.cpuUsPerRequest;
-  const serviceUs = results.throughput.accounts.service.cpuUsPerRequest;
-  if (!(raw.p99Ms > 0 && rawUs > 0)) return '';
-  const expected = (raw.p99Ms * serviceUs) / rawUs;
-  const allowedUs = (TARGETS.healthP99UnderLoadMs * rawUs) / raw.p99Ms;
-  return (
+  const target = TARGETS.healthP99UnderLoadMs;
+  const raw = { us: results.throughput.accounts.raw.cpuUsPerRequest, p99: results.healthUnderLoadRaw.p99Ms };
+  const service = { us: results.throughput.accounts.service.cpuUsPerRequest, p99: results.healthUnderLoad.p99Ms };
+  if (![raw.us, raw.p99, service.us, service.p99].every((value) => Number.isFinite(value) && value > 0)) return '';
+  const points =
     `The floor under /health's p99 while /accounts is saturated: a probe waits behind the requests of the busy ` +
-    `connections, and raw node:http's p99 is ${raw.p99Ms.toFixed(1)} ms at ${us(rawUs)} µs per /accounts request. ` +
-    `At the service's ${us(serviceUs)} µs the same queue gives about ${expected.toFixed(1)} ms (measured: ` +
-    `${service.p99Ms.toFixed(1)} ms). Under ${TARGETS.healthP99UnderLoadMs} ms would take an /accounts request of at ` +
-    `most about ${us(allowedUs)} µs, or probes answered ahead of the queue.`
+    `connections, so its p99 grows with what an /accounts request costs. This run's two points: raw node:http, ` +
+    `p99 ${raw.p99.toFixed(1)} ms at ${us(raw.us)} µs of CPU per /accounts request; the service, ` +
+    `${service.p99.toFixed(1)} ms at ${us(service.us)} µs. `;
+  if (service.us <= raw.us || service.p99 <= raw.p99)
+    return (
+      points +
+      `They give no line to extrapolate (the service ${service.us <= raw.us ? 'costs no more CPU per request' : 'has no higher p99'} ` +
+      `than raw node:http), so no cost per request is given for p99 < ${target} ms.`
+    );
+  const slope = (service.p99 - raw.p99) / (service.us - raw.us);
+  const atZero = raw.p99 - slope * raw.us;
+  const line = `The line through them: ${slope.toFixed(3)} ms of p99 per µs, ${atZero.toFixed(1)} ms at zero. `;
+  if (atZero >= target)
+    return points + line + `No cost per request gets it under ${target} ms by that line: only probes answered ahead of the queue would.`;
+  const allowed = (target - atZero) / slope;
+  return (
+    points +
+    line +
+    `By that line (two points: a rough guide), p99 < ${target} ms takes an /accounts request of at most about ${us(allowed)} µs` +
+    (allowed < service.us ? `, ${us(service.us - allowed)} µs less than the service's, or probes answered ahead of the queue.` : ': the service is within it.')
   );
 }
 
@@ -203,6 +218,12 @@ export function probeFloor(results: Results): string {
 export function healthcheckerFloor(results: Results): string {
   const { node, healthchecker, minimalProbe } = results.probeCommands;
   if (!isMeasured(healthchecker) || minimalProbe === undefined || !isMeasured(minimalProbe)) return '';
+  // A probe that failed may have failed fast: its time is no floor.
+  if (minimalProbe.failures > 0)
+    return (
+      `The least a probe run by node can do (bench/programs/minimal-probe.cjs) failed ${minimalProbe.failures} of its ` +
+      `${minimalProbe.runs} timed runs: no floor under the healthchecker's wall time is given.`
+    );
   const floor = minimalProbe.medianMs / node.medianMs;
   const own = healthchecker.medianMs - minimalProbe.medianMs;
   const fits = floor <= TARGETS.healthcheckerVsNode;

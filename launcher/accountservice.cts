@@ -242,4 +242,4 @@ if (require.main === module) launch();
 
 // For the build's code cache (loadBundle, codeCacheFile), the test build (holdStopSignals, startBundle)
 // and the tests.
-export = { codeCacheFile, holdStopSignals, launch, loadBundle, startBundle };
+export = { codeCacheFile, holdStopSignals, loadBundle, startBundle };
