@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { answerOf, hostHeaders, reportAnswered } from './adapter.js';
 import { mergeHeaders } from './headers.js';
-import { writableSink } from './watch.js';
+import { writeStream } from './node-http.js';
 import type { AdapterHooks, Health, HealthRequest } from './types.js';
 
 /** The members of a Fastify request the plugin reads (a `FastifyRequest` has them). */
@@ -94,13 +94,9 @@ function answerWith(
   }
   const extra = hostHeaders(hooks, request);
   if (answer.kind === 'stream') {
-    const raw = reply.raw;
     reply.hijack();
     // A hijacked reply writes nothing itself: carry over what the app's hooks set on it.
-    raw.writeHead(answer.statusCode, mergeHeaders(reply.getHeaders(), extra, answer.headers));
-    const unsubscribe = answer.attach(writableSink(raw));
-    raw.once('close', unsubscribe);
-    request.raw.socket.once('close', unsubscribe);
+    writeStream(request.raw, reply.raw, answer, mergeHeaders(reply.getHeaders(), extra));
   } else {
     reply.code(answer.statusCode).headers(mergeHeaders(extra, answer.headers));
     reply.send(request.method === 'HEAD' ? undefined : answer.body);

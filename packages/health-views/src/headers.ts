@@ -1,7 +1,7 @@
 // Merging the host's headers with an answer's, for both adapters: on the path of every probe.
 
 /** Header values as node:http takes them. */
-type HeaderValues = { readonly [name: string]: string | number | readonly string[] | undefined };
+export type HeaderValues = { readonly [name: string]: string | number | readonly string[] | undefined };
 
 /**
  * One object with every source's headers, later sources winning, as `{ ...a, ...b }` would give,

@@ -4,7 +4,7 @@
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { answerOf, hostHeaders, reportAnswered } from './adapter.js';
-import { mergeHeaders } from './headers.js';
+import { mergeHeaders, type HeaderValues } from './headers.js';
 import { writableSink } from './watch.js';
 import type { AdapterHooks, Health, HealthAnswer, HealthStream, RequestListener } from './types.js';
 
@@ -63,7 +63,7 @@ function writeAnswer(
   response: ServerResponse,
   method: string,
   answer: HealthAnswer,
-  extra: Readonly<Record<string, string>> | undefined,
+  extra: HeaderValues | undefined,
 ): void {
   // The package's own headers win: a host hook must not change what the body is.
   response.writeHead(answer.statusCode, extra ? mergeHeaders(extra, answer.headers) : answer.headers);
@@ -75,7 +75,7 @@ export function writeStream(
   request: IncomingMessage,
   response: ServerResponse,
   stream: HealthStream,
-  extra: Readonly<Record<string, string>> | undefined,
+  extra: HeaderValues | undefined,
 ): void {
   response.writeHead(stream.statusCode, extra ? mergeHeaders(extra, stream.headers) : stream.headers);
   const unsubscribe = stream.attach(writableSink(response));
