@@ -6,7 +6,7 @@ import { createDisclosureGate } from './disclosure.js';
 import { createEventLog } from './events.js';
 import { createRoutes } from './routes.js';
 import { createStore } from './store.js';
-import { validateOptions } from './validate.js';
+import { builtInPaths, validateOptions } from './validate.js';
 import { createWatchHub, type WatchHub } from './watch.js';
 import type {
   CheckDefinition,
@@ -53,8 +53,7 @@ export function createHealth<
     },
     gate: createDisclosureGate(options.disclosure),
     hub,
-    watchPath: watch && (watch.path ?? '/health/watch'),
-    checksPath: options.checksPath ?? '/health/checks',
+    ...builtInPaths(options),
     serviceId,
   });
   const health: Health = {

@@ -52,8 +52,16 @@ export function validateOptions(options: HealthOptions): void {
  * `/health/ready/` beside `/health/ready` are other routes to every adapter at its defaults, so
  * they are not refused.
  */
+/** The built-in routes' paths, defaults applied: what validateRoutes checks is what createHealth serves. */
+export function builtInPaths(options: HealthOptions): { checksPath: string; watchPath: string | undefined } {
+  return {
+    checksPath: options.checksPath ?? '/health/checks',
+    watchPath: options.watch === false ? undefined : (options.watch?.path ?? '/health/watch'),
+  };
+}
+
 function validateRoutes(options: HealthOptions): void {
-  const checksPath = options.checksPath ?? '/health/checks';
+  const { checksPath, watchPath } = builtInPaths(options);
   validatePath(checksPath, 'checksPath');
   if (checksPath.endsWith('/')) {
     throw new Error(
@@ -61,7 +69,6 @@ function validateRoutes(options: HealthOptions): void {
     );
   }
   const checksRoutes = `checksPath ${checksPath} (the routes ${checksPath} and ${checksPath}/:name)`;
-  const watchPath = options.watch === false ? undefined : (options.watch?.path ?? '/health/watch');
   if (watchPath !== undefined) {
     validatePath(watchPath, 'watch.path');
     if (isUnder(watchPath, checksPath)) {
