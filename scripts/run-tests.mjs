@@ -110,6 +110,14 @@ function createTracker() {
 }
 
 /**
+ * The files' environment: this one without NODE_TEST_CONTEXT, which node --test sets for the files
+ * it runs. Run under node --test (as test/process/run-tests.test.ts is), the runner passed it on,
+ * and its files then wrote V8-serialised events to stdout instead of the reporters asked for here:
+ * no test events, so every test was "outside any test it reported".
+ */
+const fileEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_TEST_CONTEXT'));
+
+/**
  * Runs one file in a process group of its own; resolves with whether it passed.
  * @param {string} file
  * @param {number} limitMs
@@ -130,7 +138,7 @@ function runFile(file, limitMs, running) {
       '--test-reporter-destination=stderr',
       file,
     ],
-    { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, env: fileEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);
   const tracker = createTracker();
