@@ -5,6 +5,8 @@
 //   npm test -- test/unit            only the unit tests
 //   npm test -- test/e2e/swarm       files whose path contains that text
 //   node scripts/run-tests.mjs --limit-s=5 /tmp/x.test.ts     any file by its path, a 5 s hang limit
+// --limit-s takes a number of seconds above 0; any other option starting with -- is refused (one
+// line, exit 1), and after a bare -- every argument is a filter.
 //
 // Each file runs in a process group of its own, watched from here: a test that has had no result
 // (nor any of its subtests) for the limit is named on stderr at once and its file is killed with
@@ -211,10 +213,41 @@ function limitFor(file, limitArg) {
   return LONG_RUNNING.find(([fragment]) => file.includes(fragment))?.[1] ?? DEFAULT_LIMIT_MS;
 }
 
+/**
+ * The runner's arguments: --limit-s=<seconds> (a number above 0; the last one given counts), a
+ * bare -- after which everything is a filter, and filters. Anything else starting with -- is a
+ * mistake (a --limit=5 was ignored, a --limit-s=abc made the limit NaN): its one line, or the parse.
+ * @param {string[]} args
+ * @returns {{ limitMs: number | undefined; filters: string[] } | { error: string }}
+ */
+function parseArgs(args) {
+  /** @type {number | undefined} */
+  let limitMs;
+  /** @type {string[]} */
+  const filters = [];
+  for (const [index, arg] of args.entries()) {
+    if (arg === '--') return { limitMs, filters: [...filters, ...args.slice(index + 1)] };
+    if (!arg.startsWith('--')) filters.push(arg);
+    else if (arg.startsWith('--limit-s=')) {
+      const value = arg.slice('--limit-s='.length);
+      const seconds = value.trim() === '' ? NaN : Number(value);
+      if (!Number.isFinite(seconds) || seconds <= 0) {
+        return { error: `${arg}: the hang limit must be a number of seconds above 0, such as --limit-s=5` };
+      }
+      limitMs = seconds * 1000;
+    } else return { error: `unknown option ${arg}: the options are --limit-s=<seconds> and -- (then filters)` };
+  }
+  return { limitMs, filters };
+}
+
 const args = process.argv.slice(2);
-const limitArg = args.find((arg) => arg.startsWith('--limit-s='));
-const limitMs = limitArg === undefined ? undefined : Number(limitArg.slice('--limit-s='.length)) * 1000;
-const files = selectFiles(args.filter((arg) => !arg.startsWith('--')));
+const parsed = parseArgs(args);
+if ('error' in parsed) {
+  process.stderr.write(`run-tests: ${parsed.error}\n`);
+  process.exit(1);
+}
+const { limitMs } = parsed;
+const files = selectFiles(parsed.filters);
 if (files.length === 0) {
   console.error(`no test files match ${args.join(' ')}`);
   process.exit(1);

@@ -3,6 +3,9 @@
 // named too, and each is stopped with everything it started; a file whose tests pass but which leaves
 // a child running ends at once. (Node's own --test-timeout bounds a whole file under --test, names
 // no test, and cannot fire while a file's process is blocked: files hung for minutes, silent.)
+// Its arguments: a hang limit that is not a number of seconds above 0, or an option it does not
+// know, is one line and exit 1 before any file runs (--limit-s=abc made the limit NaN, --limit=5 was
+// ignored).
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -47,6 +50,69 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** Runs the runner with these arguments (and env added to the tests' own), bounded in time. */
+async function runRunner(args: readonly string[], env: Record<string, string> = {}) {
+  const runner = spawn(process.execPath, ['scripts/run-tests.mjs', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  runner.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  runner.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => runner.on('close', (code) => resolve(code)));
+  try {
+    const code = await withDeadline(exited, 60_000, `the runner with ${args.join(' ')} to end`);
+    return { code, stdout, stderr };
+  } finally {
+    runner.kill('SIGTERM');
+    await withDeadline(exited, 5000, 'the runner to stop').catch(() => runner.kill('SIGKILL'));
+  }
+}
+
+/** A file of one passing test: what a runner that ignores a bad argument runs, and passes. */
+function passingFile(): string {
+  const file = join(dir, 'passes.test.ts');
+  writeFileSync(file, `import { test } from 'node:test';\ntest('passes', () => {});\n`);
+  return file;
+}
+
+test('a hang limit that is not a number of seconds above 0 is refused: one line, exit 1, no file run', async () => {
+  const file = passingFile();
+  for (const arg of ['--limit-s=abc', '--limit-s=0', '--limit-s=-5', '--limit-s=', '--limit-s=Infinity']) {
+    const { code, stdout, stderr } = await runRunner([arg, file]);
+    assert.equal(code, 1, `${arg}: exit 1; stdout:\n${stdout}\nstderr:\n${stderr}`);
+    assert.equal(stdout, '', `${arg}: no file was run`);
+    assert.equal(
+      stderr,
+      `run-tests: ${arg}: the hang limit must be a number of seconds above 0, such as --limit-s=5\n`,
+    );
+  }
+});
+
+test('an unknown option is refused with one line naming it, exit 1; the known ones are taken', async () => {
+  const file = passingFile();
+  for (const arg of ['--limit=5', '--limits=5', '--help', '--limit-s']) {
+    const { code, stdout, stderr } = await runRunner([arg, file]);
+    assert.equal(code, 1, `${arg}: exit 1; stdout:\n${stdout}\nstderr:\n${stderr}`);
+    assert.equal(stdout, '', `${arg}: no file was run`);
+    assert.equal(
+      stderr,
+      `run-tests: unknown option ${arg}: the options are --limit-s=<seconds> and -- (then filters)\n`,
+    );
+  }
+  for (const args of [
+    ['--limit-s=30', file],
+    ['--limit-s=0.5', '--', file],
+    [file, '--limit-s=2.5'],
+  ]) {
+    const { code, stdout, stderr } = await runRunner(args);
+    assert.equal(code, 0, `${args.join(' ')}: exit 0; stdout:\n${stdout}\nstderr:\n${stderr}`);
+    assert.match(stdout, /1 test files: 1 passed/, args.join(' '));
+  }
+});
 
 test('a hung test is named and its file stopped within seconds; a file that only lingers ends at once', async (t) => {
   const files = Object.entries(fixtures).map(([name, source]) => {
