@@ -7,9 +7,10 @@
 //
 // The bundle ends with the digest the build wrote: one that does not match (empty, cut short,
 // altered) is one fatal line, exit 1. A cache is used only when it is a regular file of bounded
-// size that starts with that digest and that V8 accepts (its own version and flags); anything else
-// costs only the time it would have saved. Each start says in one line whether it was used, and if
-// not why. Node modules only, and the list of stop signals it shares with the service (bundled in
+// size that starts with that digest, then the digest of the V8 data after it (V8 checks only its
+// version and flags: damaged data killed the process), and that V8 accepts; anything else costs
+// only the time it would have saved. Each start says in one line whether it was used, and if not
+// why. Node modules only, and the list of stop signals it shares with the service (bundled in
 // by the build): this file runs before the service installs its signal handlers, so it stays small.
 
 import crypto = require('node:crypto');
@@ -22,6 +23,8 @@ import stopSignals = require('../src/process/stop-signals.js');
 const BUNDLE = path.join(__dirname, 'accountservice-bundle.cjs');
 const CACHE_DIR = path.join(__dirname, 'code-cache');
 const DIGEST_BYTES = 32;
+/** A cache file starts with two SHA-256 digests: of the bundle it was made from, and of its V8 data. */
+const HEADER_BYTES = 2 * DIGEST_BYTES;
 /**
  * The bundle's last line, written by scripts/bundle.mjs: the SHA-256 of every byte before it. An
  * empty, truncated or altered bundle fails this check instead of running (an empty one ran as
@@ -70,15 +73,30 @@ interface CacheUse {
   readonly why: string;
 }
 
-/** The V8 data in the cache file for the bundle with this digest, or why there is none to use. */
+/** What a code cache file holds for the bundle with this digest: the header codeCacheFor checks, then the data. */
+function codeCacheBytes(digest: Buffer, data: Buffer): Buffer {
+  return Buffer.concat([digest, crypto.createHash('sha256').update(data).digest(), data]);
+}
+
+/**
+ * The V8 data in the cache file for the bundle with this digest, or why there is none to use. The
+ * file is the bundle's SHA-256, the SHA-256 of the V8 data, then the data (scripts/write-code-cache.mjs):
+ * V8 checks no more of the data than its version and flags, and dies on damaged data ("Fatal error
+ * ... unreachable code", exit 133, no log line) or runs it, so nothing reaches V8 unverified.
+ */
 function codeCacheFor(file: string, digest: Buffer, maxBytes: number): Buffer | CacheUse {
   const read = readCodeCache(file, maxBytes);
   if (!Buffer.isBuffer(read)) return read;
-  if (read.length <= DIGEST_BYTES) return { used: false, level: 'warn', why: `${file} is too short to be a cache` };
+  if (read.length <= HEADER_BYTES) return { used: false, level: 'warn', why: `${file} is too short to be a cache` };
   if (!digest.equals(read.subarray(0, DIGEST_BYTES))) {
     return { used: false, level: 'warn', why: `${file} was made from another bundle` };
   }
-  return read.subarray(DIGEST_BYTES);
+  const data = read.subarray(HEADER_BYTES);
+  if (!crypto.createHash('sha256').update(data).digest().equals(read.subarray(DIGEST_BYTES, HEADER_BYTES))) {
+    const why = `${file} is damaged or of an older format (its V8 data does not match the digest before it)`;
+    return { used: false, level: 'warn', why };
+  }
+  return data;
 }
 
 /**
@@ -132,7 +150,7 @@ function errorText(error: unknown): string {
 interface LoadedBundle {
   /** The compiled bundle: createCachedData() on it after a start is what the build's code cache stores. */
   readonly script: vm.Script;
-  /** The SHA-256 of the bundle, which a code cache made from it starts with. */
+  /** The SHA-256 of the bundle, which a code cache made from it starts with (codeCacheBytes). */
   readonly digest: Buffer;
   /** Whether V8 took the cache (false also when there was none). */
   readonly fromCache: boolean;
@@ -240,6 +258,6 @@ function launch(): void {
 
 if (require.main === module) launch();
 
-// For the build's code cache (loadBundle, codeCacheFile), the test build (holdStopSignals, startBundle)
-// and the tests.
-export = { codeCacheFile, holdStopSignals, loadBundle, startBundle };
+// For the build's code cache (loadBundle, codeCacheFile, codeCacheBytes), the test build
+// (holdStopSignals, startBundle) and the tests.
+export = { codeCacheBytes, codeCacheFile, holdStopSignals, loadBundle, startBundle };

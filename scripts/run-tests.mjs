@@ -5,6 +5,8 @@
 //   npm test -- test/unit            only the unit tests
 //   npm test -- test/e2e/swarm       files whose path contains that text
 //   node scripts/run-tests.mjs --limit-s=5 /tmp/x.test.ts     any file by its path, a 5 s hang limit
+// --limit-s takes a number of seconds above 0; any other option starting with -- is refused (one
+// line, exit 1), and after a bare -- every argument is a filter.
 //
 // Each file runs in a process group of its own, watched from here: a test that has had no result
 // (nor any of its subtests) for the limit is named on stderr at once and its file is killed with
@@ -15,10 +17,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isCi } from './ci.mjs';
 import { MARK } from './test-events.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
+/** In CI every test runs: a file with a skipped or todo test fails there. */
+const CI = isCi();
 const CONCURRENCY = 2;
+/** How long the runner waits, after a file exits, for the rest of its output. */
+const DRAIN_MS = 2000;
 /** How long a test may go without a result, unless LONG_RUNNING says otherwise for its file. */
 const DEFAULT_LIMIT_MS = 120_000;
 /**
@@ -110,11 +117,41 @@ function createTracker() {
 }
 
 /**
- * Runs one file in a process group of its own; resolves with whether it passed.
+ * The files' environment: this one without NODE_TEST_CONTEXT, which node --test sets for the files
+ * it runs. Run under node --test (as test/process/run-tests.test.ts is), the runner passed it on,
+ * and its files then wrote V8-serialised events to stdout instead of the reporters asked for here:
+ * no test events, so every test was "outside any test it reported".
+ */
+const fileEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_TEST_CONTEXT'));
+
+/**
+ * @typedef {{ type: string; name: string; nesting: number; skip: boolean; todo: boolean }} TestEvent
+ * @typedef {{ outcome: 'passed' | 'skipped' | 'failed'; text: string }} Verdict
+ */
+
+/**
+ * A file's verdict: passed only when it exited 0, in time, having run every test. A file with
+ * skipped or todo tests (or suites) is "skipped N, todo M", never passed; in CI, which runs every
+ * test, it fails.
+ * @param {{ code: number | null; signal: NodeJS.Signals | null; hung: boolean; skipped: number; todo: number }} end
+ * @param {boolean} ci
+ * @returns {Verdict}
+ */
+function verdictOf({ code, signal, hung, skipped, todo }, ci) {
+  const notRun = [skipped > 0 ? `skipped ${skipped}` : '', todo > 0 ? `todo ${todo}` : ''].filter(Boolean).join(', ');
+  if (hung) return { outcome: 'failed', text: 'HUNG' };
+  if (code !== 0) return { outcome: 'failed', text: `FAILED (${code ?? signal})${notRun === '' ? '' : `, ${notRun}`}` };
+  if (notRun === '') return { outcome: 'passed', text: 'passed' };
+  if (ci) return { outcome: 'failed', text: `FAILED (${notRun}: in CI every test runs)` };
+  return { outcome: 'skipped', text: notRun };
+}
+
+/**
+ * Runs one file in a process group of its own; resolves with its verdict.
  * @param {string} file
  * @param {number} limitMs
  * @param {Set<import('node:child_process').ChildProcess>} running
- * @returns {Promise<boolean>}
+ * @returns {Promise<Verdict>}
  */
 function runFile(file, limitMs, running) {
   const started = Date.now();
@@ -130,7 +167,7 @@ function runFile(file, limitMs, running) {
       '--test-reporter-destination=stderr',
       file,
     ],
-    { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, env: fileEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);
   const tracker = createTracker();
@@ -138,14 +175,22 @@ function runFile(file, limitMs, running) {
   const output = [];
   /** @type {string | undefined} */
   let hungMessage;
+  let skipped = 0;
+  let todo = 0;
   child.stdout.setEncoding('utf8').on('data', (/** @type {string} */ chunk) => output.push(chunk));
   let partial = '';
   child.stderr.setEncoding('utf8').on('data', (/** @type {string} */ chunk) => {
     const lines = (partial + chunk).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      if (line.startsWith(MARK)) tracker.record(parseEvent(line.slice(MARK.length)));
-      else output.push(`${line}\n`);
+      if (!line.startsWith(MARK)) {
+        output.push(`${line}\n`);
+        continue;
+      }
+      const event = parseEvent(line.slice(MARK.length));
+      tracker.record(event);
+      if (event.type === 'test:complete' && event.skip) skipped++;
+      if (event.type === 'test:complete' && event.todo) todo++;
     }
   });
   const watch = setInterval(() => {
@@ -158,16 +203,33 @@ function runFile(file, limitMs, running) {
     killGroup(child);
   }, 1000);
   return new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
+    child.on('exit', async (code, signal) => {
       clearInterval(watch);
       killGroup(child); // whatever the file left running (services, children of a killed test)
       running.delete(child);
+      await drained(child, DRAIN_MS);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      const passed = code === 0 && hungMessage === undefined;
-      const verdict = passed ? 'passed' : hungMessage !== undefined ? 'HUNG' : `FAILED (${code ?? signal})`;
-      process.stdout.write(`\n── ${file}: ${verdict} in ${seconds} s ──\n${output.join('')}${partial}`);
+      const verdict = verdictOf({ code, signal, hung: hungMessage !== undefined, skipped, todo }, CI);
+      process.stdout.write(`\n── ${file}: ${verdict.text} in ${seconds} s ──\n${output.join('')}${partial}`);
       if (hungMessage !== undefined) process.stdout.write(`${hungMessage}\n`);
-      resolve(passed);
+      resolve(verdict);
+    });
+  });
+}
+
+/**
+ * Resolves once the child's pipes are read to their end (its last test events, a skip, may still be
+ * in them when it exits), or after ms: a process that left its group may hold them open.
+ * @param {import('node:child_process').ChildProcess} child
+ * @param {number} ms
+ * @returns {Promise<void>}
+ */
+function drained(child, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    child.once('close', () => {
+      clearTimeout(timer);
+      resolve();
     });
   });
 }
@@ -175,13 +237,13 @@ function runFile(file, limitMs, running) {
 /**
  * One line of scripts/test-events.mjs.
  * @param {string} text
- * @returns {{ type: string; name: string; nesting: number }}
+ * @returns {TestEvent}
  */
 function parseEvent(text) {
   /** @type {unknown} */
   const parsed = JSON.parse(text);
-  const { type, name, nesting } = /** @type {Record<string, unknown>} */ (parsed);
-  return { type: String(type), name: String(name), nesting: Number(nesting) };
+  const { type, name, nesting, skip, todo } = /** @type {Record<string, unknown>} */ (parsed);
+  return { type: String(type), name: String(name), nesting: Number(nesting), skip: skip === true, todo: todo === true };
 }
 
 /** @param {import('node:child_process').ChildProcess} child */
@@ -203,10 +265,41 @@ function limitFor(file, limitArg) {
   return LONG_RUNNING.find(([fragment]) => file.includes(fragment))?.[1] ?? DEFAULT_LIMIT_MS;
 }
 
+/**
+ * The runner's arguments: --limit-s=<seconds> (a number above 0; the last one given counts), a
+ * bare -- after which everything is a filter, and filters. Anything else starting with -- is a
+ * mistake (a --limit=5 was ignored, a --limit-s=abc made the limit NaN): its one line, or the parse.
+ * @param {string[]} args
+ * @returns {{ limitMs: number | undefined; filters: string[] } | { error: string }}
+ */
+function parseArgs(args) {
+  /** @type {number | undefined} */
+  let limitMs;
+  /** @type {string[]} */
+  const filters = [];
+  for (const [index, arg] of args.entries()) {
+    if (arg === '--') return { limitMs, filters: [...filters, ...args.slice(index + 1)] };
+    if (!arg.startsWith('--')) filters.push(arg);
+    else if (arg.startsWith('--limit-s=')) {
+      const value = arg.slice('--limit-s='.length);
+      const seconds = value.trim() === '' ? NaN : Number(value);
+      if (!Number.isFinite(seconds) || seconds <= 0) {
+        return { error: `${arg}: the hang limit must be a number of seconds above 0, such as --limit-s=5` };
+      }
+      limitMs = seconds * 1000;
+    } else return { error: `unknown option ${arg}: the options are --limit-s=<seconds> and -- (then filters)` };
+  }
+  return { limitMs, filters };
+}
+
 const args = process.argv.slice(2);
-const limitArg = args.find((arg) => arg.startsWith('--limit-s='));
-const limitMs = limitArg === undefined ? undefined : Number(limitArg.slice('--limit-s='.length)) * 1000;
-const files = selectFiles(args.filter((arg) => !arg.startsWith('--')));
+const parsed = parseArgs(args);
+if ('error' in parsed) {
+  process.stderr.write(`run-tests: ${parsed.error}\n`);
+  process.exit(1);
+}
+const { limitMs } = parsed;
+const files = selectFiles(parsed.filters);
 if (files.length === 0) {
   console.error(`no test files match ${args.join(' ')}`);
   process.exit(1);
@@ -220,18 +313,24 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     process.exit(1);
   });
 }
-/** @type {string[]} */
-const failed = [];
+/** @type {Map<string, Verdict>} */
+const verdicts = new Map();
 const queue = [...files];
 await Promise.all(
   Array.from({ length: Math.min(CONCURRENCY, files.length) }, async () => {
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-      if (!(await runFile(file, limitFor(file, limitMs), running))) failed.push(file);
+      verdicts.set(file, await runFile(file, limitFor(file, limitMs), running));
     }
   }),
 );
+/** @param {Verdict['outcome']} outcome */
+const filesThat = (outcome) => files.filter((file) => verdicts.get(file)?.outcome === outcome);
+const [skipped, failed] = [filesThat('skipped'), filesThat('failed')];
+/** @param {string} title @param {string[]} list */
+const listed = (title, list) =>
+  list.length === 0 ? '' : `${title}:\n${list.map((file) => `  ${file}: ${verdicts.get(file)?.text}\n`).join('')}`;
 process.stdout.write(
-  `\n${files.length} test files: ${files.length - failed.length} passed, ${failed.length} failed` +
-    `${failed.length > 0 ? `:\n  ${failed.sort().join('\n  ')}` : ''}\n`,
+  `\n${files.length} test files: ${filesThat('passed').length} passed, ${skipped.length} skipped, ` +
+    `${failed.length} failed\n${listed('skipped (tests not run; in CI they fail)', skipped)}${listed('failed', failed)}`,
 );
 process.exit(failed.length === 0 ? 0 : 1);

@@ -7,7 +7,8 @@
 // How: one start of the service in this process, through the launcher's own loadBundle, on a temp
 // database and a free port on loopback, with the image's settings; then the requests a first health
 // probe and a first client send; then the bytecode of everything that ran is stored (behind the
-// bundle's digest, which the launcher checks), and SIGTERM stops the service (the process exits 0).
+// bundle's digest and the data's own, which the launcher checks: codeCacheBytes), and SIGTERM stops
+// the service (the process exits 0).
 // Its log goes to stdout.
 //
 //   node scripts/write-code-cache.mjs <dir>        (default: dist)
@@ -59,7 +60,7 @@ while ((await statusOf(`${base}/health`)) !== 200) {
 for (const route of FIRST_REQUESTS) await statusOf(`${base}${route}`);
 const file = launcher.codeCacheFile(cacheDir);
 mkdirSync(cacheDir, { recursive: true });
-writeFileSync(`${file}.tmp`, Buffer.concat([loaded.digest, loaded.script.createCachedData()]));
+writeFileSync(`${file}.tmp`, launcher.codeCacheBytes(loaded.digest, loaded.script.createCachedData()));
 renameSync(`${file}.tmp`, file);
 process.kill(process.pid, 'SIGTERM');
 

@@ -1,8 +1,5 @@
 // Whether the tests run in CI, where a missing tool (a Docker engine, unshare) is a broken
-// pipeline and fails, instead of a skip on a developer's machine.
+// pipeline and fails, instead of a skip on a developer's machine. The runner decides the same way
+// whether a file with skipped tests fails (scripts/run-tests.mjs), so both use scripts/ci.mjs.
 
-/** CI set to anything but an empty or false-like value (0, false, no, off), as CI providers set it. */
-export function isCi(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
-  const value = (env.CI ?? '').trim().toLowerCase();
-  return value !== '' && !['0', 'false', 'no', 'off'].includes(value);
-}
+export { isCi } from '../../scripts/ci.mjs';

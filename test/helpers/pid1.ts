@@ -1,8 +1,10 @@
 // Runs the built service as PID 1 in a PID namespace of its own (unshare, as root), as the image
 // runs it: there a signal with no handler is dropped, and LMDB cannot tell two services apart.
 
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { it, type TestContext } from 'node:test';
 import { isCi } from './ci.js';
 import { waitFor } from './wait.js';
 
@@ -17,14 +19,32 @@ export function pid1Problem(): string | undefined {
   return undefined;
 }
 
-const problem = pid1Problem();
+let probed: { problem: string | undefined } | undefined;
 
-/** For a test's skip option: a reason on a machine that cannot, never in CI (there it must fail). */
-export const pid1Skip: false | string = problem === undefined || isCi() ? false : `${problem}; in CI this fails`;
+/** pid1Problem(), asked once per process. */
+function problemHere(): string | undefined {
+  probed ??= { problem: pid1Problem() };
+  return probed.problem;
+}
 
-/** Fails the test when the service cannot run as PID 1 (so CI, where nothing is skipped, fails). */
-export function assertPid1Possible(): void {
-  if (problem !== undefined) throw new Error(problem);
+/**
+ * What a test that runs the service as PID 1 does first: when that cannot be done here, it fails in
+ * CI (where every test runs), and elsewhere skips with the reason (scripts/run-tests.mjs reports the
+ * file as "skipped N", never as passed). Returns whether the test goes on.
+ */
+export function pid1Possible(t: Pick<TestContext, 'skip'>, ci = isCi(), problem = problemHere()): boolean {
+  if (problem === undefined) return true;
+  if (ci) assert.fail(`the service cannot run as PID 1 here (${problem}): in CI every test must run`);
+  t.skip(`${problem}; in CI this fails`);
+  return false;
+}
+
+/** it() for a test that runs the service as PID 1: fn runs only when pid1Possible lets it. */
+export function itAsPid1(name: string, fn: (t: TestContext) => Promise<void>): void {
+  // The promise it() returns is the runner's to await, as for any it() in a describe.
+  void it(name, async (t) => {
+    if (pid1Possible(t)) await fn(t);
+  });
 }
 
 /** The service's own pid (PID 1 inside): the child of the unshare process whose pid is given. */

@@ -1,13 +1,15 @@
 // The launcher (launcher/accountservice.cts, built to dist/accountservice.cjs) starts the bundle from
 // the V8 code cache the build wrote: V8 takes the build's cache, and a cache from another bundle,
-// one V8 refuses, or anything at the cache's path that is not a regular file of bounded size (a
-// link to /dev/zero, a named pipe, a directory, a huge file) is ignored with one line: the service
+// one whose V8 data does not match its digest (damaged, or of the older format without one), one V8
+// refuses, or anything at the cache's path that is not a regular file of bounded size (a link to
+// /dev/zero, a named pipe, a directory, a huge file) is ignored with one line: the service
 // still starts, answers and stops on SIGTERM. Every start says in one line whether the cache was
 // used. A bundle that is empty, cut short or altered is one fatal line naming it, exit 1.
 
 import { after, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   mkdirSync,
@@ -68,6 +70,18 @@ function app({ cache, bundle }: { cache?: (file: string) => void; bundle?: (byte
 
 const builtCache = (): Buffer => readFileSync(join(DIST, 'code-cache', CACHE_NAME));
 const cacheOf = (bytes: () => Buffer) => (file: string) => writeFileSync(file, bytes());
+/** The build's cache file is the bundle's SHA-256, the V8 data's SHA-256, then the data. */
+const HEADER_BYTES = 64;
+const sha256 = (bytes: Buffer): Buffer => createHash('sha256').update(bytes).digest();
+/** A cache for the built bundle whose header is right for data: only V8 can judge it. */
+const withHeader = (data: Buffer): Buffer => Buffer.concat([builtCache().subarray(0, 32), sha256(data), data]);
+/** The build's cache with count bytes from the middle of its V8 data inverted (or one bit), header intact. */
+function flipped(count: number, mask = 0xff): Buffer {
+  const copy = Buffer.from(builtCache());
+  const middle = HEADER_BYTES + ((copy.length - HEADER_BYTES) >> 1);
+  for (let at = middle; at < middle + count; at++) copy[at]! ^= mask;
+  return copy;
+}
 
 /** The launcher's one line about the cache; fails unless there is exactly one. */
 function cacheLine(logs: readonly LogLine[]): LogLine {
@@ -128,11 +142,38 @@ describe('a code cache that cannot be used is ignored with one line: the service
     },
     {
       what: 'that V8 refuses (not V8 data)',
-      cache: cacheOf(() => Buffer.concat([builtCache().subarray(0, 32), Buffer.alloc(4096, 1)])),
+      cache: cacheOf(() => withHeader(Buffer.alloc(4096, 1))),
       level: 40,
       why: /V8 refused/,
     },
+    {
+      // V8 does not check its data: these bytes killed the process ("Fatal error ... unreachable code", exit 133).
+      what: 'with 64 bytes of its V8 data flipped (header intact)',
+      cache: cacheOf(() => flipped(64)),
+      level: 40,
+      why: /is damaged or of an older format \(its V8 data does not match the digest before it\)/,
+    },
+    {
+      // Used as it was, silently.
+      what: 'with one bit of its V8 data flipped (header intact)',
+      cache: cacheOf(() => flipped(1, 0x01)),
+      level: 40,
+      why: /is damaged or of an older format/,
+    },
+    {
+      // Before the data's digest: the bundle's SHA-256, then the V8 data.
+      what: 'of the older format (the bundle digest, then the V8 data)',
+      cache: cacheOf(() => Buffer.concat([builtCache().subarray(0, 32), builtCache().subarray(HEADER_BYTES)])),
+      level: 40,
+      why: /is damaged or of an older format/,
+    },
     { what: 'cut short', cache: cacheOf(() => builtCache().subarray(0, 16)), level: 40, why: /too short/ },
+    {
+      what: 'its header only',
+      cache: cacheOf(() => builtCache().subarray(0, HEADER_BYTES)),
+      level: 40,
+      why: /too short/,
+    },
     {
       what: 'a link to /dev/zero (read, it never ends)',
       cache: (file) => symlinkSync('/dev/zero', file),

@@ -23,7 +23,7 @@ import { startService, startServiceRaw, type ServiceProcess } from '../helpers/s
 import { seededAccountJson } from '../helpers/account-json.js';
 import { withDeadline } from '../helpers/deadline.js';
 import { waitFor } from '../helpers/wait.js';
-import { pid1Skip, PID1, innerPid } from '../helpers/pid1.js';
+import { PID1, innerPid, itAsPid1 } from '../helpers/pid1.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -58,29 +58,25 @@ async function stillServes(first: ServiceProcess): Promise<void> {
 }
 
 describe('one database file, two instances', () => {
-  it(
-    'as PID 1 in two PID namespaces (two containers): the second refuses, the first serves on',
-    { skip: pid1Skip },
-    async () => {
-      const dataDir = tempDir();
-      const first = await startService({ dataDir, prefix: PID1 });
-      cleanups.push(() => first.cleanup());
-      const message = await refusedSecond(dataDir, PID1);
-      assert.match(
-        message,
-        /^the database at .*accounts\.mdb is in use by another instance: pid 1 on .* \(in another container/,
-      );
-      assert.match(message, /give each instance its own DB_PATH/);
-      await stillServes(first);
-      // Two heartbeats more of the first: the refused start did it no harm.
-      const lease = `${join(dataDir, 'accounts.mdb')}.lease`;
-      for (let beat = 0; beat < 2; beat++) {
-        const touched = statSync(lease).mtimeMs;
-        await waitFor(() => statSync(lease).mtimeMs > touched, { timeoutMs: 10_000, what: 'the next heartbeat' });
-      }
-      await stillServes(first);
-    },
-  );
+  itAsPid1('as PID 1 in two PID namespaces (two containers): the second refuses, the first serves on', async () => {
+    const dataDir = tempDir();
+    const first = await startService({ dataDir, prefix: PID1 });
+    cleanups.push(() => first.cleanup());
+    const message = await refusedSecond(dataDir, PID1);
+    assert.match(
+      message,
+      /^the database at .*accounts\.mdb is in use by another instance: pid 1 on .* \(in another container/,
+    );
+    assert.match(message, /give each instance its own DB_PATH/);
+    await stillServes(first);
+    // Two heartbeats more of the first: the refused start did it no harm.
+    const lease = `${join(dataDir, 'accounts.mdb')}.lease`;
+    for (let beat = 0; beat < 2; beat++) {
+      const touched = statSync(lease).mtimeMs;
+      await waitFor(() => statSync(lease).mtimeMs > touched, { timeoutMs: 10_000, what: 'the next heartbeat' });
+    }
+    await stillServes(first);
+  });
 
   it('on one machine, in one PID namespace: the second refuses, naming the holder', async () => {
     const dataDir = tempDir();
@@ -91,21 +87,17 @@ describe('one database file, two instances', () => {
     await stillServes(first);
   });
 
-  it(
-    'a holder that was killed is no obstacle: the next start on the file serves (as PID 1 again)',
-    { skip: pid1Skip },
-    async () => {
-      const dataDir = tempDir();
-      const first = startServiceRaw({ dataDir, prefix: PID1 });
-      cleanups.push(() => first.cleanup());
-      await waitFor(first.url, { timeoutMs: 15_000, what: 'the first to listen' });
-      process.kill(await innerPid(first.pid), 'SIGKILL');
-      await first.exited;
-      const next = await startService({ dataDir, prefix: PID1, timeoutMs: 20_000 });
-      cleanups.push(() => next.cleanup());
-      await stillServes(next);
-    },
-  );
+  itAsPid1('a holder that was killed is no obstacle: the next start on the file serves (as PID 1 again)', async () => {
+    const dataDir = tempDir();
+    const first = startServiceRaw({ dataDir, prefix: PID1 });
+    cleanups.push(() => first.cleanup());
+    await waitFor(first.url, { timeoutMs: 15_000, what: 'the first to listen' });
+    process.kill(await innerPid(first.pid), 'SIGKILL');
+    await first.exited;
+    const next = await startService({ dataDir, prefix: PID1, timeoutMs: 20_000 });
+    cleanups.push(() => next.cleanup());
+    await stillServes(next);
+  });
 });
 
 describe('the lease beside the database file', () => {

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { PID1, assertPid1Possible, innerPid, pid1Skip } from '../helpers/pid1.js';
+import { PID1, innerPid, itAsPid1 } from '../helpers/pid1.js';
 import {
   MAIN,
   TEST_MAIN,
@@ -85,12 +85,10 @@ function assertStoppedDuringStart(service: Raw, code: number | string, signal: N
   assert.equal(existsSync(lease), false, `the store was closed and its lease released, but ${lease} is still there`);
 }
 
-describe('a stop signal during start-up, as PID 1', { skip: pid1Skip }, () => {
-  it('fails in CI when the service cannot run as PID 1', () => {
-    assertPid1Possible();
-  });
-
-  it('SIGTERM while seeding stops the start: no listener, database closed, exit 0', async (t) => {
+// Each PID-1 test (itAsPid1) fails in CI when the service cannot run as PID 1 here, and elsewhere is
+// skipped, with the reason: the runner reports the file as "skipped N", not as passed.
+describe('a stop signal during start-up, as PID 1', () => {
+  itAsPid1('SIGTERM while seeding stops the start: no listener, database closed, exit 0', async (t) => {
     const { service, code, ms } = await signalInPhase('SIGTERM', 'seeding', { env: { SEED_ACCOUNTS: '300000' } });
     t.diagnostic(`exit ${code} ${ms} ms after SIGTERM (300000 accounts; seeding stops at its next phase boundary)`);
     assertStoppedDuringStart(service, code, 'SIGTERM');
@@ -100,12 +98,15 @@ describe('a stop signal during start-up, as PID 1', { skip: pid1Skip }, () => {
   // Each signal the service stops on: the launcher must hold every one of them until the service's
   // own handlers are in (as PID 1 one it does not hold is dropped, and the start goes on serving).
   for (const signal of STOP_SIGNALS) {
-    it(`${signal} while the launcher loads the bundle (before any code of the service runs) stops the start`, async (t) => {
-      const { service, code, ms } = await signalInPhase(signal, 'launching', pausedIn('launching', 1000));
-      t.diagnostic(`exit ${code} ${ms} ms after ${signal}`);
-      assertStoppedDuringStart(service, code, signal);
-      assert.equal(logged(service, /^start-up: seeding$/), undefined, 'no later phase was entered');
-    });
+    itAsPid1(
+      `${signal} while the launcher loads the bundle (before any code of the service runs) stops the start`,
+      async (t) => {
+        const { service, code, ms } = await signalInPhase(signal, 'launching', pausedIn('launching', 1000));
+        t.diagnostic(`exit ${code} ${ms} ms after ${signal}`);
+        assertStoppedDuringStart(service, code, signal);
+        assert.equal(logged(service, /^start-up: seeding$/), undefined, 'no later phase was entered');
+      },
+    );
   }
 
   for (const [signal, phase] of [
@@ -116,7 +117,7 @@ describe('a stop signal during start-up, as PID 1', { skip: pid1Skip }, () => {
     ['SIGHUP', 'first checks'],
     ['SIGQUIT', 'listening'],
   ] as const) {
-    it(`${signal} in the phase "${phase}" stops the start there`, async (t) => {
+    itAsPid1(`${signal} in the phase "${phase}" stops the start there`, async (t) => {
       const { service, code, ms } = await signalInPhase(signal, phase, pausedIn(phase));
       t.diagnostic(`exit ${code} ${ms} ms after ${signal}`);
       assertStoppedDuringStart(service, code, signal);
@@ -142,8 +143,8 @@ describe('the launcher', () => {
   });
 });
 
-describe('a stop signal while serving, as PID 1', { skip: pid1Skip }, () => {
-  it('SIGTERM is acted on: readiness 503 through the drain, then exit 0', async (t) => {
+describe('a stop signal while serving, as PID 1', () => {
+  itAsPid1('SIGTERM is acted on: readiness 503 through the drain, then exit 0', async (t) => {
     const service = await startService({ prefix: PID1, env: { SHUTDOWN_DRAIN_DELAY_MS: '1000' } });
     running.push(service);
     const pid = await innerPid(service.pid);
@@ -161,8 +162,8 @@ describe('a stop signal while serving, as PID 1', { skip: pid1Skip }, () => {
   });
 });
 
-describe('a stop signal while the listener opens, as PID 1', { skip: pid1Skip }, () => {
-  it('is acted on once the service listens: it drains and exits 0, it does not go on serving', async (t) => {
+describe('a stop signal while the listener opens, as PID 1', () => {
+  itAsPid1('is acted on once the service listens: it drains and exits 0, it does not go on serving', async (t) => {
     const service = startServiceRaw({
       prefix: PID1,
       ...pausedIn('listener open', 3000),
