@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { parseMarkdown, type CodeBlock } from './helpers/markdown.js';
 import { startProgram, stopProgram, type Exit, type Program } from './helpers/readme-program.js';
-import { within } from './helpers/until.js';
+import { withDeadline } from './helpers/deadline.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const root = join(packageDir, '..', '..');
@@ -57,7 +57,7 @@ describe('README code', () => {
     it(`runs ${where(block)}`, async (t) => {
       const program = startProgram(join(project, fileOf(block)), project);
       try {
-        const started = await within(program.started, `${where(block)} to listen or exit`, 30_000);
+        const started = await withDeadline(program.started, 30_000, `${where(block)} to listen or exit`);
         if ('exit' in started) assertCleanExit(started.exit, block, program);
         else t.diagnostic(await serveThenStop(block, program, started.base));
       } finally {
@@ -145,7 +145,7 @@ async function serveThenStop(block: CodeBlock, program: Program, base: string): 
       }
     }
   }
-  const exit = await within(program.exited, `${where(block)} to exit after SIGTERM`, EXIT_AFTER_SIGTERM_MS);
+  const exit = await withDeadline(program.exited, EXIT_AFTER_SIGTERM_MS, `${where(block)} to exit after SIGTERM`);
   assertCleanExit(exit, block, program);
   const docker = probes.length === 0 ? '' : `; ${probes.length} Docker probes 0 on 200, 1 on 503`;
   return `views ${paths.join(' ')} UP${docker}; exit 0 ${Math.round(exit.at - signalledAt)} ms after SIGTERM`;
@@ -230,7 +230,7 @@ async function runProbe(probe: DockerProbe, base: string): Promise<number | null
   const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '' }, stdio: 'ignore' });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
-    return await within(exit, `${probe.source}'s probe command to exit`, 10_000);
+    return await withDeadline(exit, 10_000, `${probe.source}'s probe command to exit`);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }
