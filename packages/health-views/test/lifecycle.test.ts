@@ -445,8 +445,10 @@ describe('createShutdown', () => {
     up.shutdown.begin('SIGTERM');
     assert.deepEqual(up.events[1], { type: 'draining', reason: 'SIGTERM', drainDelayMs: DRAIN_MS, elapsedMs: 0 });
     assert.equal(up.health.view('ready')?.status, 'DOWN');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(up.shutdown.phase, 'draining');
+    await up.clock.advance(DRAIN_MS - 1);
+    assert.equal(up.shutdown.phase, 'draining', 'the whole drain is kept: still draining 1 ms before its end');
+    await up.clock.advance(1);
+    await untilEvent(up, 'closing');
 
     // With no drain configured there is nothing to skip, and the event does not say so.
     const none = await start({ skipDrainWhenDown: 'health', drainDelayMs: 0 });
