@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { guardConnections, type ConnectionGuard } from '../../src/http/connection-guard.js';
 import { openRawConnection, parseResponses } from '../reliability/support.js';
 import { withDeadline } from '../helpers/deadline.js';
+import { waitFor } from '../helpers/wait.js';
 
 const servers: Server[] = [];
 const clients: Socket[] = [];
@@ -69,19 +70,6 @@ async function startServer(limits: number | GuardLimits, handler: Handler = answ
 
 const GET = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
 
-const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
-
-/** Polls a condition every tick for at most 5 s. */
-function waitUntil(condition: () => boolean, what: string): Promise<void> {
-  return withDeadline(
-    (async () => {
-      while (!condition()) await tick();
-    })(),
-    5000,
-    what,
-  );
-}
-
 describe('guardConnections', () => {
   it('closes a connection with more answers queued than the limit; later requests never reach the app', async () => {
     const { port, seen, overflows } = await startServer(8);
@@ -107,10 +95,10 @@ describe('guardConnections', () => {
     client.socket.pause();
     client.socket.write(GET.repeat(31));
     // Seen from the server: a paused client would not notice the close until it reads.
-    await waitUntil(
-      () => accepted[0]?.destroyed === true,
-      'the connection holding 31 unread answers of 80 KB to be closed',
-    );
+    await waitFor(() => accepted[0]?.destroyed === true, {
+      timeoutMs: 5000,
+      what: 'the connection holding 31 unread answers of 80 KB to be closed',
+    });
     client.socket.destroy();
     assert.equal(seen(), 31);
     assert.equal(overflows.length, 1, `one overflow reported, got ${JSON.stringify(overflows)}`);
@@ -137,9 +125,12 @@ describe('guardConnections', () => {
     for (let round = 1; round <= 2; round++) {
       client.socket.pause();
       client.socket.write(GET);
-      await waitUntil(() => ended === round, `answer ${round} written`);
+      await waitFor(() => ended === round, { timeoutMs: 5000, what: `answer ${round} written` });
       client.socket.resume();
-      await waitUntil(() => parseResponses(client.received()).length === round, `answer ${round} in full`);
+      await waitFor(() => parseResponses(client.received()).length === round, {
+        timeoutMs: 5000,
+        what: `answer ${round} in full`,
+      });
     }
     assert.deepEqual(overflows, [], 'no connection closed');
     client.socket.destroy();
@@ -161,17 +152,20 @@ describe('guardConnections', () => {
       'closed without an answer',
     );
     // The first at once, the rest together after the report interval (300 ms here): not a call per connection.
-    await waitUntil(() => refused.reduce((sum, count) => sum + count, 0) === 4, 'the four refusals reported');
+    await waitFor(() => refused.reduce((sum, count) => sum + count, 0) === 4, {
+      timeoutMs: 5000,
+      what: 'the four refusals reported',
+    });
     assert.ok(refused.length <= 2, `reported in ${refused.length} calls: ${JSON.stringify(refused)}`);
     const [first] = held;
     first.socket.destroy();
     await first.closed;
     const again = await open(port);
     again.socket.write(GET);
-    await waitUntil(
-      () => parseResponses(again.received()).length === 1,
-      'an answer on a new connection once one closed',
-    );
+    await waitFor(() => parseResponses(again.received()).length === 1, {
+      timeoutMs: 5000,
+      what: 'an answer on a new connection once one closed',
+    });
     for (const client of [...held, again]) client.socket.destroy();
   });
 
@@ -180,13 +174,10 @@ describe('guardConnections', () => {
     const client = await open(port);
     for (let round = 1; round <= 5; round++) {
       client.socket.write(GET.repeat(8));
-      await withDeadline(
-        (async () => {
-          while (parseResponses(client.received()).length < round * 8) await tick();
-        })(),
-        5000,
-        `round ${round}`,
-      );
+      await waitFor(() => parseResponses(client.received()).length >= round * 8, {
+        timeoutMs: 5000,
+        what: `round ${round}`,
+      });
     }
     assert.deepEqual(overflows, []);
     const responses = parseResponses(client.received());
@@ -216,13 +207,7 @@ describe('guardConnections', () => {
     // Still sending its headers: Node stops timing them once its server closes.
     const partial = await open(port);
     partial.socket.write('GET /slow HTTP/1.1\r\nHost: x\r\nX-Slow: a');
-    await withDeadline(
-      (async () => {
-        while (held === undefined) await tick();
-      })(),
-      5000,
-      'the held request',
-    );
+    await waitFor(() => held !== undefined, { timeoutMs: 5000, what: 'the held request' });
     const closedAt = Date.now();
     guard.beginClosing();
     const [unreadOnServer, busyOnServer, partialOnServer] = accepted;
@@ -239,13 +224,7 @@ describe('guardConnections', () => {
     assert.ok(Date.now() - closedAt >= 200, 'not before closingFlushMs');
     assert.equal(busyOnServer!.destroyed, false, 'the connection with an answer to come stays open');
     held!.end('late');
-    await withDeadline(
-      (async () => {
-        while (!busy.received().endsWith('late')) await tick();
-      })(),
-      5000,
-      'the held answer',
-    );
+    await waitFor(() => busy.received().endsWith('late'), { timeoutMs: 5000, what: 'the held answer' });
     busy.socket.destroy();
     unread.socket.destroy();
     partial.socket.destroy();

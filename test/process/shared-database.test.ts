@@ -5,6 +5,7 @@
 // is judged by its heartbeat, so a stale one never blocks, whoever has its pid now.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -13,11 +14,12 @@ import {
   readlinkSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startService, startServiceRaw, type ServiceProcess } from '../helpers/service-process.js';
 import { seededAccountJson } from '../helpers/account-json.js';
@@ -134,21 +136,42 @@ describe('the lease beside the database file', () => {
     assert.equal(held.pid, service.pid, 'the new instance holds the lease');
   });
 
-  it('that is a directory: one fatal line naming it, exit 1, nothing served', async (t) => {
-    const dataDir = tempDir();
-    mkdirSync(leaseOf(dataDir));
-    const service = startServiceRaw({ dataDir });
-    cleanups.push(() => service.cleanup());
-    const code = await withDeadline(
-      service.exited,
-      15_000,
-      'the service to refuse the directory and exit (it runs on)',
-    );
-    const fatal = service.logs.filter((line) => line.level === 60);
-    assert.equal(code, 1, `exit code; log: ${JSON.stringify(service.logs)}`);
-    assert.equal(fatal.length, 1, `one fatal line: ${JSON.stringify(service.logs)}`);
-    assert.match(String(fatal[0]!.msg), /lease file .*accounts\.mdb\.lease is a directory, not a regular file/);
-    t.diagnostic(`exit 1: ${String(fatal[0]!.msg)}`);
-    assert.equal(service.url(), undefined, 'it never listened');
-  });
+  // Not a lease this service wrote, nor one it could read: said, not skipped (a pipe would block the
+  // read, a link would have the lease written wherever it points).
+  const notAFile: ReadonlyArray<{ kind: string; make: (lease: string) => void }> = [
+    { kind: 'a directory', make: (lease) => mkdirSync(lease) },
+    {
+      kind: 'a named pipe',
+      make: (lease) => {
+        const made = spawnSync('mkfifo', [lease], { encoding: 'utf8', timeout: 5000 });
+        assert.equal(made.status, 0, `mkfifo ${lease}: ${made.stderr || String(made.error)}`);
+      },
+    },
+    {
+      kind: 'a symbolic link',
+      make: (lease) => {
+        const target = join(dirname(lease), 'a-regular-file');
+        writeFileSync(target, '');
+        symlinkSync(target, lease);
+      },
+    },
+  ];
+  for (const { kind, make } of notAFile) {
+    it(`that is ${kind}: one fatal line naming it, exit 1, nothing served`, async (t) => {
+      const dataDir = tempDir();
+      make(leaseOf(dataDir));
+      const service = startServiceRaw({ dataDir });
+      cleanups.push(() => service.cleanup());
+      const code = await withDeadline(service.exited, 15_000, `the service to refuse ${kind} and exit (it runs on)`);
+      const fatal = service.logs.filter((line) => line.level === 60);
+      assert.equal(code, 1, `exit code; log: ${JSON.stringify(service.logs)}`);
+      assert.equal(fatal.length, 1, `one fatal line: ${JSON.stringify(service.logs)}`);
+      assert.match(
+        String(fatal[0]!.msg),
+        new RegExp(`lease file .*accounts\\.mdb\\.lease is ${kind}, not a regular file`),
+      );
+      t.diagnostic(`exit 1: ${String(fatal[0]!.msg)}`);
+      assert.equal(service.url(), undefined, 'it never listened');
+    });
+  }
 });

@@ -1,8 +1,11 @@
 // Small tools shared by the reliability tests (not a test file itself).
 
+import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import type { TestContext } from 'node:test';
 import healthchecker from '../../healthchecker/healthchecker.cjs';
 import { withDeadline } from '../helpers/deadline.js';
+import type { ServiceProcess } from '../helpers/service-process.js';
 
 const { createChunkedDecoder, parseHead } = healthchecker;
 
@@ -187,4 +190,35 @@ export async function timedGet(url: string, timeoutMs = 15_000): Promise<{ statu
   } catch (error) {
     return { status: (error as Error).name, ms: Date.now() - startedAt };
   }
+}
+
+/** A graceful stop's settings (SHUTDOWN_DRAIN_DELAY_MS, SHUTDOWN_TIMEOUT_MS) and the time it must take less than. */
+export interface StopLimits {
+  readonly drainMs: number;
+  readonly timeoutMs: number;
+  /** The exit must come sooner than this after SIGTERM. */
+  readonly limitMs: number;
+}
+
+/** The environment that gives the service these drain and timeout settings. */
+export function shutdownEnv({ drainMs, timeoutMs }: StopLimits): Record<string, string> {
+  return { SHUTDOWN_DRAIN_DELAY_MS: String(drainMs), SHUTDOWN_TIMEOUT_MS: String(timeoutMs) };
+}
+
+/**
+ * Sends SIGTERM and waits for the exit (bounded: past the service's own deadline, plus 5 s); says
+ * when it came, and asserts exit 0 sooner than limitMs after the signal. Resolves with that time.
+ */
+export async function stopWithin(service: ServiceProcess, limits: StopLimits, t: TestContext): Promise<number> {
+  const { drainMs, timeoutMs, limitMs } = limits;
+  const signalledAt = Date.now();
+  service.child.kill('SIGTERM');
+  const code = await withDeadline(service.exited, timeoutMs + drainMs + 5000, 'the service to exit');
+  const tookMs = Date.now() - signalledAt;
+  t.diagnostic(
+    `exit ${code} ${tookMs} ms after SIGTERM (drain ${drainMs} ms, limit ${limitMs} ms, deadline ${drainMs + timeoutMs} ms)`,
+  );
+  assert.equal(code, 0, `exit code; last lines: ${JSON.stringify(service.logs.slice(-3))}`);
+  assert.ok(tookMs < limitMs, `exited ${tookMs} ms after SIGTERM, limit ${limitMs} ms`);
+  return tookMs;
 }

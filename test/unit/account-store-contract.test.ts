@@ -226,12 +226,10 @@ for (const kind of kinds) {
       await store.seed(seedAccounts(100));
       assert.ok((await store.getAccountJson('10000')) !== undefined, 'answered before');
       await loseAccount('10000');
-      const lostAt = Date.now();
       await waitFor(async () => (await store.getAccountJson('10000')) === undefined, {
         timeoutMs: 1000,
         what: 'the lost account to stop being answered',
       });
-      assert.ok(Date.now() - lostAt < 1000);
     });
 
     test('check reads the first seeded account back: without it, it fails naming the id', async () => {

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { until, within } from './helpers/until.js';
+import { waitUntil, withDeadline } from './helpers/deadline.js';
 
 const FIXTURE = fileURLToPath(new URL('fixtures/shutdown-server.ts', import.meta.url));
 
@@ -43,10 +43,11 @@ async function startFixture(env: Record<string, string> = {}): Promise<Child> {
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  const port = await until(
+  const port = await waitUntil(
     () => lines.find((line) => typeof line.port === 'number')?.port as number | undefined,
-    `the fixture's port (stderr: ${stderr})`,
+    (found) => found !== undefined,
     30_000,
+    `the fixture's port (stderr: ${stderr})`,
   );
   return { process: child, port, lines, exited, stderr: () => stderr };
 }
@@ -64,7 +65,7 @@ describe('the shutdown with real signals', () => {
       const ok = await fetch(`http://127.0.0.1:${child.port}/health/ready`, { signal: AbortSignal.timeout(5000) });
       assert.equal(ok.status, 200);
       child.process.kill(signal);
-      assert.deepEqual(await within(child.exited, 'the exit', 10_000), { code: 0, signal: null }, child.stderr());
+      assert.deepEqual(await withDeadline(child.exited, 10_000, 'the exit'), { code: 0, signal: null }, child.stderr());
       assert.deepEqual(steps(child), [
         'signal',
         'draining',
@@ -82,12 +83,20 @@ describe('the shutdown with real signals', () => {
   it('the same signal again during the drain exits 1 at once', async () => {
     const child = await startFixture({ DRAIN_DELAY_MS: '60000' });
     child.process.kill('SIGTERM');
-    await until(() => child.lines.some((line) => line.type === 'draining'), 'the draining event');
+    await waitUntil(
+      () => steps(child),
+      (seen) => seen.includes('draining'),
+      5000,
+      'the draining event',
+    );
     const ready = await fetch(`http://127.0.0.1:${child.port}/health/ready`, { signal: AbortSignal.timeout(5000) });
     assert.equal(ready.status, 503, 'readiness DOWN while draining');
     const sentAt = Date.now();
     child.process.kill('SIGTERM');
-    assert.deepEqual(await within(child.exited, 'the exit on the second signal', 5000), { code: 1, signal: null });
+    assert.deepEqual(await withDeadline(child.exited, 5000, 'the exit on the second signal'), {
+      code: 1,
+      signal: null,
+    });
     assert.ok(Date.now() - sentAt < 5000);
     assert.deepEqual(child.lines.at(-1), {
       type: 'exit',
@@ -101,7 +110,7 @@ describe('the shutdown with real signals', () => {
   it('only the signals it is given: with SIGNALS=SIGUSR2, SIGUSR2 shuts it down', async () => {
     const child = await startFixture({ SIGNALS: 'SIGUSR2' });
     child.process.kill('SIGUSR2');
-    assert.deepEqual(await within(child.exited, 'the exit', 10_000), { code: 0, signal: null }, child.stderr());
+    assert.deepEqual(await withDeadline(child.exited, 10_000, 'the exit'), { code: 0, signal: null }, child.stderr());
     assert.equal(child.lines.find((line) => line.type === 'signal')?.reason, 'SIGUSR2');
   });
 });

@@ -12,10 +12,12 @@ import { withHealth } from '../src/node-http.js';
 import { createShutdown } from '../src/lifecycle.js';
 import type { Health, Shutdown, ShutdownEvent, ShutdownOptions } from '../src/types.js';
 import { FakeClock } from './helpers/fake-clock.js';
-import { until, within } from './helpers/until.js';
+import { waitUntil, withDeadline } from './helpers/deadline.js';
 
 const DRAIN_MS = 1000;
 const TIMEOUT_MS = 5000;
+/** How long a test waits for what real sockets and timers do. */
+const WAIT_MS = 5000;
 
 interface Fixture {
   readonly clock: FakeClock;
@@ -100,7 +102,7 @@ async function start(options: Partial<ShutdownOptions> = {}): Promise<Fixture> {
 /** A raw keep-alive connection: what the server sends, and whether it ended it with FIN or a reset. */
 interface Connection {
   readonly socket: Socket;
-  text(): string;
+  readonly text: () => string;
   /** Resolves at the server's FIN. */
   readonly ended: Promise<void>;
   readonly closed: Promise<void>;
@@ -110,8 +112,9 @@ interface Connection {
 
 async function connection(port: number): Promise<Connection> {
   const socket = connect(port, '127.0.0.1');
-  await within(
+  await withDeadline(
     new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject)),
+    WAIT_MS,
     'the connection',
   );
   let text = '';
@@ -147,9 +150,35 @@ async function signalAndDrain(f: Fixture): Promise<void> {
   await f.clock.advance(DRAIN_MS);
 }
 
+/** Waits for exit to be called (exits is where the fixture's exit records its codes). */
+async function untilExit(exits: readonly number[], what: string): Promise<void> {
+  await waitUntil(
+    () => exits,
+    (codes) => codes.length > 0,
+    WAIT_MS,
+    what,
+  );
+}
+
+/** Waits for the sequence to reach that phase. */
+async function untilPhase(f: Fixture, phase: Shutdown['phase']): Promise<void> {
+  await waitUntil(
+    () => f.shutdown.phase,
+    (now) => now === phase,
+    WAIT_MS,
+    `the ${phase} phase`,
+  );
+}
+
+/** Waits for the sequence to emit an event of that type. */
+async function untilEvent(f: Fixture, type: ShutdownEvent['type']): Promise<void> {
+  const seen = (): string[] => f.events.map((event) => event.type);
+  await waitUntil(seen, (types) => types.includes(type), WAIT_MS, `the ${type} event`);
+}
+
 /** Waits for the exit, then checks it was the only one, with that code. */
 async function exitsWith(f: Fixture, code: number, what = 'the exit'): Promise<void> {
-  await until(() => f.exits.length > 0, what);
+  await untilExit(f.exits, what);
   assert.deepEqual(f.exits, [code]);
 }
 
@@ -168,7 +197,7 @@ describe('createShutdown', () => {
     assert.deepEqual(types(f.events), ['signal', 'draining'], 'nothing closes before the drain delay');
     assert.equal(f.shutdown.phase, 'draining');
     await f.clock.advance(DRAIN_MS);
-    await until(() => f.exits.length > 0, 'the exit');
+    await untilExit(f.exits, 'the exit');
     assert.deepEqual(types(f.events), [
       'signal',
       'draining',
@@ -222,22 +251,27 @@ describe('createShutdown', () => {
     const f = await start();
     const unsent = await connection(f.port);
     unsent.get('/hold');
-    const response = await within(f.held, 'the held request');
+    const response = await withDeadline(f.held, WAIT_MS, 'the held request');
     // A second held answer whose head went out before the signal, saying keep-alive.
     const streaming = await connection(f.port);
     streaming.get('/');
-    await until(() => streaming.text().endsWith('hello'), 'the first answer on the second connection');
+    await waitUntil(
+      streaming.text,
+      (text) => text.endsWith('hello'),
+      WAIT_MS,
+      'the first answer on the second connection',
+    );
     await signalAndDrain(f);
-    await until(() => f.events.some((event) => event.type === 'closing'), 'the closing event');
+    await untilEvent(f, 'closing');
     assert.equal(f.server.listening, false, 'no longer accepting');
     await assert.rejects(connection(f.port), /ECONNREFUSED/);
 
     response.end('the full answer');
-    await within(unsent.ended, 'the server to end the connection after the answer');
+    await withDeadline(unsent.ended, WAIT_MS, 'the server to end the connection after the answer');
     assert.match(unsent.text(), /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(unsent.text(), /\r\nConnection: close\r\n/i);
     assert.match(unsent.text(), /the full answer$/);
-    await within(streaming.ended, 'the idle connection to be ended');
+    await withDeadline(streaming.ended, WAIT_MS, 'the idle connection to be ended');
     assert.equal(unsent.error() ?? streaming.error(), undefined, 'no reset');
     await exitsWith(f, 0);
   });
@@ -246,15 +280,15 @@ describe('createShutdown', () => {
     const f = await start();
     const client = await connection(f.port);
     client.get('/hold');
-    const response = await within(f.held, 'the held request');
+    const response = await withDeadline(f.held, WAIT_MS, 'the held request');
     response.writeHead(200, { 'content-type': 'text/plain' });
     response.write('part one, ');
-    await until(() => client.text().includes('part one'), 'the head and first part');
+    await waitUntil(client.text, (text) => text.includes('part one'), WAIT_MS, 'the head and first part');
     assert.match(client.text(), /\r\nConnection: keep-alive\r\n/i, 'the head promised keep-alive');
     await signalAndDrain(f);
-    await until(() => f.events.some((event) => event.type === 'closing'), 'the closing event');
+    await untilEvent(f, 'closing');
     response.end('part two');
-    await within(client.ended, 'the server to end the connection after the answer');
+    await withDeadline(client.ended, WAIT_MS, 'the server to end the connection after the answer');
     assert.match(client.text(), /part one, .*part two/s);
     await exitsWith(f, 0);
   });
@@ -263,10 +297,10 @@ describe('createShutdown', () => {
     const f = await start();
     const client = await connection(f.port);
     client.get('/health/live');
-    await until(() => client.text().endsWith('{"status":"UP"}'), 'the keep-alive answer');
+    await waitUntil(client.text, (text) => text.endsWith('{"status":"UP"}'), WAIT_MS, 'the keep-alive answer');
     await signalAndDrain(f);
-    await within(client.ended, 'the FIN of the idle connection', 3000);
-    await within(client.closed, 'the connection to close');
+    await withDeadline(client.ended, 3000, 'the FIN of the idle connection');
+    await withDeadline(client.closed, WAIT_MS, 'the connection to close');
     assert.equal(client.error(), undefined, 'no ECONNRESET');
     await exitsWith(f, 0);
   });
@@ -275,9 +309,9 @@ describe('createShutdown', () => {
     const f = await start();
     const watcher = await connection(f.port);
     watcher.get('/health/watch');
-    await until(() => watcher.text().includes('event: snapshot'), 'the snapshot event');
+    await waitUntil(watcher.text, (text) => text.includes('event: snapshot'), WAIT_MS, 'the snapshot event');
     await signalAndDrain(f);
-    await until(() => f.exits.length > 0, 'the exit (without moving the clock to the deadline)');
+    await untilExit(f.exits, 'the exit (without moving the clock to the deadline)');
     assert.deepEqual(exitEvent(f.events)?.reason, 'done');
     assert.match(watcher.text(), /event: close\n/);
   });
@@ -306,11 +340,11 @@ describe('createShutdown', () => {
       ],
     });
     await signalAndDrain(f);
-    await until(() => f.shutdown.phase === 'cleanup', 'the cleanup phase');
+    await untilPhase(f, 'cleanup');
     await f.clock.advance(299);
     assert.equal(types(f.events).filter((type) => type.startsWith('cleanup')).length, 0, 'not cut before 300 ms');
     await f.clock.advance(1);
-    await until(() => f.exits.length > 0, 'the exit');
+    await untilExit(f.exits, 'the exit');
     const cleanups = f.events.filter((event) => event.type === 'cleanup');
     assert.deepEqual(
       cleanups.map((event) => [event.name, event.outcome, event.durationMs]),
@@ -346,9 +380,9 @@ describe('createShutdown', () => {
       ],
     });
     f.shutdown.begin('test');
-    await until(() => f.shutdown.phase === 'cleanup', 'the cleanup phase');
+    await untilPhase(f, 'cleanup');
     await f.clock.advance(TIMEOUT_MS);
-    await until(() => f.exits.length > 0, 'the exit at the deadline');
+    await untilExit(f.exits, 'the exit at the deadline');
     assert.match(String(abortedWith), /cleanup "flush" cut short: the shutdown exited \(deadline\)/);
     await new Promise((resolve) => setImmediate(resolve)); // the hook's own settling, had it been emitted
     assert.equal(f.events.at(-1)?.type, 'exit', `the exit is the last event: ${types(f.events).join(', ')}`);
@@ -359,9 +393,9 @@ describe('createShutdown', () => {
     const f = await start();
     const stuck = await connection(f.port);
     stuck.get('/hold');
-    await within(f.held, 'the held request');
+    await withDeadline(f.held, WAIT_MS, 'the held request');
     await signalAndDrain(f);
-    await until(() => f.events.some((event) => event.type === 'closing'), 'the closing event');
+    await untilEvent(f, 'closing');
     await f.clock.advance(TIMEOUT_MS - 1);
     assert.deepEqual(f.exits, [], 'not before drain + timeout');
     await f.clock.advance(1);
@@ -373,7 +407,7 @@ describe('createShutdown', () => {
       deadlineMs: DRAIN_MS + TIMEOUT_MS,
       elapsedMs: DRAIN_MS + TIMEOUT_MS,
     });
-    await within(stuck.closed, 'the stuck connection to be closed at the deadline');
+    await withDeadline(stuck.closed, WAIT_MS, 'the stuck connection to be closed at the deadline');
     // Closing the last connection lets the server close: the sequence, already exited, stays quiet.
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(f.exits, [1], 'exit is called once');
@@ -403,7 +437,7 @@ describe('createShutdown', () => {
       skippedFor: 'health',
       elapsedMs: 0,
     });
-    await until(() => down.exits.length > 0, 'the exit, with no clock moved');
+    await untilExit(down.exits, 'the exit, with no clock moved');
     assert.equal(exitEvent(down.events)?.deadlineMs, TIMEOUT_MS, 'the deadline counts no drain');
 
     // The view holds the flag the shutdown sets: it is judged before, so an UP view keeps the drain.
@@ -411,8 +445,10 @@ describe('createShutdown', () => {
     up.shutdown.begin('SIGTERM');
     assert.deepEqual(up.events[1], { type: 'draining', reason: 'SIGTERM', drainDelayMs: DRAIN_MS, elapsedMs: 0 });
     assert.equal(up.health.view('ready')?.status, 'DOWN');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(up.shutdown.phase, 'draining');
+    await up.clock.advance(DRAIN_MS - 1);
+    assert.equal(up.shutdown.phase, 'draining', 'the whole drain is kept: still draining 1 ms before its end');
+    await up.clock.advance(1);
+    await untilEvent(up, 'closing');
 
     // With no drain configured there is nothing to skip, and the event does not say so.
     const none = await start({ skipDrainWhenDown: 'health', drainDelayMs: 0 });
@@ -454,13 +490,18 @@ describe('createShutdown', () => {
     });
     const client = await connection(f.port);
     client.get('/hold');
-    const response = await within(f.held, 'the held request');
+    const response = await withDeadline(f.held, WAIT_MS, 'the held request');
     shutdown.begin('deploy');
-    await until(() => calls.length > 0, 'the app close');
+    await waitUntil(
+      () => calls,
+      (closes) => closes.length > 0,
+      WAIT_MS,
+      'the app close',
+    );
     response.end('done');
-    await within(client.ended, 'the connection to end after its answer');
+    await withDeadline(client.ended, WAIT_MS, 'the connection to end after its answer');
     assert.match(client.text(), /\r\nConnection: close\r\n/i);
-    await until(() => f.exits.length > 0, 'the exit');
+    await untilExit(f.exits, 'the exit');
     assert.deepEqual([f.exits, calls], [[0], ['close']]);
   });
 
@@ -510,18 +551,23 @@ describe('createShutdown with a real Fastify app', () => {
     try {
       const idle = await connection(port);
       idle.get('/');
-      await until(() => idle.text().endsWith('hello'), 'the answer on the idle connection');
+      await waitUntil(idle.text, (text) => text.endsWith('hello'), WAIT_MS, 'the answer on the idle connection');
       const busy = await connection(port);
       busy.get('/hold');
-      await until(() => release, 'the held request to reach its handler');
+      await waitUntil(
+        () => release,
+        (handler) => handler !== undefined,
+        WAIT_MS,
+        'the held request to reach its handler',
+      );
       shutdown.begin('SIGTERM');
-      await within(idle.ended, 'the idle connection to be ended');
+      await withDeadline(idle.ended, WAIT_MS, 'the idle connection to be ended');
       release!('the full answer');
-      await within(busy.ended, 'the busy connection to be ended after its answer');
+      await withDeadline(busy.ended, WAIT_MS, 'the busy connection to be ended after its answer');
       assert.match(busy.text(), /\r\nconnection: close\r\n/i);
       assert.match(busy.text(), /the full answer$/);
       assert.equal(idle.error() ?? busy.error(), undefined, 'no reset');
-      await until(() => exits.length > 0, 'the exit');
+      await untilExit(exits, 'the exit');
       assert.deepEqual([exits, hooks], [[0], ['onClose', 'cleanup']], 'the cleanup once the app has closed');
     } finally {
       shutdown.dispose();

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { parseMarkdown, type CodeBlock } from './helpers/markdown.js';
 import { startProgram, stopProgram, type Exit, type Program } from './helpers/readme-program.js';
-import { within } from './helpers/until.js';
+import { withDeadline } from './helpers/deadline.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const root = join(packageDir, '..', '..');
@@ -57,7 +57,7 @@ describe('README code', () => {
     it(`runs ${where(block)}`, async (t) => {
       const program = startProgram(join(project, fileOf(block)), project);
       try {
-        const started = await within(program.started, `${where(block)} to listen or exit`, 30_000);
+        const started = await withDeadline(program.started, 30_000, `${where(block)} to listen or exit`);
         if ('exit' in started) assertCleanExit(started.exit, block, program);
         else t.diagnostic(await serveThenStop(block, program, started.base));
       } finally {
@@ -119,7 +119,7 @@ function assertCleanExit(exit: Exit, block: CodeBlock, program: Program): void {
   );
 }
 
-/** Every view UP, the Docker probes 0; then SIGTERM: ready 503 at once, live 200, exit 0. */
+/** Every view UP, the Docker probes 0; then SIGTERM: ready 503 at once, live 200, each probe's view 503 and its probe 1, exit 0. */
 async function serveThenStop(block: CodeBlock, program: Program, base: string): Promise<string> {
   const paths = viewPaths(block.code);
   assert.ok(paths.length > 0, `${where(block)} listens but defines no view path`);
@@ -131,6 +131,9 @@ async function serveThenStop(block: CodeBlock, program: Program, base: string): 
   for (const probe of probes) assert.equal(await runProbe(probe, base), 0, `${probe.source}: probe says 0 on a 200`);
   const signalledAt = performance.now();
   program.child.kill('SIGTERM');
+  // Each probe's view must be 503 once the shutdown has begun, or its probe's 1 is never checked.
+  let onDown = 0;
+  const notDown: string[] = [];
   if (paths.includes('/health/ready')) {
     const ready = await untilAnswer(base, '/health/ready', 503, 1000, program);
     assert.equal(
@@ -140,14 +143,23 @@ async function serveThenStop(block: CodeBlock, program: Program, base: string): 
     );
     if (paths.includes('/health/live')) assert.equal((await get(base, '/health/live')).status, 200, 'live draining');
     for (const probe of probes) {
-      if ((await get(base, probe.path)).status === 503) {
+      const { status } = await get(base, probe.path);
+      if (status !== 503) notDown.push(`${probe.source}: ${probe.path} answered ${status}`);
+      else {
         assert.equal(await runProbe(probe, base), 1, `${probe.source}: probe says 1 on a 503`);
+        onDown++;
       }
     }
   }
-  const exit = await within(program.exited, `${where(block)} to exit after SIGTERM`, EXIT_AFTER_SIGTERM_MS);
+  assert.equal(
+    onDown,
+    probes.length,
+    `${where(block)}: ${onDown} of ${probes.length} Docker probes run on a 503 after SIGTERM ` +
+      `(${notDown.join('; ') || 'no /health/ready to wait for the shutdown on'})`,
+  );
+  const exit = await withDeadline(program.exited, EXIT_AFTER_SIGTERM_MS, `${where(block)} to exit after SIGTERM`);
   assertCleanExit(exit, block, program);
-  const docker = probes.length === 0 ? '' : `; ${probes.length} Docker probes 0 on 200, 1 on 503`;
+  const docker = probes.length === 0 ? '' : `; ${probes.length} Docker probes 0 on 200, ${onDown} 1 on 503`;
   return `views ${paths.join(' ')} UP${docker}; exit 0 ${Math.round(exit.at - signalledAt)} ms after SIGTERM`;
 }
 
@@ -230,7 +242,7 @@ async function runProbe(probe: DockerProbe, base: string): Promise<number | null
   const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '' }, stdio: 'ignore' });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
-    return await within(exit, `${probe.source}'s probe command to exit`, 10_000);
+    return await withDeadline(exit, 10_000, `${probe.source}'s probe command to exit`);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import {
   createServer,
@@ -25,7 +26,7 @@ import { firstReport } from '../helpers/first-report.js';
 
 /** A dependency with one route per behaviour; it counts its open connections and what it was sent. */
 function dependency() {
-  const state = { open: 0, bodyBytesWritten: 0, hangingClosed: false, lastHeaders: {} as IncomingHttpHeaders };
+  const state = { open: 0, hangingClosed: false, lastHeaders: {} as IncomingHttpHeaders };
   const sockets = new Set<Socket>();
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
     '/ok': (_, res) => res.end('ok'),
@@ -39,7 +40,7 @@ function dependency() {
       const chunk = Buffer.alloc(16 * 1024, 'x');
       res.writeHead(200, { 'content-type': 'text/plain' });
       const pump = (): void => {
-        while (!res.destroyed && res.write(chunk)) state.bodyBytesWritten += chunk.length;
+        while (!res.destroyed && res.write(chunk));
         if (!res.destroyed) res.once('drain', pump);
       };
       pump();
@@ -60,6 +61,24 @@ function dependency() {
     });
   });
   return { server, state, sockets };
+}
+
+/** What Node reads from a socket at once (the buffer libuv is handed for each read). */
+const SOCKET_READ_BYTES = 64 * 1024;
+
+/**
+ * Runs work, keeping the client sockets opened meanwhile in this process (node:net publishes each
+ * on the 'net.client.socket' channel): their bytesRead is what the check took from the kernel.
+ */
+async function clientSocketsOf<T>(work: () => Promise<T>): Promise<{ result: T; opened: Socket[] }> {
+  const opened: Socket[] = [];
+  const onSocket = (message: unknown): void => void opened.push((message as { socket: Socket }).socket);
+  subscribe('net.client.socket', onSocket);
+  try {
+    return { result: await work(), opened };
+  } finally {
+    unsubscribe('net.client.socket', onSocket);
+  }
 }
 
 describe('httpCheck', () => {
@@ -146,13 +165,21 @@ describe('httpCheck', () => {
   });
 
   it('reads no more than MAX_BODY_BYTES of an endless body, then closes the connection', async () => {
-    state.bodyBytesWritten = 0;
-    const report = await firstReport(httpCheck({ url: `${base}/endless`, timeoutMs: 5000 }));
+    // The bytes the check's own socket took from the kernel (the server's count is no bound: what it
+    // writes also fills socket buffers nobody reads). Node reads a socket 64 KiB at a time and stops
+    // reading once the answer's stream holds its high-water mark: past the cap, at most the read that
+    // crossed it and one more, whatever the machine's load.
+    const { result: report, opened } = await clientSocketsOf(() =>
+      firstReport(httpCheck({ url: `${base}/endless`, timeoutMs: 5000 })),
+    );
     assert.equal(report.status, 'UP', `the status decides, not the body: ${JSON.stringify(report)}`);
     assert.ok((report.durationMs ?? Infinity) < 5000, `settled in ${report.durationMs} ms, before its timeout`);
     await noConnectionLeft();
-    // Loopback socket buffers take a few MB before the server's writes stall; the check reads 64 KiB of it.
-    assert.ok(state.bodyBytesWritten < 64 * 1024 * 1024, `the server wrote ${state.bodyBytesWritten} bytes`);
+    assert.equal(opened.length, 1, 'one connection for one run');
+    const read = opened[0]!.bytesRead;
+    const bound = MAX_BODY_BYTES + 2 * SOCKET_READ_BYTES;
+    assert.ok(read > MAX_BODY_BYTES, `read ${read} bytes: the body was read up to the cap`);
+    assert.ok(read <= bound, `read ${read} bytes of an endless answer; at most ${bound} (MAX_BODY_BYTES + two reads)`);
     assert.equal(MAX_BODY_BYTES, 64 * 1024);
   });
 

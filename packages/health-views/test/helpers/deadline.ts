@@ -10,7 +10,17 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** Polls condition every 10 ms until it holds; rejects after ms with what and the last value seen. */
+/**
+ * Reads every 10 ms until the value read holds; rejects after ms with what and the last value seen.
+ * With a type guard for holds, resolves with the narrowed value.
+ */
+export async function waitUntil<T, S extends T>(
+  read: () => T,
+  holds: (value: T) => value is S,
+  ms: number,
+  what: string,
+): Promise<S>;
+export async function waitUntil<T>(read: () => T, holds: (value: T) => boolean, ms: number, what: string): Promise<T>;
 export async function waitUntil<T>(read: () => T, holds: (value: T) => boolean, ms: number, what: string): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {

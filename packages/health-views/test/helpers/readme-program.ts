@@ -4,7 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { within } from './until.js';
+import { withDeadline } from './deadline.js';
 
 export interface Exit {
   readonly code: number | null;
@@ -45,7 +45,7 @@ export async function stopProgram(program: Program): Promise<void> {
   const { child } = program;
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGKILL');
-  await within(program.exited, 'a README program to die after SIGKILL', 5000);
+  await withDeadline(program.exited, 5000, 'a README program to die after SIGKILL');
 }
 
 function firstLine(stream: Readable): Promise<string> {
